@@ -1,0 +1,223 @@
+"""ProxySpec -> the Kubernetes objects of one proxy (pure functions, plain dicts).
+
+Pod settings follow ../shared/notes/copilot-and-litellm.md: the GitHub token is
+read from a read-only Secret mount through GITHUB_COPILOT_ACCESS_TOKEN_FILE,
+LiteLLM writes its short-lived Copilot key into an emptyDir
+(GITHUB_COPILOT_TOKEN_DIR), and probes use the cheap health endpoints (never
+`/health`, which sends a real completion to every model).
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from copilot_proxy import names
+from copilot_proxy.render import MASTER_KEY_ENV
+from copilot_proxy.spec import API_GROUP, API_VERSION, KIND, ProxySpec
+
+CONFIG_DIR = "/etc/litellm"
+TOKEN_MOUNT = "/var/run/secrets/github"
+TOKEN_DIR = "/var/lib/litellm/github_copilot"
+RUN_AS = 10001
+
+DEFAULT_RESOURCES: dict[str, dict[str, Any]] = {
+    "requests": {"cpu": "250m", "memory": "512Mi"},
+    "limits": {"memory": "1Gi"},
+}
+
+Obj = dict[str, Any]
+
+
+def owner_reference(name: str, uid: str) -> Obj:
+    return {
+        "apiVersion": f"{API_GROUP}/{API_VERSION}",
+        "kind": KIND,
+        "name": name,
+        "uid": uid,
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+def _meta(name: str, spec: ProxySpec, owner: Obj | None) -> Obj:
+    meta: Obj = {"name": name, "namespace": spec.namespace, "labels": names.labels(spec.name)}
+    if owner:
+        meta["ownerReferences"] = [owner]
+    return meta
+
+
+def config_map(spec: ProxySpec, config_text: str, owner: Obj | None) -> Obj:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": _meta(names.config_map(spec.name), spec, owner),
+        "data": {names.CONFIG_KEY: config_text},
+    }
+
+
+def master_key_secret(spec: ProxySpec, master_key: str, owner: Obj | None) -> Obj:
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": _meta(names.master_key_secret(spec.name), spec, owner),
+        "data": {names.MASTER_KEY_KEY: base64.b64encode(master_key.encode()).decode()},
+    }
+
+
+def empty_token_secret(spec: ProxySpec, owner: Obj | None) -> Obj:
+    """The Secret the login service fills; created empty, never overwritten."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": _meta(spec.token_secret, spec, owner),
+        "data": {},
+    }
+
+
+def service(spec: ProxySpec, owner: Obj | None) -> Obj:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _meta(names.service(spec.name), spec, owner),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": names.selector(spec.name),
+            "ports": [
+                {"name": "http", "port": names.PORT, "targetPort": "http", "protocol": "TCP"}
+            ],
+        },
+    }
+
+
+def github_env(spec: ProxySpec) -> list[Obj]:
+    """LiteLLM's URL overrides, so GitHub Enterprise (GHE.com) tenants work."""
+    web, api = spec.github.web_base, spec.github.api_base
+    return [
+        {"name": "GITHUB_COPILOT_DEVICE_CODE_URL", "value": f"{web}/login/device/code"},
+        {"name": "GITHUB_COPILOT_ACCESS_TOKEN_URL", "value": f"{web}/login/oauth/access_token"},
+        {"name": "GITHUB_COPILOT_API_KEY_URL", "value": f"{api}/copilot_internal/v2/token"},
+    ]
+
+
+def deployment(
+    spec: ProxySpec,
+    *,
+    image: str,
+    replicas: int,
+    pod_annotations: dict[str, str],
+    owner: Obj | None,
+) -> Obj:
+    probe = {"port": "http"}
+    container: Obj = {
+        "name": "litellm",
+        "image": spec.image or image,
+        "imagePullPolicy": spec.image_pull_policy,
+        "command": ["litellm"],
+        "args": [
+            "--config",
+            f"{CONFIG_DIR}/{names.CONFIG_KEY}",
+            "--host",
+            "0.0.0.0",  # noqa: S104 - the pod's own interface
+            "--port",
+            str(names.PORT),
+        ],
+        "ports": [{"name": "http", "containerPort": names.PORT, "protocol": "TCP"}],
+        "env": [
+            {"name": "GITHUB_COPILOT_TOKEN_DIR", "value": TOKEN_DIR},
+            {
+                "name": "GITHUB_COPILOT_ACCESS_TOKEN_FILE",
+                "value": f"{TOKEN_MOUNT}/{names.TOKEN_KEY}",
+            },
+            {
+                "name": MASTER_KEY_ENV,
+                "valueFrom": {
+                    "secretKeyRef": {
+                        "name": names.master_key_secret(spec.name),
+                        "key": names.MASTER_KEY_KEY,
+                    }
+                },
+            },
+            # Offline-safe start: no download of the model cost map.
+            {"name": "LITELLM_LOCAL_MODEL_COST_MAP", "value": "True"},
+            {"name": "HOME", "value": "/tmp"},
+            *github_env(spec),
+        ],
+        "volumeMounts": [
+            {"name": "config", "mountPath": CONFIG_DIR, "readOnly": True},
+            {"name": "github-token", "mountPath": TOKEN_MOUNT, "readOnly": True},
+            {"name": "copilot-keys", "mountPath": TOKEN_DIR},
+            {"name": "tmp", "mountPath": "/tmp"},
+        ],
+        # LiteLLM takes ~11 s to start; the startup probe keeps liveness from killing it.
+        "startupProbe": {
+            "httpGet": {"path": "/health/liveliness", **probe},
+            "periodSeconds": 2,
+            "failureThreshold": 60,
+        },
+        "livenessProbe": {
+            "httpGet": {"path": "/health/liveliness", **probe},
+            "periodSeconds": 15,
+            "timeoutSeconds": 5,
+            "failureThreshold": 4,
+        },
+        "readinessProbe": {
+            "httpGet": {"path": "/health/readiness", **probe},
+            "periodSeconds": 5,
+            "timeoutSeconds": 5,
+        },
+        "resources": spec.resources or DEFAULT_RESOURCES,
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+    }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": _meta(names.deployment(spec.name), spec, owner),
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": names.selector(spec.name)},
+            # A new pod must be ready before an old one goes: no gap in service.
+            "strategy": {
+                "type": "RollingUpdate",
+                "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+            },
+            "template": {
+                "metadata": {"labels": names.labels(spec.name), "annotations": pod_annotations},
+                "spec": {
+                    "automountServiceAccountToken": False,
+                    "enableServiceLinks": False,
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": RUN_AS,
+                        "runAsGroup": RUN_AS,
+                        "fsGroup": RUN_AS,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "containers": [container],
+                    "volumes": [
+                        {"name": "config", "configMap": {"name": names.config_map(spec.name)}},
+                        {
+                            "name": "github-token",
+                            "secret": {
+                                "secretName": spec.token_secret,
+                                "items": [{"key": names.TOKEN_KEY, "path": names.TOKEN_KEY}],
+                                "optional": True,
+                            },
+                        },
+                        {
+                            "name": "copilot-keys",
+                            "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"},
+                        },
+                        {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}},
+                    ],
+                },
+            },
+        },
+    }

@@ -1,0 +1,44 @@
+"""Names and labels of a CopilotProxy's children (see docs/contracts.md)."""
+
+from __future__ import annotations
+
+PREFIX = "copilot-proxy.dev"
+PROXY_LABEL = f"{PREFIX}/proxy"
+CONFIG_HASH = f"{PREFIX}/config-hash"
+TOKEN_HASH = f"{PREFIX}/token-hash"
+LOGIN_ANNOTATION = f"{PREFIX}/login"
+TOKEN_UPDATED_ANNOTATION = f"{PREFIX}/token-updated-at"
+MANAGED_BY = "copilot-proxy-operator"
+
+TOKEN_KEY = "access-token"
+MASTER_KEY_KEY = "master-key"
+CONFIG_KEY = "config.yaml"
+PORT = 4000
+
+
+def config_map(name: str) -> str:
+    return f"{name}-litellm-config"
+
+
+def master_key_secret(name: str) -> str:
+    return f"{name}-master-key"
+
+
+def deployment(name: str) -> str:
+    return f"{name}-litellm"
+
+
+def service(name: str) -> str:
+    return name
+
+
+def endpoint(name: str, namespace: str) -> str:
+    return f"http://{service(name)}.{namespace}.svc:{PORT}"
+
+
+def selector(name: str) -> dict[str, str]:
+    return {"app.kubernetes.io/name": "litellm-proxy", "app.kubernetes.io/instance": name}
+
+
+def labels(name: str) -> dict[str, str]:
+    return {**selector(name), "app.kubernetes.io/managed-by": MANAGED_BY, PROXY_LABEL: name}

@@ -1,0 +1,106 @@
+"""ProxySpec -> LiteLLM proxy configuration (pure functions).
+
+Where LiteLLM reads things (see ../shared/notes/copilot-and-litellm.md):
+- fallbacks only from `router_settings.fallbacks`, as `[{group: [next, ...]}]`;
+  a `fallbacks` key inside a `model_list` entry is silently ignored;
+- `num_retries: 0` and `allowed_fails: 0` make a failing model fall through at
+  once and stay skipped for `cooldown_time`, instead of retrying for seconds;
+- the master key is read from the environment, never written into the config.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from typing import Any
+
+import yaml
+
+from copilot_proxy.spec import Model, ProxySpec
+
+PROVIDER = "github_copilot"
+CATCH_ALL = "*"
+MASTER_KEY_ENV = "LITELLM_MASTER_KEY"
+# The request log line (asked model -> serving model); see proxy_log.py.
+REQUEST_LOGGER = "copilot_proxy.proxy_log.request_logger"
+
+
+def render_config(spec: ProxySpec) -> dict[str, Any]:
+    """The whole LiteLLM config for a proxy, as a plain dict ready for YAML."""
+    by_name = {m.name: m for m in spec.models}
+    model_list: list[dict[str, Any]] = []
+    fallbacks: list[dict[str, list[str]]] = []
+
+    def add_group(group: str, chain: tuple[str, ...]) -> None:
+        # A group is served by its first model; the rest of its chain are fallbacks.
+        model_list.append({"model_name": group, "litellm_params": _params(by_name[chain[0]])})
+        if len(chain) > 1:
+            fallbacks.append({group: list(chain[1:])})
+
+    for i, model in enumerate(spec.models):
+        rest = spec.chain[i:]
+        add_group(model.name, rest)
+        if spec.prefixed_names:
+            add_group(f"{PROVIDER}/{model.name}", rest)
+    for route in spec.routes:
+        add_group(route.name, route.models)
+    if spec.catch_all:
+        add_group(CATCH_ALL, spec.chain)
+
+    config: dict[str, Any] = {
+        "model_list": model_list,
+        "router_settings": {
+            "num_retries": spec.router.num_retries,
+            "allowed_fails": spec.router.allowed_fails,
+            "cooldown_time": spec.router.cooldown_seconds,
+            "timeout": spec.router.timeout_seconds,
+            "fallbacks": fallbacks,
+        },
+        "litellm_settings": {
+            "drop_params": True,
+            "num_retries": spec.router.num_retries,
+            "request_timeout": spec.router.timeout_seconds,
+            "callbacks": [REQUEST_LOGGER],
+        },
+        "general_settings": {
+            "master_key": f"os.environ/{MASTER_KEY_ENV}",
+        },
+    }
+    if spec.mcp_servers:
+        config["mcp_servers"] = {
+            s.name: {
+                "url": s.url,
+                "transport": s.transport,
+                **({"description": s.description} if s.description else {}),
+            }
+            for s in spec.mcp_servers
+        }
+    for section, overrides in spec.litellm.items():
+        config[section] = _merge(config.get(section, {}), overrides)
+    return config
+
+
+def config_yaml(config: dict[str, Any]) -> str:
+    """Stable YAML text: the same config always gives the same bytes (and hash)."""
+    return yaml.safe_dump(config, sort_keys=False, default_flow_style=False)
+
+
+def config_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _params(model: Model) -> dict[str, Any]:
+    params: dict[str, Any] = {"model": f"{PROVIDER}/{model.name}"}
+    if model.drop_params:
+        params["additional_drop_params"] = list(model.drop_params)
+    return params
+
+
+def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged

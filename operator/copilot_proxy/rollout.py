@@ -1,0 +1,53 @@
+"""When proxy pods roll: the pod template carries a hash of the config and of the token.
+
+LiteLLM reads its config once and drops Copilot models when no token exists at
+start-up, so a new config or a new token needs new pods; anything else (a label
+on the CopilotProxy, a status update, a re-render to the same text) must leave
+the template, and so the pods, alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from copilot_proxy import names
+
+
+def token_hash(token: str) -> str:
+    """A short fingerprint of the token; '' when there is none.
+
+    A truncated SHA-256 of a high-entropy token reveals nothing usable, and lets
+    the pod template change exactly when the token does.
+    """
+    token = token.strip()
+    return hashlib.sha256(token.encode()).hexdigest()[:16] if token else ""
+
+
+def pod_annotations(config_hash: str, token_fingerprint: str) -> dict[str, str]:
+    return {names.CONFIG_HASH: config_hash, names.TOKEN_HASH: token_fingerprint}
+
+
+def desired_replicas(wanted: int, has_token: bool) -> int:
+    """No token, no pods: a proxy started without one never serves Copilot models."""
+    return wanted if has_token else 0
+
+
+def differs(desired: Any, actual: Any) -> bool:
+    """True when `actual` lacks or contradicts something `desired` declares.
+
+    Fields only in `actual` (defaults and status the API server adds) are not
+    drift; this keeps the operator from patching, and so re-triggering itself,
+    on every event.
+    """
+    if isinstance(desired, dict):
+        if not isinstance(actual, dict):
+            return True
+        return any(differs(v, actual.get(k)) for k, v in desired.items())
+    if isinstance(desired, list):
+        if not isinstance(actual, list) or len(desired) != len(actual):
+            return True
+        return any(differs(d, a) for d, a in zip(desired, actual, strict=True))
+    if desired in ({}, []) and actual is None:
+        return False
+    return bool(desired != actual)

@@ -1,0 +1,251 @@
+"""The CopilotProxy spec as typed, defaulted values, with the checks the schema cannot make.
+
+The CRD's openAPIV3Schema rejects what is malformed (types, patterns, ranges,
+unknown fields). What it cannot express (duplicates in list-maps, a route to a
+model outside the chain, settings the operator must own) is checked here, so
+the operator, the local mode and the tests share one definition of "valid".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+API_GROUP = "copilot-proxy.dev"
+API_VERSION = "v1alpha1"
+KIND = "CopilotProxy"
+PLURAL = "copilotproxies"
+
+DEFAULT_CHAIN = ("claude-opus-4.6", "gemini-3-pro-preview", "gpt-5-mini")
+
+_MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_ROUTE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")
+_HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
+
+# Keys of `spec.litellm.*` that would take over what the operator must own.
+_OWNED_SETTINGS = {
+    "router_settings": ("fallbacks", "model_list", "model_group_alias"),
+    "general_settings": ("master_key", "database_url"),
+    "litellm_settings": ("fallbacks",),
+}
+
+
+class SpecError(ValueError):
+    """A spec the operator cannot serve; `field` is the path a user must fix."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"spec.{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    drop_params: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    models: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Router:
+    num_retries: int = 0
+    allowed_fails: int = 0
+    cooldown_seconds: int = 60
+    timeout_seconds: int = 600
+
+
+@dataclass(frozen=True)
+class McpServer:
+    name: str
+    url: str
+    transport: str = "http"
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class GitHub:
+    host: str = "github.com"
+    api_url: str = ""
+
+    @property
+    def api_base(self) -> str:
+        """The REST API root: api.github.com, or api.<tenant>.ghe.com for data residency."""
+        if self.api_url:
+            return self.api_url.rstrip("/")
+        return f"https://api.{self.host}"
+
+    @property
+    def web_base(self) -> str:
+        return f"https://{self.host}"
+
+
+@dataclass(frozen=True)
+class ProxySpec:
+    name: str
+    namespace: str
+    models: tuple[Model, ...]
+    routes: tuple[Route, ...] = ()
+    catch_all: bool = True
+    prefixed_names: bool = True
+    router: Router = Router()
+    replicas: int = 1
+    image: str = ""
+    image_pull_policy: str = "IfNotPresent"
+    resources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    github: GitHub = GitHub()
+    token_secret: str = ""
+    mcp_servers: tuple[McpServer, ...] = ()
+    litellm: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def chain(self) -> tuple[str, ...]:
+        return tuple(m.name for m in self.models)
+
+
+def parse_spec(name: str, namespace: str, spec: dict[str, Any]) -> ProxySpec:
+    """Turn a CopilotProxy `spec` into a ProxySpec, or raise SpecError naming the field.
+
+    Accepts specs with or without the API server's defaults applied (a manifest
+    file in local mode has none).
+    """
+    if not isinstance(spec, dict):
+        raise SpecError("", "must be a mapping")
+    models = _parse_models(spec.get("models"))
+    chain = {m.name for m in models}
+    router = spec.get("router") or {}
+    github = spec.get("github") or {}
+    host = github.get("host", "github.com")
+    if not isinstance(host, str) or not _HOST.match(host):
+        raise SpecError("github.host", f"{host!r} is not a host name such as github.com")
+    return ProxySpec(
+        name=name,
+        namespace=namespace,
+        models=models,
+        routes=_parse_routes(spec.get("routes") or [], chain),
+        catch_all=_bool(spec, "catchAll", True),
+        prefixed_names=_bool(spec, "prefixedNames", True),
+        router=Router(
+            num_retries=_int(router, "router.numRetries", "numRetries", 0, 0, 5),
+            allowed_fails=_int(router, "router.allowedFails", "allowedFails", 0, 0, 100),
+            cooldown_seconds=_int(
+                router, "router.cooldownSeconds", "cooldownSeconds", 60, 0, 86400
+            ),
+            timeout_seconds=_int(router, "router.timeoutSeconds", "timeoutSeconds", 600, 1, 3600),
+        ),
+        replicas=_int(spec, "replicas", "replicas", 1, 0, 20),
+        image=str(spec.get("image") or ""),
+        image_pull_policy=str(spec.get("imagePullPolicy") or "IfNotPresent"),
+        resources=dict(spec.get("resources") or {}),
+        github=GitHub(host=host, api_url=str(github.get("apiUrl") or "")),
+        token_secret=str((spec.get("tokenSecret") or {}).get("name") or f"{name}-github-token"),
+        mcp_servers=_parse_mcp(spec.get("mcpServers") or {}),
+        litellm=_parse_litellm(spec.get("litellm") or {}),
+    )
+
+
+def _parse_models(raw: Any) -> tuple[Model, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise SpecError("models", "the chain needs at least one model, primary first")
+    models: list[Model] = []
+    seen: set[str] = set()
+    for i, item in enumerate(raw):
+        where = f"models[{i}]"
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            raise SpecError(f"{where}.name", "every model needs a name, e.g. claude-opus-4.6")
+        name = item["name"]
+        if name.startswith("github_copilot/"):
+            raise SpecError(f"{where}.name", f"write {name.split('/', 1)[1]!r} without the prefix")
+        if not _MODEL_NAME.match(name):
+            raise SpecError(f"{where}.name", f"{name!r} is not a Copilot model id")
+        if name in seen:
+            raise SpecError(f"{where}.name", f"{name!r} is listed twice in the chain")
+        seen.add(name)
+        drop = item.get("dropParams") or []
+        if len(set(drop)) != len(drop):
+            raise SpecError(f"{where}.dropParams", "lists a parameter twice")
+        models.append(Model(name=name, drop_params=tuple(drop)))
+    return tuple(models)
+
+
+def _parse_routes(raw: list[Any], chain: set[str]) -> tuple[Route, ...]:
+    routes: list[Route] = []
+    seen: set[str] = set()
+    for i, item in enumerate(raw):
+        where = f"routes[{i}]"
+        name = item.get("name") if isinstance(item, dict) else None
+        if not isinstance(name, str) or not _ROUTE_NAME.match(name):
+            raise SpecError(f"{where}.name", f"{name!r} is not a model name clients can send")
+        if name in seen:
+            raise SpecError(f"{where}.name", f"route {name!r} is declared twice")
+        if name in chain or name.removeprefix("github_copilot/") in chain:
+            raise SpecError(f"{where}.name", f"{name!r} is already a model of the chain")
+        seen.add(name)
+        models = item.get("models")
+        if not isinstance(models, list) or not models:
+            raise SpecError(f"{where}.models", "needs at least one model of spec.models")
+        if len(set(models)) != len(models):
+            raise SpecError(f"{where}.models", "lists a model twice")
+        for j, model in enumerate(models):
+            if model not in chain:
+                raise SpecError(
+                    f"{where}.models[{j}]",
+                    f"{model!r} is not in spec.models; add it there or pick one of "
+                    + ", ".join(sorted(chain)),
+                )
+        routes.append(Route(name=name, models=tuple(models)))
+    return tuple(routes)
+
+
+def _parse_mcp(raw: dict[str, Any]) -> tuple[McpServer, ...]:
+    servers = []
+    for name, item in sorted(raw.items()):
+        if not isinstance(item, dict) or not isinstance(item.get("url"), str):
+            raise SpecError(f"mcpServers.{name}.url", "needs the server's http(s) URL")
+        url = item["url"]
+        if not url.startswith(("http://", "https://")):
+            raise SpecError(f"mcpServers.{name}.url", f"{url!r} is not an http(s) URL")
+        transport = item.get("transport", "http")
+        if transport not in ("http", "sse"):
+            raise SpecError(f"mcpServers.{name}.transport", "must be http or sse")
+        servers.append(McpServer(name, url, transport, str(item.get("description") or "")))
+    return tuple(servers)
+
+
+def _parse_litellm(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for section, value in raw.items():
+        if section not in _OWNED_SETTINGS:
+            raise SpecError(
+                f"litellm.{section}",
+                "unknown section; use litellm_settings, router_settings or general_settings",
+            )
+        if not isinstance(value, dict):
+            raise SpecError(f"litellm.{section}", "must be a mapping")
+        for key in _OWNED_SETTINGS[section]:
+            if key in value:
+                raise SpecError(
+                    f"litellm.{section}.{key}",
+                    "is set by the operator; declare the chain in spec.models and spec.routes",
+                )
+        out[section] = dict(value)
+    return out
+
+
+def _bool(raw: dict[str, Any], key: str, default: bool) -> bool:
+    value = raw.get(key, default)
+    if not isinstance(value, bool):
+        raise SpecError(key, f"must be true or false, not {value!r}")
+    return value
+
+
+def _int(raw: dict[str, Any], field: str, key: str, default: int, low: int, high: int) -> int:
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise SpecError(field, f"must be a whole number from {low} to {high}, not {value!r}")
+    return value

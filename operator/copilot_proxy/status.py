@@ -1,0 +1,164 @@
+"""What the operator observed -> the CopilotProxy's status and the events worth telling.
+
+Pure functions: handlers gather an Observation, these decide conditions,
+reasons and messages. Messages never carry a token or a key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from copilot_proxy import names
+
+READY, TOKEN_READY, CONFIG_READY, PROXY_AVAILABLE = (
+    "Ready",
+    "TokenReady",
+    "ConfigReady",
+    "ProxyAvailable",
+)
+
+
+@dataclass(frozen=True)
+class Observation:
+    name: str
+    namespace: str
+    generation: int
+    config_error: str = ""  # "spec.<field>: <what to fix>" when the spec cannot be served
+    config_hash: str = ""
+    token_secret: str = ""
+    token_present: bool = False
+    token_login: str = ""
+    token_updated_at: str = ""
+    replicas: int = 0
+    ready_replicas: int = 0
+    login_hint: str = ""
+
+
+def _cond(kind: str, ok: bool, reason: str, message: str) -> dict[str, str]:
+    return {"type": kind, "status": "True" if ok else "False", "reason": reason, "message": message}
+
+
+def conditions(obs: Observation) -> list[dict[str, str]]:
+    login = obs.login_hint or "sign in at the copilot-proxy login page (/github)"
+    if obs.config_error:
+        config = _cond(CONFIG_READY, False, "InvalidSpec", obs.config_error)
+    else:
+        config = _cond(CONFIG_READY, True, "Rendered", f"LiteLLM config {obs.config_hash}")
+    if obs.token_present:
+        who = f" for {obs.token_login}" if obs.token_login else ""
+        token = _cond(
+            TOKEN_READY, True, "TokenPresent", f"GitHub token in Secret {obs.token_secret}{who}"
+        )
+    else:
+        token = _cond(
+            TOKEN_READY,
+            False,
+            "WaitingForLogin",
+            f"Secret {obs.token_secret} has no GitHub token; to log in, {login}",
+        )
+    if obs.replicas and obs.ready_replicas >= obs.replicas:
+        proxy = _cond(
+            PROXY_AVAILABLE, True, "PodsReady", f"{obs.ready_replicas}/{obs.replicas} pods ready"
+        )
+    elif obs.replicas:
+        proxy = _cond(
+            PROXY_AVAILABLE,
+            False,
+            "PodsStarting",
+            f"{obs.ready_replicas}/{obs.replicas} pods ready",
+        )
+    else:
+        proxy = _cond(PROXY_AVAILABLE, False, "ScaledToZero", "no proxy pods run")
+    if config["status"] == "False":
+        ready = _cond(READY, False, "InvalidSpec", obs.config_error)
+    elif token["status"] == "False":
+        ready = _cond(READY, False, "WaitingForLogin", token["message"])
+    elif proxy["status"] == "False":
+        ready = _cond(READY, False, proxy["reason"], proxy["message"])
+    else:
+        ready = _cond(
+            READY, True, "Serving", f"serving at {names.endpoint(obs.name, obs.namespace)}"
+        )
+    return [ready, token, config, proxy]
+
+
+def build_status(obs: Observation, old: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The new status; a condition keeps its lastTransitionTime until its status changes."""
+    stamp = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    previous = {c.get("type"): c for c in old.get("conditions") or []}
+    conds = []
+    for cond in conditions(obs):
+        before = previous.get(cond["type"], {})
+        same = before.get("status") == cond["status"]
+        conds.append(
+            {
+                **cond,
+                "lastTransitionTime": before.get("lastTransitionTime", stamp) if same else stamp,
+                "observedGeneration": obs.generation,
+            }
+        )
+    token: dict[str, Any] = {
+        "state": "Present" if obs.token_present else "Missing",
+        "secretName": obs.token_secret,
+    }
+    if obs.token_present:
+        updated = obs.token_updated_at or (old.get("token") or {}).get("updatedAt") or stamp
+        token["updatedAt"] = updated
+        token["age"] = _age(updated, now)
+        if obs.token_login:
+            token["login"] = obs.token_login
+    status: dict[str, Any] = {
+        "observedGeneration": obs.generation,
+        "conditions": conds,
+        "configHash": obs.config_hash,
+        "token": token,
+        "endpoint": names.endpoint(obs.name, obs.namespace),
+        "masterKeySecret": names.master_key_secret(obs.name),
+        "replicas": obs.replicas,
+        "readyReplicas": obs.ready_replicas,
+        "login": "" if obs.token_present else (obs.login_hint or conds[1]["message"]),
+    }
+    return status
+
+
+def transitions(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """Events for the changes a user cares about: (type, reason, message)."""
+    before = {c.get("type"): c for c in old.get("conditions") or []}
+    events = []
+    for cond in new.get("conditions") or []:
+        was = before.get(cond["type"], {})
+        if was.get("status") == cond["status"] and was.get("reason") == cond["reason"]:
+            continue
+        if cond["type"] == PROXY_AVAILABLE and cond["reason"] == "PodsStarting":
+            continue  # Ready's own event says it; one event per transition is enough.
+        kind = (
+            "Normal" if cond["status"] == "True" or cond["reason"] == "ScaledToZero" else "Warning"
+        )
+        events.append((kind, cond["reason"], f"{cond['type']}: {cond['message']}"))
+    if old.get("configHash") and new.get("configHash") and old["configHash"] != new["configHash"]:
+        events.append(
+            (
+                "Normal",
+                "ConfigChanged",
+                f"config {old['configHash']} -> {new['configHash']}: rolling proxy pods",
+            )
+        )
+    return events
+
+
+def _age(stamp: str, now: datetime) -> str:
+    try:
+        then = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    seconds = max(0, int((now - then).total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days}d{hours}h"
+    if hours:
+        return f"{hours}h{minutes}m"
+    return f"{minutes}m"
