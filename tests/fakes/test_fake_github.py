@@ -1,0 +1,186 @@
+"""The fake GitHub speaks the protocol its clients rely on (fast, no proxy involved)."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+
+from tests.fakes import DEFAULT_CLIENT_ID, FakeGitHub
+
+JSON = {"accept": "application/json"}
+GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+def _start(gh: FakeGitHub) -> dict[str, object]:
+    r = httpx.post(
+        f"{gh.url}/login/device/code",
+        data={"client_id": DEFAULT_CLIENT_ID, "scope": "read:user"},
+        headers=JSON,
+    )
+    r.raise_for_status()
+    return dict(r.json())
+
+
+def _poll(gh: FakeGitHub, device_code: object) -> dict[str, object]:
+    r = httpx.post(
+        f"{gh.url}/login/oauth/access_token",
+        data={"client_id": DEFAULT_CLIENT_ID, "device_code": device_code, "grant_type": GRANT},
+        headers=JSON,
+    )
+    assert r.status_code == 200  # github.com answers OAuth errors with 200 too
+    return dict(r.json())
+
+
+def _key(gh: FakeGitHub, token: str) -> httpx.Response:
+    return httpx.get(
+        f"{gh.url}/copilot_internal/v2/token", headers={"authorization": f"token {token}"}
+    )
+
+
+def test_device_flow_follows_its_script_then_the_token_works(fake_github: FakeGitHub) -> None:
+    fake_github.device_script = ["pending", "slow_down", "ok"]
+    code = _start(fake_github)
+    assert code["verification_uri"] == f"{fake_github.url}/login/device"
+    assert str(code["user_code"])[4] == "-"
+    first = _poll(fake_github, code["device_code"])
+    assert first["error"] == "authorization_pending"
+    slow = _poll(fake_github, code["device_code"])
+    assert slow["error"] == "slow_down"
+    assert slow["interval"] == int(str(code["interval"])) + 5
+    done = _poll(fake_github, code["device_code"])
+    token = str(done["access_token"])
+    assert done["token_type"] == "bearer"
+    assert _key(fake_github, token).status_code == 200
+
+
+def test_approve_and_deny_through_the_api(fake_github: FakeGitHub) -> None:
+    a, b = _start(fake_github), _start(fake_github)
+    assert _poll(fake_github, a["device_code"])["error"] == "authorization_pending"
+    token = fake_github.approve(str(a["user_code"]), login="mona")
+    fake_github.deny(str(b["user_code"]))
+    assert _poll(fake_github, a["device_code"])["access_token"] == token
+    assert _poll(fake_github, b["device_code"])["error"] == "access_denied"
+    user = httpx.get(f"{fake_github.url}/user", headers={"authorization": f"token {token}"})
+    assert user.json()["login"] == "mona"
+
+
+def test_expired_code_and_bad_client(fake_github: FakeGitHub) -> None:
+    code = _start(fake_github)
+    fake_github.expire(str(code["user_code"]))
+    assert _poll(fake_github, code["device_code"])["error"] == "expired_token"
+    r = httpx.post(
+        f"{fake_github.url}/login/oauth/access_token",
+        data={"client_id": "Iv1.nope", "device_code": code["device_code"], "grant_type": GRANT},
+        headers=JSON,
+    )
+    assert r.json()["error"] == "incorrect_client_credentials"
+
+
+def test_answers_form_encoded_without_accept_json(fake_github: FakeGitHub) -> None:
+    # LiteLLM sends JSON bodies; the auth service may send forms. Both are accepted.
+    r = httpx.post(
+        f"{fake_github.url}/login/device/code",
+        json={"client_id": DEFAULT_CLIENT_ID, "scope": "read:user"},
+    )
+    assert r.headers["content-type"].startswith("application/x-www-form-urlencoded")
+    fields = parse_qs(r.text)
+    assert fields["user_code"][0] == fake_github.last_device().user_code
+
+
+def test_browser_page_approves_a_code(fake_github: FakeGitHub) -> None:
+    code = _start(fake_github)
+    page = httpx.post(
+        f"{fake_github.url}/login/device",
+        data={"user_code": str(code["user_code"]).lower(), "action": "authorize"},
+    )
+    assert "all set" in page.text
+    assert "access_token" in _poll(fake_github, code["device_code"])
+
+
+@pytest.mark.parametrize(
+    ("copilot", "status", "words"),
+    [
+        ("no_access", 403, "do not have access"),
+        ("suspended", 403, "suspended"),
+        ("not_found", 404, "Not Found"),
+    ],
+)
+def test_token_exchange_refuses_accounts_without_copilot(
+    fake_github: FakeGitHub, copilot: str, status: int, words: str
+) -> None:
+    token = fake_github.add_account(login="nocopilot", copilot=copilot)
+    r = _key(fake_github, token)
+    assert r.status_code == status
+    assert words in r.json()["message"]
+
+
+def test_token_exchange_switches_and_counts(fake_github: FakeGitHub) -> None:
+    assert _key(fake_github, "gho_unknown").status_code == 401
+    fake_github.fail_token_exchange(500)
+    assert _key(fake_github, fake_github.default_token).status_code == 500
+    fake_github.fail_token_exchange(None)
+    ok = _key(fake_github, fake_github.default_token).json()
+    assert ok["endpoints"]["api"] == fake_github.url
+    assert ok["expires_at"] > time.time()
+    assert fake_github.token_calls == 3
+
+
+def test_copilot_key_expiry_gives_401(fake_github: FakeGitHub) -> None:
+    fake_github.key_ttl = 0
+    key = _key(fake_github, fake_github.default_token).json()["token"]
+    r = httpx.post(
+        f"{fake_github.url}/chat/completions",
+        json={"model": "gpt-5-mini", "messages": [{"role": "user", "content": "hi"}]},
+        headers={"authorization": f"Bearer {key}"},
+    )
+    assert r.status_code == 401
+    assert "expired" in r.text
+
+
+def test_model_switches_and_records(fake_github: FakeGitHub) -> None:
+    key = _key(fake_github, fake_github.default_token).json()["token"]
+    auth = {"authorization": f"Bearer {key}"}
+
+    def ask(model: str) -> httpx.Response:
+        body = {"model": model, "messages": [{"role": "user", "content": "hi"}]}
+        return httpx.post(f"{fake_github.url}/chat/completions", json=body, headers=auth)
+
+    fake_github.fail("gpt-5-mini", 402, times=1)
+    quota = ask("gpt-5-mini")
+    assert quota.status_code == 402
+    assert quota.json()["error"]["code"] == "quota_exceeded"
+    assert ask("gpt-5-mini").json()["choices"][0]["message"]["content"] == "Hello from gpt-5-mini."
+    unknown = ask("no-such-model")
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (400, "model_not_supported")
+    fake_github.fail("gpt-4.1", 429)
+    limited = ask("gpt-4.1")
+    assert (limited.status_code, limited.headers["retry-after"]) == (429, "60")
+    assert fake_github.models_tried() == ["gpt-5-mini", "gpt-5-mini", "no-such-model", "gpt-4.1"]
+
+
+def test_stream_drops_mid_way(fake_github: FakeGitHub) -> None:
+    key = _key(fake_github, fake_github.default_token).json()["token"]
+    fake_github.drop_stream("claude-sonnet-4.5", after=3)
+    body = {
+        "model": "claude-sonnet-4.5",
+        "max_tokens": 100,
+        "stream": True,
+        "messages": [{"role": "user", "content": "hi"}],
+    }
+    seen = []
+    with (
+        pytest.raises(httpx.RemoteProtocolError),
+        httpx.stream(
+            "POST",
+            f"{fake_github.url}/v1/messages",
+            json=body,
+            headers={"authorization": f"Bearer {key}"},
+        ) as r,
+    ):
+        for line in r.iter_lines():
+            seen.append(line)
+    assert any("message_start" in line for line in seen)
+    assert not any("message_stop" in line for line in seen)
