@@ -5,9 +5,10 @@ Loaded inside the `litellm` proxy process (same image as the operator). It:
   route, the model the client asked for, the model group that served it, the
   models that failed or were skipped before it, the status and the duration.
   Never keys, headers or message content;
-- cools down a model that answered 402 (quota spent) or 429 (rate limited) for
-  the router's `cooldown_time`, so later requests skip it instead of paying for
-  the failing hop. LiteLLM 1.108 never cools down a one-deployment group on 402,
+- cools down a model that answered 402 (quota spent) or 429 (rate limited)
+  more than `allowed_fails` times in a minute, for the router's
+  `cooldown_time`, so later requests skip it instead of paying for the failing
+  hop. LiteLLM 1.108 never cools down a one-deployment group on 402,
   and its own accounting charges the "model is cooling down" error of a skipped
   model to the model that served the fallback: after a few requests the whole
   chain is "cooling down" while every model is healthy. The rendered config
@@ -121,6 +122,7 @@ class RequestLogger(CustomLogger):
         self.log = _make_logger()
         self._failures: OrderedDict[str, list[Failure]] = OrderedDict()
         self._cooling: dict[str, tuple[Failure, float]] = {}  # model -> (why, until)
+        self._recent: dict[str, list[float]] = {}  # model -> times of its recent 402/429
 
     # ----- state ------------------------------------------------------------------
 
@@ -179,6 +181,13 @@ class RequestLogger(CustomLogger):
         router = _router()
         if router is None or deployment is None or not router.cooldown_time:
             return
+        # Like LiteLLM's allowed_fails: tolerate that many failures per minute.
+        now = time.monotonic()
+        recent = [t for t in self._recent.get(failure.model, []) if t > now - 60] + [now]
+        self._recent[failure.model] = recent
+        if len(recent) <= int(router.allowed_fails or 0):
+            return
+        self._recent.pop(failure.model, None)
         # cooldown_time None: the router's own, from router_settings.cooldown_time.
         router.cooldown_cache.add_deployment_to_cooldown(
             model_id=deployment,

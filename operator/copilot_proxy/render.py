@@ -3,8 +3,13 @@
 Where LiteLLM reads things (see ../shared/notes/copilot-and-litellm.md):
 - fallbacks only from `router_settings.fallbacks`, as `[{group: [next, ...]}]`;
   a `fallbacks` key inside a `model_list` entry is silently ignored;
-- `num_retries: 0` and `allowed_fails: 0` make a failing model fall through at
-  once and stay skipped for `cooldown_time`, instead of retrying for seconds;
+- `num_retries: 0` makes a failing model fall through at once instead of
+  retrying for seconds;
+- LiteLLM's own cooldowns are off (`disable_cooldowns`): they never skip a
+  one-deployment group after a 402 and they charge a skipped model's "cooling
+  down" error to the model that served, which soon cools the whole chain. The
+  request logger (proxy_log.py) cools a model down after more than
+  `allowed_fails` 402/429 answers, for `cooldown_time`;
 - the master key is read from the environment, never written into the config.
 """
 
@@ -53,6 +58,7 @@ def render_config(spec: ProxySpec) -> dict[str, Any]:
             "num_retries": spec.router.num_retries,
             "allowed_fails": spec.router.allowed_fails,
             "cooldown_time": spec.router.cooldown_seconds,
+            "disable_cooldowns": True,
             "timeout": spec.router.timeout_seconds,
             "fallbacks": fallbacks,
         },
