@@ -11,4 +11,5 @@ if _ROOT not in sys.path:
 
 pytest_plugins = [
     "tests.fakes.plugin",
+    "tests.kube.plugin",
 ]
