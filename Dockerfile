@@ -1,0 +1,44 @@
+# One image for the operator, the login service and the LiteLLM proxy:
+#   copilot-proxy operator | copilot-proxy auth-service | litellm --config ...
+# (the default command is the operator; Kubernetes manifests set `command`).
+#
+# The install step is `make install-runtime`, the same target the test suite
+# runs into a fresh virtualenv (tests/image/): the hash-pinned runtime lock,
+# then the project without dependencies.
+
+FROM python:3.11-slim-bookworm AS builder
+
+# make runs the install target; everything the lock holds is a wheel, so no
+# compiler is needed (and none reaches the final stage anyway).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends make=4.3-4.1 \
+    && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /src
+COPY Makefile pyproject.toml README.md ./
+COPY requirements/runtime.txt requirements/runtime.txt
+COPY operator/ operator/
+COPY auth-service/ auth-service/
+RUN make install-runtime TARGET=/opt/venv
+
+FROM python:3.11-slim-bookworm
+
+# Writable paths are emptyDirs at runtime (the root filesystem is read-only):
+# HOME points into /tmp.
+ENV PATH=/opt/venv/bin:$PATH \
+    HOME=/tmp \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    LITELLM_LOCAL_MODEL_COST_MAP=True
+
+RUN groupadd --system --gid 10001 copilot \
+    && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /tmp \
+       --shell /usr/sbin/nologin copilot
+
+COPY --from=builder /opt/venv /opt/venv
+
+USER 10001:10001
+WORKDIR /tmp
+# 4000: LiteLLM proxy, 4001: login service, 8080: operator metrics, 8081: operator health.
+EXPOSE 4000 4001 8080 8081
+CMD ["copilot-proxy", "operator"]

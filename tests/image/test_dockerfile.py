@@ -1,0 +1,84 @@
+"""The Dockerfile: hadolint-clean, multi-stage, installs through `make
+install-runtime`, ships only the virtualenv, runs as non-root."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .dockerfile import Stage, context_files, parse
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCKERFILE = ROOT / "Dockerfile"
+INSTALL = "make install-runtime TARGET=/opt/venv"
+
+
+@pytest.fixture(scope="module")
+def stages() -> list[Stage]:
+    return parse(DOCKERFILE.read_text())
+
+
+def test_hadolint_finds_nothing() -> None:
+    result = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "hadolint"), "--no-color", str(DOCKERFILE)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+def test_builder_installs_with_the_make_target(stages: list[Stage]) -> None:
+    builder, final = stages
+    assert builder.name == "builder"
+    assert builder.all("RUN")[-1] == INSTALL
+    assert builder.base == final.base
+    assert re.fullmatch(r"python:3\.11-slim(-\w+)?", final.base)
+
+
+def test_final_stage_holds_only_the_virtualenv(stages: list[Stage]) -> None:
+    final = stages[-1]
+    assert final.all("COPY") == ["--from=builder /opt/venv /opt/venv"]
+    assert final.all("ADD") == []
+    for command in final.all("RUN"):
+        assert not re.search(r"apt-get|apk|pip |gcc|make|curl|wget", command), command
+
+
+def test_runs_as_non_root(stages: list[Stage]) -> None:
+    final = stages[-1]
+    (user,) = final.all("USER")
+    uid, _, gid = user.partition(":")
+    assert uid.isdigit() and int(uid) != 0 and gid.isdigit() and int(gid) != 0
+    assert final.instructions.index(("USER", user)) > max(
+        i for i, (ins, _) in enumerate(final.instructions) if ins in ("RUN", "COPY")
+    )
+
+
+def test_every_command_can_be_run(stages: list[Stage]) -> None:
+    final = stages[-1]
+    # No ENTRYPOINT: `copilot-proxy operator`, `copilot-proxy auth-service` and
+    # `litellm --config ...` are each a plain command (Kubernetes `command:`).
+    assert final.all("ENTRYPOINT") == []
+    assert final.all("CMD") == ['["copilot-proxy", "operator"]']
+    (env,) = final.all("ENV")
+    assert "PATH=/opt/venv/bin:$PATH" in env
+
+
+def test_build_context_holds_what_the_install_reads_and_no_secrets() -> None:
+    files = context_files(ROOT, (ROOT / ".dockerignore").read_text())
+    assert {"Makefile", "pyproject.toml", "README.md", "requirements/runtime.txt"} <= set(files)
+    assert any(f.startswith("operator/copilot_proxy/") for f in files)
+    for path in files:
+        top = path.split("/")[0]
+        assert top in {
+            "Makefile",
+            "pyproject.toml",
+            "README.md",
+            "requirements",
+            "operator",
+            "auth-service",
+        }, path
+        assert "__pycache__" not in path and not path.startswith(".")
