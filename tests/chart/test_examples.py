@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 import yaml
 from copilot_proxy.spec import DEFAULT_CHAIN, parse_spec

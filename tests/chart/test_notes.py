@@ -87,7 +87,7 @@ def checked_urls(pod: Obj) -> list[str]:
     (container,) = pod["spec"]["containers"]
     assert container["command"] == ["python", "-c"]
     _script, *urls = container["args"]
-    return urls
+    return [str(url) for url in urls]
 
 
 def test_helm_test_hook_checks_the_login_service_health(default_render: Rendered) -> None:

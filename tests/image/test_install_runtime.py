@@ -50,7 +50,7 @@ def run(venv: Path, *command: str) -> subprocess.CompletedProcess[str]:
 def test_install_runtime_gives_every_command_of_the_image(built: tuple[Path, Path]) -> None:
     source, venv = built
     failures = []
-    commands = [("litellm", "--help"), ("kopf", "--help")]
+    commands: list[tuple[str, ...]] = [("litellm", "--help"), ("kopf", "--help")]
     if (source / "operator" / "copilot_proxy" / "cli.py").exists():
         commands += [
             ("copilot-proxy", "--help"),
