@@ -17,13 +17,17 @@ Loaded inside the `litellm` proxy process (same image as the operator). It:
   hook is the only source of cooldowns;
 - answers a request whose whole chain failed with one error that names each
   model of the chain and why it failed or was skipped;
+- drops LiteLLM's cached Copilot key when Copilot answers 401, so the next
+  attempt (the fallback hop) fetches a fresh one from the token endpoint;
 - answers 401 to a wrong client key (LiteLLM says 400 "No connected db." on a
   proxy without a database).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sys
 import time
 from collections import OrderedDict
@@ -110,6 +114,18 @@ def _is_router_refusal(exc: BaseException) -> bool:
     return type(exc).__name__ == "RouterRateLimitError"
 
 
+def _drop_copilot_key() -> None:
+    """Forget LiteLLM's cached Copilot key so the next call fetches a new one.
+
+    LiteLLM refreshes the key only when the `expires_at` it stored has passed;
+    a key Copilot stopped accepting earlier would fail every request until then.
+    """
+    from litellm.llms.github_copilot.authenticator import Authenticator
+
+    with contextlib.suppress(OSError):
+        os.remove(Authenticator().api_key_file)
+
+
 def _router() -> Any:
     from litellm.proxy import proxy_server  # only importable inside the proxy
 
@@ -176,6 +192,8 @@ class RequestLogger(CustomLogger):
             self._remember(call_id, failure)
         if failure.status in COOLDOWN_STATUSES:
             self._cool_down(_deployment_id(data), exception, failure)
+        elif failure.status == 401:
+            _drop_copilot_key()
 
     def _cool_down(self, deployment: str | None, exc: Exception, failure: Failure) -> None:
         router = _router()
@@ -188,13 +206,21 @@ class RequestLogger(CustomLogger):
         if len(recent) <= int(router.allowed_fails or 0):
             return
         self._recent.pop(failure.model, None)
-        # cooldown_time None: the router's own, from router_settings.cooldown_time.
-        router.cooldown_cache.add_deployment_to_cooldown(
-            model_id=deployment,
-            original_exception=exc,
-            exception_status=failure.status,
-            cooldown_time=None,
-        )
+        # The same Copilot model serves several groups (its name, the prefixed
+        # name, routes, "*"): its quota is spent for all of them.
+        same_model = [
+            str(d.get("model_info", {}).get("id"))
+            for d in router.model_list
+            if _model(d.get("litellm_params", {}).get("model")) == failure.model
+        ]
+        for ident in {deployment, *same_model}:
+            # cooldown_time None: the router's own, from router_settings.cooldown_time.
+            router.cooldown_cache.add_deployment_to_cooldown(
+                model_id=ident,
+                original_exception=exc,
+                exception_status=failure.status,
+                cooldown_time=None,
+            )
         self._cooling[failure.model] = (failure, time.monotonic() + float(router.cooldown_time))
 
     async def async_log_success_event(

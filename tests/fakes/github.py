@@ -38,7 +38,8 @@ Accounts and Copilot keys (`GET /copilot_internal/v2/token`, `/copilot_internal/
 
 Copilot API (Bearer <Copilot key>): `/chat/completions`, `/v1/messages`
 (+ `/count_tokens`), `/responses`, `/embeddings`, `/models`. Replies name the
-model that served them: "Hello from <model>." Per-model switches::
+model that served them: "Hello from <model>."; the model calls a tool when the
+last user message names it (or `tool_choice` forces one). Per-model switches::
 
     gh.fail(model, 402|429|500|400|..., times=None, code=None)  # quota_exceeded, rate_limited, ...
     gh.delay(model, seconds); gh.drop_stream(model, after=2)    # drop after N SSE events
@@ -865,11 +866,8 @@ class FakeGitHub:
             if isinstance(t, dict) and "name" in t
         ]
         choice = body.get("tool_choice") or {}
-        call = _tool_call(
-            tools,
-            "none" if choice.get("type") == "none" else None,
-            _anthropic_as_openai(body.get("messages")),
-        )
+        forced: Any = {"none": "none", "any": "any", "tool": choice}.get(str(choice.get("type")))
+        call = _tool_call(tools, forced, _anthropic_as_openai(body.get("messages")))
         blocks: list[dict[str, Any]] = []
         if thinking_on:
             blocks.append(
@@ -1160,22 +1158,31 @@ def _anthropic_as_openai(messages: Any) -> list[dict[str, Any]]:
         ):
             out.append({"role": "tool"})
         else:
-            out.append({"role": m.get("role")})
+            out.append({"role": m.get("role"), "content": content})
     return out
 
 
 def _tool_call(tools: Any, tool_choice: Any, messages: Any) -> dict[str, Any] | None:
-    """Call the chosen (or first) tool unless the conversation already has its result."""
+    """The tool call the fake model makes, if any.
+
+    It calls a tool the last user message names (e.g. "use get_weather"), or the
+    one `tool_choice` forces; never once the conversation ends with a tool result.
+    """
     if not tools or tool_choice == "none":
         return None
     last = messages[-1] if isinstance(messages, list) and messages else None
-    if isinstance(last, dict) and last.get("role") == "tool":
+    if not isinstance(last, dict) or last.get("role") != "user":
         return None
     fns = [t.get("function", {}) for t in tools if isinstance(t, dict)]
-    fn = fns[0] if fns else {}
+    said = json.dumps(last.get("content"))
+    fn = next((f for f in fns if f.get("name") and str(f["name"]) in said), None)
     if isinstance(tool_choice, dict):
-        wanted = (tool_choice.get("function") or {}).get("name")
-        fn = next((f for f in fns if f.get("name") == wanted), fn)
+        wanted = (tool_choice.get("function") or {}).get("name") or tool_choice.get("name")
+        fn = next((f for f in fns if f.get("name") == wanted), fn or (fns[0] if fns else None))
+    elif tool_choice in ("required", "any") and fn is None and fns:
+        fn = fns[0]
+    if fn is None:
+        return None
     params = fn.get("parameters") or {}
     args = {
         name: _sample((params.get("properties") or {}).get(name) or {})

@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
 from copilot_proxy import manifests, names
 from copilot_proxy.render import config_yaml, render_config
 from copilot_proxy.spec import ProxySpec, parse_spec
