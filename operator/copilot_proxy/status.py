@@ -41,7 +41,9 @@ def _cond(kind: str, ok: bool, reason: str, message: str) -> dict[str, str]:
 
 
 def conditions(obs: Observation) -> list[dict[str, str]]:
-    login = obs.login_hint or "sign in at the copilot-proxy login page (/github)"
+    login = obs.login_hint or (
+        "port-forward to the copilot-proxy auth service and open http://localhost:4001/github"
+    )
     if obs.config_error:
         config = _cond(CONFIG_READY, False, "InvalidSpec", obs.config_error)
     else:
@@ -127,7 +129,9 @@ def transitions(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str
     """Events for the changes a user cares about: (type, reason, message)."""
     before = {c.get("type"): c for c in old.get("conditions") or []}
     events = []
-    for cond in new.get("conditions") or []:
+    # A new proxy: one event for where it stands, not one per condition.
+    conds = new.get("conditions") or []
+    for cond in conds if before else conds[:1]:
         was = before.get(cond["type"], {})
         if was.get("status") == cond["status"] and was.get("reason") == cond["reason"]:
             continue

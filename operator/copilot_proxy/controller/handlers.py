@@ -1,0 +1,140 @@
+"""kopf handlers: the thin shell. Each one only names the proxy to reconcile.
+
+Every trigger (the CopilotProxy itself, a drifted child, a new token, the
+periodic resync) runs the same level-triggered `reconcile`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Mapping
+from typing import Any, cast
+
+import kopf
+
+from copilot_proxy import names
+from copilot_proxy.controller import metrics
+from copilot_proxy.controller.reconcile import OperatorConfig, reconcile
+from copilot_proxy.kube import KUBE_API_ENV, Kube, KubeError
+from copilot_proxy.spec import API_GROUP, API_VERSION, PLURAL
+
+log = logging.getLogger(__name__)
+
+registry = kopf.OperatorRegistry()
+
+DEFAULT_IMAGE = "ghcr.io/copilot-proxy/copilot-proxy:0.1.0"
+MANAGED = {"app.kubernetes.io/managed-by": names.MANAGED_BY}
+
+_kube: Kube | None = None
+_last_run: dict[tuple[str, str], float] = {}
+
+
+def operator_config() -> OperatorConfig:
+    return OperatorConfig(
+        image=os.environ.get("COPILOT_PROXY_IMAGE", DEFAULT_IMAGE),
+        login_hint=os.environ.get("COPILOT_PROXY_LOGIN_HINT", ""),
+    )
+
+
+def resync_seconds() -> float:
+    return float(os.environ.get("COPILOT_PROXY_RESYNC_SECONDS", "60"))
+
+
+def kube() -> Kube:
+    global _kube
+    if _kube is None:
+        _kube = Kube.from_environment()
+    return _kube
+
+
+def _emit(body: dict[str, Any], kind: str, reason: str, message: str) -> None:
+    kopf.event(cast(kopf.Body, body), type=kind, reason=reason, message=message)
+
+
+def run(namespace: str, name: str, trigger: str) -> None:
+    started = time.monotonic()
+    try:
+        outcome = reconcile(kube(), namespace, name, operator_config(), _emit)
+    except KubeError as error:
+        metrics.ERRORS.labels(trigger=trigger).inc()
+        metrics.RECONCILES.labels(trigger=trigger, result="error").inc()
+        raise kopf.TemporaryError(f"{namespace}/{name}: {error}", delay=5) from None
+    finally:
+        metrics.DURATION.observe(time.monotonic() - started)
+        _last_run[(namespace, name)] = time.monotonic()
+    if outcome is None:
+        metrics.forget(namespace, name)
+        return
+    metrics.observe(namespace, name, outcome.status)
+    metrics.RECONCILES.labels(
+        trigger=trigger, result="ready" if outcome.ready else outcome.reason
+    ).inc()
+    if outcome.rolled:
+        metrics.ROLLOUTS.inc()
+
+
+@kopf.on.startup(registry=registry)
+def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
+    global _kube
+    _kube = None  # A new start may face another API server (tests restart the operator).
+    settings.persistence.finalizer = f"{names.PREFIX}/finalizer"
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=names.PREFIX)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=names.PREFIX, key="last-handled-configuration"
+    )
+    # Events come from explicit transitions only, not from every log line.
+    settings.posting.loggers = False
+    settings.watching.server_timeout = 300
+    settings.watching.client_timeout = 330
+    port = os.environ.get("COPILOT_PROXY_METRICS_PORT")
+    if port:
+        metrics.serve(int(port))
+
+
+@kopf.on.login(registry=registry)
+def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
+    server = os.environ.get(KUBE_API_ENV)
+    if server:
+        return kopf.ConnectionInfo(server=server, insecure=True)
+    info: kopf.ConnectionInfo | None = kopf.login_via_client(**kwargs)
+    return info
+
+
+@kopf.on.resume(API_GROUP, API_VERSION, PLURAL, registry=registry)
+@kopf.on.create(API_GROUP, API_VERSION, PLURAL, registry=registry)
+@kopf.on.update(API_GROUP, API_VERSION, PLURAL, registry=registry)
+def proxy_changed(name: str, namespace: str | None, **_: Any) -> None:
+    run(namespace or "", name, "resource")
+
+
+@kopf.timer(API_GROUP, API_VERSION, PLURAL, interval=5, registry=registry)
+def resync(name: str, namespace: str | None, **_: Any) -> None:
+    """Safety net for missed events; also keeps the token age in status current."""
+    last = _last_run.get((namespace or "", name), 0.0)
+    if time.monotonic() - last >= resync_seconds():
+        run(namespace or "", name, "resync")
+
+
+@kopf.on.event(API_GROUP, API_VERSION, PLURAL, registry=registry)
+def proxy_event(type: str, name: str, namespace: str | None, **_: Any) -> None:
+    if type == "DELETED":
+        metrics.forget(namespace or "", name)
+        _last_run.pop((namespace or "", name), None)
+
+
+@kopf.on.event("", "v1", "configmaps", labels=MANAGED, registry=registry)
+@kopf.on.event("", "v1", "services", labels=MANAGED, registry=registry)
+@kopf.on.event("apps", "v1", "deployments", labels=MANAGED, registry=registry)
+@kopf.on.event("", "v1", "secrets", labels={names.PROXY_LABEL: kopf.PRESENT}, registry=registry)
+def child_changed(namespace: str | None, labels: Mapping[str, str], **_: Any) -> None:
+    """A child drifted or vanished, a token arrived, pods became ready: converge the owner."""
+    owner = labels.get(names.PROXY_LABEL)
+    if not owner or not namespace:
+        return
+    try:
+        run(namespace, owner, "child")
+    except kopf.TemporaryError as error:
+        # Event handlers are not retried by kopf; the resync timer will be.
+        log.warning("%s", error)

@@ -1,0 +1,223 @@
+"""One reconciliation of one CopilotProxy: fetch, call the core, apply.
+
+Level-triggered: whatever woke it (the resource, a child's drift, the token
+Secret, the periodic resync), it reads the current state and converges the
+children on what the spec declares. Every step is idempotent, so a restart or
+a re-run mid-way leaves no duplicates.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from copilot_proxy import manifests, names, render, rollout, status
+from copilot_proxy.kube import Kube, object_path, path_of
+from copilot_proxy.spec import API_GROUP, API_VERSION, KIND, ProxySpec, SpecError, parse_spec
+
+log = logging.getLogger(__name__)
+
+Obj = dict[str, Any]
+EventSink = Callable[[Obj, str, str, str], None]
+
+
+@dataclass(frozen=True)
+class OperatorConfig:
+    image: str
+    login_hint: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ready: bool
+    reason: str
+    status: Obj
+    rolled: bool = False
+
+
+_locks: dict[tuple[str, str], threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock(namespace: str, name: str) -> threading.Lock:
+    # Handlers of the resource, its children and its Secret run in threads:
+    # one reconciliation per proxy at a time.
+    with _locks_guard:
+        return _locks.setdefault((namespace, name), threading.Lock())
+
+
+def proxy_path(namespace: str, name: str) -> str:
+    return object_path(f"{API_GROUP}/{API_VERSION}", KIND, namespace, name)
+
+
+def generate_master_key() -> str:
+    return "sk-" + secrets.token_urlsafe(36)
+
+
+def reconcile(
+    kube: Kube, namespace: str, name: str, cfg: OperatorConfig, emit: EventSink
+) -> Outcome | None:
+    """Converge one proxy; None when the CopilotProxy no longer exists."""
+    with _lock(namespace, name):
+        body = kube.get(proxy_path(namespace, name))
+        if body is None or body["metadata"].get("deletionTimestamp"):
+            return None
+        return _reconcile(kube, body, cfg, emit)
+
+
+def _reconcile(kube: Kube, body: Obj, cfg: OperatorConfig, emit: EventSink) -> Outcome:
+    meta = body["metadata"]
+    name, namespace = meta["name"], meta["namespace"]
+    old_status = body.get("status") or {}
+    owner = manifests.owner_reference(name, meta.get("uid", ""))
+    obs: dict[str, Any] = dict(
+        name=name,
+        namespace=namespace,
+        generation=meta.get("generation", 0),
+        login_hint=cfg.login_hint,
+    )
+
+    try:
+        spec = parse_spec(name, namespace, body.get("spec") or {})
+    except SpecError as error:
+        # Keep the last good children running: a typo must not take the proxy down.
+        token_secret = ((body.get("spec") or {}).get("tokenSecret") or {}).get(
+            "name"
+        ) or f"{name}-github-token"
+        token = _read_token(kube, namespace, token_secret)
+        observed = status.Observation(
+            **obs,
+            config_error=str(error),
+            config_hash=old_status.get("configHash", ""),
+            token_secret=token_secret,
+            token_present=bool(token.get("value")),
+            **_deployment_counts(kube, namespace, name),
+        )
+        return _report(kube, body, observed, emit, rolled=False)
+
+    _ensure_master_key(kube, spec, owner)
+    token = _ensure_token_secret(kube, spec, owner)
+    has_token = bool(token.get("value"))
+
+    text = render.config_yaml(render.render_config(spec))
+    config_hash = render.config_hash(text)
+    kube.ensure(manifests.config_map(spec, text, owner), rollout.differs)
+    kube.ensure(manifests.service(spec, owner), rollout.differs)
+
+    desired = manifests.deployment(
+        spec,
+        image=cfg.image,
+        replicas=rollout.desired_replicas(spec.replicas, has_token),
+        pod_annotations=rollout.pod_annotations(
+            config_hash, rollout.token_hash(token.get("value", ""))
+        ),
+        owner=owner,
+    )
+    before = kube.get(path_of(desired))
+    _, live = kube.ensure(desired, rollout.differs, live=before)
+    rolled = _announce_rollout(body, before, desired, emit)
+
+    observed = status.Observation(
+        **obs,
+        config_hash=config_hash,
+        token_secret=spec.token_secret,
+        token_present=has_token,
+        token_login=token.get("login", ""),
+        token_updated_at=token.get("updated_at", ""),
+        replicas=live.get("spec", {}).get("replicas", 0),
+        ready_replicas=(live.get("status") or {}).get("readyReplicas", 0),
+    )
+    return _report(kube, body, observed, emit, rolled=rolled)
+
+
+def _report(
+    kube: Kube, body: Obj, obs: status.Observation, emit: EventSink, rolled: bool
+) -> Outcome:
+    old = body.get("status") or {}
+    new = status.build_status(obs, old, datetime.now(UTC))
+    if new != {k: old.get(k) for k in new}:
+        kube.merge_patch(proxy_path(obs.namespace, obs.name) + "/status", {"status": new})
+    for kind, reason, message in status.transitions(old, new):
+        emit(body, kind, reason, message)
+    ready = new["conditions"][0]
+    return Outcome(
+        ready=ready["status"] == "True", reason=ready["reason"], status=new, rolled=rolled
+    )
+
+
+def _announce_rollout(body: Obj, before: Obj | None, desired: Obj, emit: EventSink) -> bool:
+    """True when the pod template's hashes changed, i.e. the proxy pods roll."""
+    if before is None:
+        return False
+    old = before["spec"]["template"]["metadata"].get("annotations") or {}
+    new = desired["spec"]["template"]["metadata"]["annotations"]
+    if old == new:
+        return False
+    if (
+        old.get(names.TOKEN_HASH)
+        and new[names.TOKEN_HASH]
+        and old[names.TOKEN_HASH] != new[names.TOKEN_HASH]
+    ):
+        emit(body, "Normal", "TokenReplaced", "a new GitHub token arrived: rolling proxy pods")
+    return True
+
+
+def _ensure_master_key(kube: Kube, spec: ProxySpec, owner: Obj) -> None:
+    """Generate the proxy's master key once; later reconciliations keep it."""
+    path = object_path("v1", "Secret", spec.namespace, names.master_key_secret(spec.name))
+    live = kube.get(path)
+    if live is not None and (live.get("data") or {}).get(names.MASTER_KEY_KEY):
+        return
+    desired = manifests.master_key_secret(spec, generate_master_key(), owner)
+    if live is None:
+        kube.ensure(desired, rollout.differs)
+    else:  # The key was removed by hand: a new one, or the proxy cannot start.
+        kube.merge_patch(path, {"data": desired["data"]})
+
+
+def _ensure_token_secret(kube: Kube, spec: ProxySpec, owner: Obj) -> dict[str, str]:
+    """Create the token Secret empty when absent; never overwrite a token."""
+    path = object_path("v1", "Secret", spec.namespace, spec.token_secret)
+    live = kube.get(path)
+    if live is None:
+        kube.ensure(manifests.empty_token_secret(spec, owner), rollout.differs)
+        return {}
+    labels = live["metadata"].get("labels") or {}
+    if labels.get(names.PROXY_LABEL) != spec.name:
+        # A Secret the user made: label it so its changes wake the operator. Not adopted:
+        # deleting the proxy must not delete a Secret the user owns.
+        kube.merge_patch(path, {"metadata": {"labels": {names.PROXY_LABEL: spec.name}}})
+    return _token_of(live)
+
+
+def _read_token(kube: Kube, namespace: str, secret_name: str) -> dict[str, str]:
+    live = kube.get(object_path("v1", "Secret", namespace, secret_name))
+    return _token_of(live) if live else {}
+
+
+def _token_of(secret: Obj) -> dict[str, str]:
+    raw = (secret.get("data") or {}).get(names.TOKEN_KEY) or ""
+    try:
+        value = base64.b64decode(raw).decode().strip()
+    except (ValueError, UnicodeDecodeError):
+        value = ""
+    annotations = secret["metadata"].get("annotations") or {}
+    return {
+        "value": value,
+        "login": annotations.get(names.LOGIN_ANNOTATION, ""),
+        "updated_at": annotations.get(names.TOKEN_UPDATED_ANNOTATION, ""),
+    }
+
+
+def _deployment_counts(kube: Kube, namespace: str, name: str) -> dict[str, Any]:
+    live = kube.get(object_path("apps/v1", "Deployment", namespace, names.deployment(name))) or {}
+    return {
+        "replicas": (live.get("spec") or {}).get("replicas", 0),
+        "ready_replicas": (live.get("status") or {}).get("readyReplicas", 0),
+    }
