@@ -1,0 +1,137 @@
+"""`copilot-proxy`: one command for every part of the product.
+
+copilot-proxy render -f cr.yaml        the LiteLLM config the operator would deploy
+copilot-proxy run -f cr.yaml           the product on this machine (login page + proxy)
+copilot-proxy operator [--namespace]   the Kubernetes operator
+copilot-proxy auth-service [...]       the GitHub login service
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from copilot_proxy import render
+from copilot_proxy.spec import API_GROUP, KIND, ProxySpec, SpecError, parse_spec
+
+
+class ManifestError(Exception):
+    """A manifest file that cannot be used; the message says what to fix."""
+
+
+def load_manifest(path: Path) -> ProxySpec:
+    """Read one CopilotProxy from a YAML file, with errors naming the file and field."""
+    try:
+        docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
+    except OSError as error:
+        raise ManifestError(f"{path}: cannot read it ({error.strerror})") from None
+    except yaml.YAMLError as error:
+        raise ManifestError(f"{path}: not valid YAML: {error}") from None
+    proxies = [d for d in docs if isinstance(d, dict) and d.get("kind") == KIND]
+    if len(proxies) != 1:
+        raise ManifestError(f"{path}: expected one {KIND} document, found {len(proxies)}")
+    doc: dict[str, Any] = proxies[0]
+    if not str(doc.get("apiVersion", "")).startswith(f"{API_GROUP}/"):
+        raise ManifestError(f"{path}: apiVersion must be {API_GROUP}/v1alpha1")
+    meta = doc.get("metadata") or {}
+    name = meta.get("name")
+    if not isinstance(name, str) or not name:
+        raise ManifestError(f"{path}: metadata.name is missing")
+    try:
+        return parse_spec(name, str(meta.get("namespace") or "default"), doc.get("spec") or {})
+    except SpecError as error:
+        raise ManifestError(f"{path}: {error}") from None
+
+
+def _render(args: argparse.Namespace) -> int:
+    spec = load_manifest(Path(args.file))
+    sys.stdout.write(render.config_yaml(render.render_config(spec)))
+    return 0
+
+
+def _operator(args: argparse.Namespace) -> int:
+    import kopf
+
+    from copilot_proxy.controller.handlers import registry
+
+    os.environ.setdefault("COPILOT_PROXY_METRICS_PORT", str(args.metrics_port))
+    kopf.configure(verbose=args.verbose)
+    kopf.run(
+        registry=registry,
+        standalone=True,
+        clusterwide=not args.namespace,
+        namespaces=args.namespace or (),
+        liveness_endpoint=f"http://0.0.0.0:{args.health_port}/healthz",
+    )
+    return 0
+
+
+def _auth_service(args: argparse.Namespace) -> int:
+    from copilot_auth.app import serve
+
+    serve(
+        host=args.host,
+        port=args.port,
+        store=args.store,
+        token_dir=args.token_dir,
+        namespaces=args.namespace or [],
+    )
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from copilot_proxy.local import run_local
+
+    return run_local(Path(args.file), args)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="copilot-proxy", description=__doc__.split("\n")[0])
+    sub = top.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("render", help="print the LiteLLM config for a CopilotProxy manifest")
+    p.add_argument("-f", "--file", required=True, help="a CopilotProxy YAML manifest")
+    p.set_defaults(func=_render)
+
+    p = sub.add_parser("run", help="run the login page and the proxy on this machine")
+    p.add_argument("-f", "--file", required=True, help="a CopilotProxy YAML manifest")
+    p.add_argument("--state-dir", default=".copilot-proxy", help="token and master key folder")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    p.add_argument("--proxy-port", type=int, default=4000)
+    p.add_argument("--auth-port", type=int, default=4001)
+    p.set_defaults(func=_run)
+
+    p = sub.add_parser("operator", help="run the Kubernetes operator")
+    p.add_argument("--namespace", action="append", help="watch only this namespace (repeat)")
+    p.add_argument("--metrics-port", type=int, default=8080)
+    p.add_argument("--health-port", type=int, default=8081)
+    p.add_argument("--verbose", action="store_true")
+    p.set_defaults(func=_operator)
+
+    p = sub.add_parser("auth-service", help="run the GitHub login service")
+    p.add_argument("--host", default="0.0.0.0")  # noqa: S104 - a pod's own interface
+    p.add_argument("--port", type=int, default=4001)
+    p.add_argument("--store", choices=["kubernetes", "directory"], default="kubernetes")
+    p.add_argument("--token-dir", default=None, help="with --store directory: the folder")
+    p.add_argument("--namespace", action="append", help="serve proxies of this namespace")
+    p.set_defaults(func=_auth_service)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except ManifestError as error:
+        print(f"copilot-proxy: {error}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
