@@ -1,0 +1,115 @@
+"""Where GitHub lives and how the service behaves; read once at start-up.
+
+GitHub URLs are configuration: a proxy's `spec.github` names its host (GHE.com
+tenants with data residency use other hosts), and the `GITHUB_*` environment
+variables of docs/contracts.md override them for every proxy (the Helm chart
+and the tests set them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+DEFAULT_CLIENT_ID = "Iv1.b507a08c87ecfe98"
+DEFAULT_HOST = "github.com"
+ADMIN_PASSWORD_ENV = "COPILOT_AUTH_ADMIN_PASSWORD"
+
+
+@dataclass(frozen=True)
+class GitHubEndpoints:
+    device_code_url: str
+    access_token_url: str
+    copilot_token_url: str
+    copilot_user_url: str
+    client_id: str = DEFAULT_CLIENT_ID
+
+    @property
+    def user_url(self) -> str:
+        """`GET /user` on the same API host as the Copilot endpoints."""
+        base = self.copilot_user_url.removesuffix("/copilot_internal/user")
+        return f"{base}/user"
+
+    @property
+    def login_host(self) -> str:
+        """The host users sign in to, for messages ("github.com did not answer")."""
+        return urlsplit(self.device_code_url).netloc or self.device_code_url
+
+
+@dataclass(frozen=True)
+class GitHubOverrides:
+    """The environment's URL overrides; empty fields fall back to the proxy's host."""
+
+    device_code_url: str = ""
+    access_token_url: str = ""
+    copilot_token_url: str = ""
+    copilot_user_url: str = ""
+    client_id: str = ""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> GitHubOverrides:
+        return cls(
+            device_code_url=env.get("GITHUB_DEVICE_CODE_URL", ""),
+            access_token_url=env.get("GITHUB_ACCESS_TOKEN_URL", ""),
+            copilot_token_url=env.get("GITHUB_COPILOT_API_KEY_URL", ""),
+            copilot_user_url=env.get("GITHUB_COPILOT_USER_URL", ""),
+            client_id=env.get("GITHUB_OAUTH_CLIENT_ID", ""),
+        )
+
+
+def endpoints_for(
+    host: str = DEFAULT_HOST, api_url: str = "", overrides: GitHubOverrides | None = None
+) -> GitHubEndpoints:
+    """The URLs for a proxy whose `spec.github` says `host` / `apiUrl`."""
+    o = overrides or GitHubOverrides()
+    host = host or DEFAULT_HOST
+    web = f"https://{host}"
+    api = (api_url or f"https://api.{host}").rstrip("/")
+    return GitHubEndpoints(
+        device_code_url=o.device_code_url or f"{web}/login/device/code",
+        access_token_url=o.access_token_url or f"{web}/login/oauth/access_token",
+        copilot_token_url=o.copilot_token_url or f"{api}/copilot_internal/v2/token",
+        copilot_user_url=o.copilot_user_url or f"{api}/copilot_internal/user",
+        client_id=o.client_id or DEFAULT_CLIENT_ID,
+    )
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Rate limits and timings. Defaults suit people; tests shorten the waits."""
+
+    # Device-flow starts per client (a session or a bearer credential) and in total.
+    starts_per_client: int = 5
+    starts_global: int = 20
+    starts_window: float = 300.0
+    # Wrong admin credentials per client address before it must wait.
+    credential_failures: int = 10
+    credential_window: float = 300.0
+    # Never poll GitHub faster than this, whatever interval it announces.
+    min_poll_interval: float = 1.0
+    # Consecutive unanswered polls before a login gives up as "unreachable".
+    max_poll_failures: int = 3
+    session_ttl: float = 8 * 3600.0
+    usage_ttl: float = 60.0
+    http_timeout: float = 10.0
+    # How long a finished login stays readable by GET /api/logins/{id}.
+    finished_login_ttl: float = 3600.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    overrides: GitHubOverrides = field(default_factory=GitHubOverrides)
+    admin_password: str = field(default="", repr=False)
+    limits: Limits = field(default_factory=Limits)
+    # Send the session cookie with `Secure` (set when the page is served over HTTPS).
+    secure_cookies: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], limits: Limits | None = None) -> Settings:
+        return cls(
+            overrides=GitHubOverrides.from_env(env),
+            admin_password=env.get(ADMIN_PASSWORD_ENV, ""),
+            limits=limits or Limits(),
+            secure_cookies=env.get("COPILOT_AUTH_SECURE_COOKIES", "").lower() in ("1", "true"),
+        )

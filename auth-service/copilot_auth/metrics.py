@@ -1,0 +1,113 @@
+"""Prometheus metrics of the login service: token state and Copilot quota per proxy.
+
+One registry per app (tests build several). Labels name proxies and quota
+kinds, never a login or a token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+
+from copilot_auth.copilot import Usage
+from copilot_auth.stores import ProxyInfo, parse_rfc3339
+
+PROXY = ["namespace", "proxy"]
+QUOTA = [*PROXY, "quota"]
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.token_present = Gauge(
+            "copilot_auth_token_present", "1 when the proxy has a GitHub token.", PROXY, registry=r
+        )
+        self.token_age = Gauge(
+            "copilot_auth_token_age_seconds",
+            "Seconds since the login service last stored the proxy's token.",
+            PROXY,
+            registry=r,
+        )
+        self.remaining = Gauge(
+            "copilot_auth_quota_remaining",
+            "Copilot quota left in this period (copilot_internal/user).",
+            QUOTA,
+            registry=r,
+        )
+        self.entitlement = Gauge(
+            "copilot_auth_quota_entitlement", "Copilot quota per period.", QUOTA, registry=r
+        )
+        self.percent = Gauge(
+            "copilot_auth_quota_percent_remaining",
+            "Copilot quota left, in percent.",
+            QUOTA,
+            registry=r,
+        )
+        self.unlimited = Gauge(
+            "copilot_auth_quota_unlimited", "1 when the quota is unlimited.", QUOTA, registry=r
+        )
+        self.reset = Gauge(
+            "copilot_auth_quota_reset_timestamp_seconds",
+            "When the Copilot quota resets (Unix time).",
+            PROXY,
+            registry=r,
+        )
+        self.logins_started = Counter(
+            "copilot_auth_logins_started_total", "Device-flow logins started.", PROXY, registry=r
+        )
+        self.logins_finished = Counter(
+            "copilot_auth_logins_finished_total",
+            "Device-flow logins finished, by result (connected, expired, denied, ...).",
+            [*PROXY, "result"],
+            registry=r,
+        )
+        self.rate_limited = Counter(
+            "copilot_auth_rate_limited_total",
+            "Requests refused by a rate limit, by limit (client, global, credential).",
+            ["limit"],
+            registry=r,
+        )
+        self.credential_failures = Counter(
+            "copilot_auth_credential_failures_total",
+            "Admin credentials that unlocked nothing.",
+            registry=r,
+        )
+
+    def observe(self, proxies: Sequence[tuple[ProxyInfo, Usage | None]], now: float) -> None:
+        """Replace the per-proxy gauges with the current state (proxies come and go)."""
+        for gauge in (
+            self.token_present,
+            self.token_age,
+            self.remaining,
+            self.entitlement,
+            self.percent,
+            self.unlimited,
+            self.reset,
+        ):
+            gauge.clear()
+        for info, usage in proxies:
+            labels = (info.ref.namespace, info.ref.name)
+            self.token_present.labels(*labels).set(1 if info.token.present else 0)
+            updated = parse_rfc3339(info.token.updated_at) if info.token.present else None
+            if updated is not None:
+                self.token_age.labels(*labels).set(max(now - updated.timestamp(), 0.0))
+            if usage is None:
+                continue
+            reset = parse_rfc3339(usage.reset_date) if usage.reset_date else None
+            if reset is not None:
+                self.reset.labels(*labels).set(reset.timestamp())
+            for q in usage.quotas:
+                ql = (*labels, q.kind)
+                self.unlimited.labels(*ql).set(1 if q.unlimited else 0)
+                for gauge, value in (
+                    (self.remaining, q.remaining),
+                    (self.entitlement, q.entitlement),
+                    (self.percent, q.percent_remaining),
+                ):
+                    if value is not None:
+                        gauge.labels(*ql).set(value)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

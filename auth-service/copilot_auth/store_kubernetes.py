@@ -1,0 +1,224 @@
+"""Token store on Kubernetes: CopilotProxy objects and their token Secrets.
+
+The operator creates each token Secret empty; this store patches it (or
+creates it when the operator has not yet). Pure functions build the objects
+and read them back; `KubernetesStore` only adds the API calls (the shared dict
+client of copilot_proxy.kube, pointed at the emulator in tests through
+COPILOT_PROXY_KUBE_API). Needs: copilotproxies get/list, secrets get/create/patch.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from copilot_proxy import names
+from copilot_proxy.kube import Conflict, Kube, KubeError, NotFound, object_path, retrying
+from copilot_proxy.spec import API_GROUP, API_VERSION, PLURAL
+
+from copilot_auth.stores import ProxyInfo, ProxyRef, StoreError, TokenInfo, rfc3339
+
+Obj = dict[str, Any]
+T = TypeVar("T")
+CRD_ROOT = f"/apis/{API_GROUP}/{API_VERSION}"
+
+
+@dataclass(frozen=True)
+class KubeProxy:
+    """What this service needs of a CopilotProxy object."""
+
+    ref: ProxyRef
+    token_secret: str
+    github_host: str
+    github_api_url: str
+    ready: str
+    status_message: str
+
+
+def _dict(value: Any) -> Obj:
+    return value if isinstance(value, dict) else {}
+
+
+def read_proxy(obj: Obj) -> KubeProxy:
+    meta, spec = _dict(obj.get("metadata")), _dict(obj.get("spec"))
+    name = str(meta.get("name") or "")
+    github, secret = _dict(spec.get("github")), _dict(spec.get("tokenSecret"))
+    conditions = _dict(obj.get("status")).get("conditions") or []
+    ready = next((c for c in conditions if isinstance(c, dict) and c.get("type") == "Ready"), {})
+    return KubeProxy(
+        ref=ProxyRef(str(meta.get("namespace") or ""), name),
+        token_secret=str(secret.get("name") or f"{name}-github-token"),
+        github_host=str(github.get("host") or "github.com"),
+        github_api_url=str(github.get("apiUrl") or ""),
+        ready=str(ready.get("status") or ""),
+        status_message=str(ready.get("message") or ""),
+    )
+
+
+def secret_value(secret: Obj | None, key: str) -> str:
+    raw = ((secret or {}).get("data") or {}).get(key) or ""
+    try:
+        return base64.b64decode(raw, validate=True).decode().strip()
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return ""
+
+
+def token_info(secret: Obj | None) -> TokenInfo:
+    annotations = ((secret or {}).get("metadata") or {}).get("annotations") or {}
+    present = bool(secret_value(secret, names.TOKEN_KEY))
+    return TokenInfo(
+        present=present,
+        login=str(annotations.get(names.LOGIN_ANNOTATION) or "") if present else "",
+        updated_at=str(annotations.get(names.TOKEN_UPDATED_ANNOTATION) or "") if present else "",
+    )
+
+
+def token_patch(proxy: KubeProxy, token: str, login: str, when: datetime) -> Obj:
+    """Merge patch (and, with apiVersion/kind/name, the body) of a filled token Secret."""
+    return {
+        "metadata": {
+            "labels": {names.PROXY_LABEL: proxy.ref.name},
+            "annotations": {
+                names.LOGIN_ANNOTATION: login,
+                names.TOKEN_UPDATED_ANNOTATION: rfc3339(when),
+            },
+        },
+        "data": {names.TOKEN_KEY: base64.b64encode(token.encode()).decode()},
+    }
+
+
+def token_secret(proxy: KubeProxy, token: str, login: str, when: datetime) -> Obj:
+    body = token_patch(proxy, token, login, when)
+    body["metadata"].update(name=proxy.token_secret, namespace=proxy.ref.namespace)
+    return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", **body}
+
+
+# Signing out empties the Secret but keeps it (the operator owns its lifecycle).
+CLEAR_PATCH: Obj = {
+    "metadata": {
+        "annotations": {names.LOGIN_ANNOTATION: None, names.TOKEN_UPDATED_ANNOTATION: None}
+    },
+    "data": {names.TOKEN_KEY: None},
+}
+
+
+class KubernetesStore:
+    kind = "kubernetes"
+
+    def __init__(self, kube: Kube, namespaces: Sequence[str] = ()) -> None:
+        self.kube = kube
+        # Empty: every namespace (cluster-wide RBAC).
+        self.namespaces = tuple(dict.fromkeys(namespaces))
+
+    @classmethod
+    def from_environment(cls, namespaces: Sequence[str] = ()) -> KubernetesStore:
+        return cls(Kube.from_environment(), namespaces)
+
+    # -- reads ------------------------------------------------------------------
+
+    def _list(self) -> list[KubeProxy]:
+        paths = (
+            [f"{CRD_ROOT}/namespaces/{ns}/{PLURAL}" for ns in self.namespaces]
+            if self.namespaces
+            else [f"{CRD_ROOT}/{PLURAL}"]
+        )
+        proxies: list[KubeProxy] = []
+        for path in paths:
+            proxies += [read_proxy(item) for item in self._items(path)]
+        return sorted(proxies, key=lambda p: p.ref)
+
+    def _items(self, path: str) -> list[Obj]:
+        answer = self._call(lambda: retrying(lambda: self.kube.request("GET", path)))
+        return list(answer.get("items") or [])
+
+    def _proxy(self, ref: ProxyRef) -> KubeProxy | None:
+        if self.namespaces and ref.namespace not in self.namespaces:
+            return None
+        path = f"{CRD_ROOT}/namespaces/{ref.namespace}/{PLURAL}/{ref.name}"
+        obj = self._call(lambda: self.kube.get(path))
+        return read_proxy(obj) if obj else None
+
+    def _secret(self, namespace: str, name: str) -> Obj | None:
+        return self._call(lambda: self.kube.get(object_path("v1", "Secret", namespace, name)))
+
+    def _info(self, proxy: KubeProxy) -> ProxyInfo:
+        secret = self._secret(proxy.ref.namespace, proxy.token_secret)
+        return ProxyInfo(
+            ref=proxy.ref,
+            token_location=f"Secret {proxy.ref.namespace}/{proxy.token_secret}",
+            token=token_info(secret),
+            github_host=proxy.github_host,
+            github_api_url=proxy.github_api_url,
+            ready=proxy.ready,
+            status_message=proxy.status_message,
+        )
+
+    def list_proxies(self) -> list[ProxyInfo]:
+        return [self._info(p) for p in self._list()]
+
+    def get_proxy(self, ref: ProxyRef) -> ProxyInfo | None:
+        proxy = self._proxy(ref)
+        return self._info(proxy) if proxy else None
+
+    def read_token(self, ref: ProxyRef) -> str:
+        proxy = self._proxy(ref)
+        if proxy is None:
+            return ""
+        return secret_value(self._secret(ref.namespace, proxy.token_secret), names.TOKEN_KEY)
+
+    def master_key(self, ref: ProxyRef) -> str:
+        if self.namespaces and ref.namespace not in self.namespaces:
+            return ""
+        secret = self._secret(ref.namespace, names.master_key_secret(ref.name))
+        return secret_value(secret, names.MASTER_KEY_KEY)
+
+    def check(self) -> None:
+        self._list()
+
+    # -- writes -----------------------------------------------------------------
+
+    def write_token(self, ref: ProxyRef, token: str, login: str, when: datetime) -> None:
+        proxy = self._proxy(ref)
+        if proxy is None:
+            raise StoreError(f"CopilotProxy {ref.id} is gone; nothing was stored.")
+        path = object_path("v1", "Secret", ref.namespace, proxy.token_secret)
+        patch = token_patch(proxy, token, login, when)
+
+        def write() -> None:
+            if self.kube.get(path) is not None:
+                try:
+                    self.kube.merge_patch(path, patch)
+                    return
+                except NotFound:
+                    pass  # deleted meanwhile: create it
+            try:
+                self.kube.create(token_secret(proxy, token, login, when))
+            except Conflict:  # created meanwhile (the operator): fill it
+                self.kube.merge_patch(path, patch)
+
+        self._call(write, f"write Secret {ref.namespace}/{proxy.token_secret}")
+
+    def clear_token(self, ref: ProxyRef) -> None:
+        proxy = self._proxy(ref)
+        if proxy is None:
+            raise StoreError(f"CopilotProxy {ref.id} is gone.")
+        path = object_path("v1", "Secret", ref.namespace, proxy.token_secret)
+
+        def clear() -> None:
+            with contextlib.suppress(NotFound):  # no Secret, no token
+                self.kube.merge_patch(path, CLEAR_PATCH)
+
+        self._call(clear, f"clear Secret {ref.namespace}/{proxy.token_secret}")
+
+    @staticmethod
+    def _call(fn: Callable[[], T], what: str = "reach the Kubernetes API") -> T:
+        try:
+            return fn()
+        except KubeError as error:
+            # The API server's message names the object and the verb, never a body.
+            raise StoreError(f"Could not {what}: {error}") from None

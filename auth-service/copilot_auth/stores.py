@@ -1,0 +1,87 @@
+"""The proxies the service serves and where their GitHub tokens live: one interface, two stores.
+
+- `KubernetesStore` (store_kubernetes.py): CopilotProxy objects in the watched
+  namespaces; tokens in their token Secrets (docs/contracts.md).
+- `DirectoryStore` (store_directory.py): proxies given by the caller (local
+  mode: the manifest it runs); tokens in files of mode 0600.
+
+Store methods are blocking (the Kubernetes client is); the app calls them in a
+worker thread. Errors are `StoreError`s whose message names the object, never
+a token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True, order=True)
+class ProxyRef:
+    namespace: str
+    name: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    present: bool
+    login: str = ""
+    updated_at: str = ""  # RFC 3339, as written by this service
+
+
+@dataclass(frozen=True)
+class ProxyInfo:
+    ref: ProxyRef
+    # Where the token lives, for people: "Secret ai/copilot-github-token" or a path.
+    token_location: str
+    token: TokenInfo
+    github_host: str = "github.com"
+    github_api_url: str = ""
+    # The operator's Ready condition, when there is an operator.
+    ready: str = ""  # "True" | "False" | "" (unknown)
+    status_message: str = ""
+
+
+class StoreError(Exception):
+    """The store could not do it; the message is safe to show."""
+
+
+class TokenStore(Protocol):
+    kind: str  # "kubernetes" | "directory"
+
+    def list_proxies(self) -> list[ProxyInfo]: ...
+
+    def get_proxy(self, ref: ProxyRef) -> ProxyInfo | None: ...
+
+    def read_token(self, ref: ProxyRef) -> str:
+        """The stored GitHub token, '' when there is none."""
+        ...
+
+    def write_token(self, ref: ProxyRef, token: str, login: str, when: datetime) -> None: ...
+
+    def clear_token(self, ref: ProxyRef) -> None: ...
+
+    def master_key(self, ref: ProxyRef) -> str:
+        """The proxy's master key, '' when there is none (yet)."""
+        ...
+
+    def check(self) -> None:
+        """Raise StoreError when the store cannot be reached (readiness)."""
+        ...
+
+
+def rfc3339(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_rfc3339(text: str) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -1,0 +1,68 @@
+"""JSON shapes of the API (pure). Nothing here ever sees a token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from copilot_auth.copilot import Quota, Usage
+from copilot_auth.security import Scope
+from copilot_auth.stores import ProxyInfo, parse_rfc3339
+
+
+def quota_view(q: Quota) -> dict[str, Any]:
+    return {
+        "kind": q.kind,
+        "entitlement": q.entitlement,
+        "remaining": q.remaining,
+        "percentRemaining": q.percent_remaining,
+        "unlimited": q.unlimited,
+    }
+
+
+def usage_view(usage: Usage | None, error: str) -> dict[str, Any] | None:
+    if usage is None:
+        return {"error": error} if error else None
+    return {
+        "plan": usage.plan or None,
+        "quotaResetDate": usage.reset_date or None,
+        "quotas": [quota_view(q) for q in usage.quotas],
+        "error": None,
+    }
+
+
+def proxy_view(
+    info: ProxyInfo,
+    usage: Usage | None,
+    usage_error: str,
+    login_in_progress: bool,
+    now: float,
+) -> dict[str, Any]:
+    updated = parse_rfc3339(info.token.updated_at) if info.token.present else None
+    return {
+        "id": info.ref.id,
+        "namespace": info.ref.namespace,
+        "name": info.ref.name,
+        "tokenLocation": info.token_location,
+        "githubHost": info.github_host,
+        "token": {
+            "state": "present" if info.token.present else "missing",
+            "login": info.token.login or None,
+            "updatedAt": info.token.updated_at or None,
+            "ageSeconds": int(max(now - updated.timestamp(), 0)) if updated else None,
+        },
+        "copilot": usage_view(usage, usage_error) if info.token.present else None,
+        "ready": {"True": True, "False": False}.get(info.ready),
+        "statusMessage": info.status_message or None,
+        "loginInProgress": login_in_progress,
+    }
+
+
+def session_view(scope: Scope | None, csrf: str, admin_password_set: bool) -> dict[str, Any]:
+    return {
+        "authenticated": bool(scope),
+        "scope": None
+        if not scope
+        else ("all" if scope.all else sorted(ref.id for ref in scope.proxies)),
+        "csrfToken": csrf if scope else None,
+        "adminPasswordConfigured": admin_password_set,
+    }
