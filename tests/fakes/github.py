@@ -114,6 +114,7 @@ def _default_models() -> dict[str, ModelInfo]:
     models = [
         ModelInfo("claude-opus-4.6", "Anthropic", endpoints=claude),
         ModelInfo("claude-opus-4.5", "Anthropic", endpoints=claude),
+        ModelInfo("claude-opus-4.1", "Anthropic", endpoints=claude),
         ModelInfo("claude-sonnet-4.5", "Anthropic", endpoints=claude),
         ModelInfo("claude-sonnet-4", "Anthropic", endpoints=claude),
         ModelInfo("claude-haiku-4.5", "Anthropic", endpoints=claude),
