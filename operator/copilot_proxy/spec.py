@@ -118,8 +118,8 @@ def parse_spec(name: str, namespace: str, spec: dict[str, Any]) -> ProxySpec:
         raise SpecError("", "must be a mapping")
     models = _parse_models(spec.get("models"))
     chain = {m.name for m in models}
-    router = spec.get("router") or {}
-    github = spec.get("github") or {}
+    router = _mapping(spec, "router")
+    github = _mapping(spec, "github")
     host = github.get("host", "github.com")
     if not isinstance(host, str) or not _HOST.match(host):
         raise SpecError("github.host", f"{host!r} is not a host name such as github.com")
@@ -127,7 +127,7 @@ def parse_spec(name: str, namespace: str, spec: dict[str, Any]) -> ProxySpec:
         name=name,
         namespace=namespace,
         models=models,
-        routes=_parse_routes(spec.get("routes") or [], chain),
+        routes=_parse_routes(_list(spec, "routes"), chain),
         catch_all=_bool(spec, "catchAll", True),
         prefixed_names=_bool(spec, "prefixedNames", True),
         router=Router(
@@ -141,11 +141,11 @@ def parse_spec(name: str, namespace: str, spec: dict[str, Any]) -> ProxySpec:
         replicas=_int(spec, "replicas", "replicas", 1, 0, 20),
         image=str(spec.get("image") or ""),
         image_pull_policy=str(spec.get("imagePullPolicy") or "IfNotPresent"),
-        resources=dict(spec.get("resources") or {}),
+        resources=dict(_mapping(spec, "resources")),
         github=GitHub(host=host, api_url=str(github.get("apiUrl") or "")),
-        token_secret=str((spec.get("tokenSecret") or {}).get("name") or f"{name}-github-token"),
-        mcp_servers=_parse_mcp(spec.get("mcpServers") or {}),
-        litellm=_parse_litellm(spec.get("litellm") or {}),
+        token_secret=str(_mapping(spec, "tokenSecret").get("name") or f"{name}-github-token"),
+        mcp_servers=_parse_mcp(_mapping(spec, "mcpServers")),
+        litellm=_parse_litellm(_mapping(spec, "litellm")),
     )
 
 
@@ -167,6 +167,8 @@ def _parse_models(raw: Any) -> tuple[Model, ...]:
             raise SpecError(f"{where}.name", f"{name!r} is listed twice in the chain")
         seen.add(name)
         drop = item.get("dropParams") or []
+        if not isinstance(drop, list) or not all(isinstance(p, str) and p for p in drop):
+            raise SpecError(f"{where}.dropParams", "must be a list of parameter names")
         if len(set(drop)) != len(drop):
             raise SpecError(f"{where}.dropParams", "lists a parameter twice")
         models.append(Model(name=name, drop_params=tuple(drop)))
@@ -235,6 +237,22 @@ def _parse_litellm(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 )
         out[section] = dict(value)
     return out
+
+
+# Without the API server (local mode) nothing else checks the shapes: a wrong one
+# must be a SpecError naming the field, not an AttributeError in a handler.
+def _mapping(raw: dict[str, Any], key: str) -> dict[str, Any]:
+    value = raw.get(key) or {}
+    if not isinstance(value, dict):
+        raise SpecError(key, "must be a mapping")
+    return value
+
+
+def _list(raw: dict[str, Any], key: str) -> list[Any]:
+    value = raw.get(key) or []
+    if not isinstance(value, list):
+        raise SpecError(key, "must be a list")
+    return value
 
 
 def _bool(raw: dict[str, Any], key: str, default: bool) -> bool:
