@@ -60,6 +60,8 @@ def _operator(args: argparse.Namespace) -> int:
     from copilot_proxy.controller.handlers import registry
 
     os.environ.setdefault("COPILOT_PROXY_METRICS_PORT", str(args.metrics_port))
+    if args.namespace:
+        os.environ["COPILOT_PROXY_NAMESPACED"] = "1"
     kopf.configure(verbose=args.verbose)
     kopf.run(
         registry=registry,

@@ -36,7 +36,8 @@ def owner_reference(name: str, uid: str) -> Obj:
         "name": name,
         "uid": uid,
         "controller": True,
-        "blockOwnerDeletion": True,
+        # No blockOwnerDeletion: it would need `update` on copilotproxies/finalizers
+        # where owner-reference permissions are enforced, for no gain here.
     }
 
 

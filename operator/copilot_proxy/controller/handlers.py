@@ -88,6 +88,9 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.posting.loggers = False
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
+    if os.environ.get("COPILOT_PROXY_NAMESPACED"):
+        # Namespaced RBAC grants no cluster-wide list of CRDs and namespaces.
+        settings.scanning.disabled = True
     port = os.environ.get("COPILOT_PROXY_METRICS_PORT")
     if port:
         metrics.serve(int(port))
