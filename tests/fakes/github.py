@@ -13,6 +13,9 @@ Usage::
         gh.default_token            # a GitHub OAuth token that already has Copilot access
         gh.env()                    # GITHUB_COPILOT_*_URL / GITHUB_*_URL variables for clients
 
+pytest fixtures (tests/fakes/plugin.py): `fake_github` (fresh per test),
+`fake_github_module`, `fake_github_session` (shared: call `gh.reset()` first).
+
 Device flow (`POST /login/device/code`, `POST /login/oauth/access_token`)::
 
     gh.device_interval = 0          # interval told to clients (default 5)
@@ -26,6 +29,7 @@ Device flow (`POST /login/device/code`, `POST /login/oauth/access_token`)::
     step was "ok") the code waits for approve()/deny(), and expires after
     `device_expires_in` seconds. Answers are JSON when the client sends
     `Accept: application/json`, form-encoded otherwise, like github.com.
+    `GET /login/device` is the verification page (a form a browser can submit).
 
 Accounts and Copilot keys (`GET /copilot_internal/v2/token`, `/copilot_internal/user`, `/user`)::
 
@@ -46,10 +50,14 @@ last user message names it (or `tool_choice` forces one). Per-model switches::
     gh.clear(model)
     gh.models                      # id -> ModelInfo; unknown ids get 400 model_not_supported
 
+Copilot API calls without an `editor-version` header get Copilot's 400
+(`gh.require_editor_version = False` turns that off).
+
 Records: `gh.requests` (every request, as `Recorded`), `gh.copilot_requests(path=None)`,
-`gh.models_tried(path=None)`. `gh.reset()` clears switches, records, counters
-and device codes but keeps accounts and issued keys (a running proxy keeps
-working); `gh.reset(full=True)` forgets those too.
+`gh.models_tried(path=None)`; `gh.recording = False` stops recording (benchmarks).
+`gh.reset()` clears switches, records, counters and device codes but keeps
+accounts and issued keys (a running proxy keeps working); `gh.reset(full=True)`
+forgets those too.
 """
 
 from __future__ import annotations
@@ -312,6 +320,8 @@ class FakeGitHub:
             self.quota = _default_quota()
             self.quota_reset_date = "2026-12-01"
             self.requests_: list[Recorded] = []
+            self.recording = True  # False for benchmarks: no per-request memory
+            self.require_editor_version = True
 
     def reset(self, full: bool = False) -> None:
         """Fresh switches, records and counters; with full=True also new accounts and keys."""
@@ -444,8 +454,9 @@ class FakeGitHub:
             body=body,
             model=model if isinstance(model, str) else None,
         )
-        with self._lock:
-            self.requests_.append(rec)
+        if self.recording:
+            with self._lock:
+                self.requests_.append(rec)
         return rec
 
     @staticmethod
@@ -528,6 +539,11 @@ class FakeGitHub:
             return web.json_response(
                 {"error": {"message": "unauthorized: token expired", "code": "token_expired"}},
                 status=401,
+            )
+        if self.require_editor_version and not request.headers.get("editor-version"):
+            # What api.githubcopilot.com answers a client that does not say which IDE it is.
+            return web.Response(
+                status=400, text="bad request: missing Editor-Version header for IDE auth"
             )
         return None
 

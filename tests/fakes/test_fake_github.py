@@ -134,15 +134,26 @@ def test_copilot_key_expiry_gives_401(fake_github: FakeGitHub) -> None:
     r = httpx.post(
         f"{fake_github.url}/chat/completions",
         json={"model": "gpt-5-mini", "messages": [{"role": "user", "content": "hi"}]},
-        headers={"authorization": f"Bearer {key}"},
+        headers={"authorization": f"Bearer {key}", "editor-version": "vscode/1.95.0"},
     )
     assert r.status_code == 401
     assert "expired" in r.text
 
 
+def test_copilot_wants_the_editor_headers(fake_github: FakeGitHub) -> None:
+    key = _key(fake_github, fake_github.default_token).json()["token"]
+    r = httpx.post(
+        f"{fake_github.url}/chat/completions",
+        json={"model": "gpt-5-mini", "messages": [{"role": "user", "content": "hi"}]},
+        headers={"authorization": f"Bearer {key}"},
+    )
+    assert r.status_code == 400
+    assert "Editor-Version" in r.text
+
+
 def test_model_switches_and_records(fake_github: FakeGitHub) -> None:
     key = _key(fake_github, fake_github.default_token).json()["token"]
-    auth = {"authorization": f"Bearer {key}"}
+    auth = {"authorization": f"Bearer {key}", "editor-version": "vscode/1.95.0"}
 
     def ask(model: str) -> httpx.Response:
         body = {"model": model, "messages": [{"role": "user", "content": "hi"}]}
@@ -177,7 +188,7 @@ def test_stream_drops_mid_way(fake_github: FakeGitHub) -> None:
             "POST",
             f"{fake_github.url}/v1/messages",
             json=body,
-            headers={"authorization": f"Bearer {key}"},
+            headers={"authorization": f"Bearer {key}", "editor-version": "vscode/1.95.0"},
         ) as r,
     ):
         for line in r.iter_lines():

@@ -117,14 +117,17 @@ class LiteLLMProxy:
         extra_env: dict[str, str] | None = None,
         workdir: Path | None = None,
         port: int | None = None,
+        extra_args: list[str] | None = None,
     ) -> None:
         """`config` replaces the rendered config (to compare with another config);
-        `token` None leaves the token file empty, as before anyone logs in."""
+        `token` None leaves the token file empty, as before anyone logs in;
+        `extra_args` are added to the litellm command line (e.g. --num_workers 2)."""
         self.spec = spec if isinstance(spec, ProxySpec) else parse_spec(name, namespace, spec)
         self.config = config if config is not None else render_config(self.spec)
         self.upstream = upstream
         self.token = token
         self.extra_env = dict(extra_env or {})
+        self.extra_args = list(extra_args or [])
         self.port = port or free_port()
         self.master_key = "sk-" + secrets.token_urlsafe(36)[:48]
         self._own_workdir = workdir is None
@@ -177,7 +180,7 @@ class LiteLLMProxy:
 
     def start(self, timeout: float = START_TIMEOUT) -> LiteLLMProxy:
         self._write_files()
-        argv = proxy_command(self.spec, self.config_path, self.port)
+        argv = [*proxy_command(self.spec, self.config_path, self.port), *self.extra_args]
         began = time.monotonic()
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
