@@ -38,9 +38,10 @@ def render_config(spec: ProxySpec) -> dict[str, Any]:
 
     def add_group(group: str, chain: tuple[str, ...]) -> None:
         # A group is served by its first model; the rest of its chain are fallbacks.
+        # An empty rest is written too: LiteLLM gives a group it finds no entry for
+        # the catch-all's `*` chain, so the last resort would climb back up the chain.
         model_list.append({"model_name": group, "litellm_params": _params(by_name[chain[0]])})
-        if len(chain) > 1:
-            fallbacks.append({group: list(chain[1:])})
+        fallbacks.append({group: list(chain[1:])})
 
     for i, model in enumerate(spec.models):
         rest = spec.chain[i:]
@@ -83,6 +84,14 @@ def render_config(spec: ProxySpec) -> dict[str, Any]:
         }
     for section, overrides in spec.litellm.items():
         config[section] = _merge(config.get(section, {}), overrides)
+    # Extra callbacks (e.g. prometheus) add to ours: the request logger is the
+    # proxy's only source of cooldowns.
+    extra = spec.litellm.get("litellm_settings", {}).get("callbacks", [])
+    extra = extra if isinstance(extra, list) else [extra]
+    config["litellm_settings"]["callbacks"] = [
+        REQUEST_LOGGER,
+        *(c for c in extra if c != REQUEST_LOGGER),
+    ]
     return config
 
 
