@@ -219,6 +219,21 @@ class LiteLLMProxy:
         except FileNotFoundError:
             return ""
 
+    def request_log_line(self, needle: str, timeout: float = 5.0) -> str:
+        """The newest line of the request log (proxy_log.py) that contains `needle`.
+
+        The line is written by a callback after the answer, so wait a little for it.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = self.log_text().splitlines()
+            hits = [ln for ln in lines if "copilot_proxy.requests" in ln and needle in ln]
+            if hits:
+                return hits[-1]
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no request log line with {needle!r}:\n{self.log_tail()}")
+            time.sleep(0.05)
+
     def log_tail(self, lines: int = 60) -> str:
         return "\n".join(self.log_text().splitlines()[-lines:])
 

@@ -457,20 +457,7 @@ def test_request_log_line_names_asked_and_serving_model(
     oai: openai.OpenAI, proxy: LiteLLMProxy, upstream: FakeGitHub
 ) -> None:
     oai.chat.completions.create(model="fast", messages=[{"role": "user", "content": "hi"}])
-    line = _wait_for_log(proxy, "asked=fast ")
+    line = proxy.request_log_line("asked=fast ")
     assert "served=fast upstream=gpt-5-mini failed=- status=200" in line
     assert proxy.master_key not in proxy.log_text()
     assert upstream.default_token not in proxy.log_text()
-
-
-def _wait_for_log(proxy: LiteLLMProxy, needle: str, timeout: float = 5.0) -> str:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        lines = [ln for ln in proxy.log_text().splitlines() if "copilot_proxy.requests" in ln]
-        hits = [ln for ln in lines if needle in ln]
-        if hits:
-            return hits[-1]
-        time.sleep(0.05)
-    raise AssertionError(f"no request log line with {needle!r}:\n{proxy.log_tail()}")

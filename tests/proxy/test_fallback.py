@@ -67,23 +67,11 @@ def _ask(oai: openai.OpenAI, model: str, **kwargs: Any) -> tuple[str, dict[str, 
     return str(reply.choices[0].message.content), dict(raw.headers), elapsed
 
 
-def _log_line(proxy: LiteLLMProxy, needle: str, timeout: float = 5.0) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        hits = [
-            ln
-            for ln in proxy.log_text().splitlines()
-            if "copilot_proxy.requests" in ln and needle in ln
-        ]
-        if hits:
-            return hits[-1]
-        time.sleep(0.05)
-    raise AssertionError(f"no request log line with {needle!r}:\n{proxy.log_tail()}")
-
-
 def test_quota_exceeded_falls_through_at_once_then_is_skipped(
     oai: openai.OpenAI, proxy: LiteLLMProxy, upstream: FakeGitHub
 ) -> None:
+    _ask(oai, "gpt-4.1")  # warm: the first request through a new path costs more
+    upstream.reset()
     upstream.fail("claude-opus-4.5", 402)
     text, headers, elapsed = _ask(oai, "quota")
     assert text == "Hello from gpt-4.1."
@@ -92,7 +80,7 @@ def test_quota_exceeded_falls_through_at_once_then_is_skipped(
     assert headers["x-litellm-attempted-retries"] == "0"
     assert upstream.models_tried() == ["claude-opus-4.5", "gpt-4.1"]
     assert elapsed < 1.5, "no retry sleeps before falling back"
-    line = _log_line(proxy, "asked=quota ")
+    line = proxy.request_log_line("asked=quota ")
     assert "served=gpt-4.1 upstream=gpt-4.1 failed=claude-opus-4.5 status=200" in line
 
     # Cooled down: later requests, under any name of that model, skip it.
@@ -101,12 +89,16 @@ def test_quota_exceeded_falls_through_at_once_then_is_skipped(
         text, headers, _ = _ask(oai, name)
         assert text == "Hello from gpt-4.1.", name
         assert upstream.models_tried() == ["gpt-4.1"], name
-    assert "failed=claude-opus-4.5" in _log_line(proxy, "asked=github_copilot/claude-opus-4.5 ")
+    assert "failed=claude-opus-4.5" in proxy.request_log_line(
+        "asked=github_copilot/claude-opus-4.5 "
+    )
 
 
 def test_rate_limited_falls_through_then_is_skipped(
     oai: openai.OpenAI, upstream: FakeGitHub
 ) -> None:
+    _ask(oai, "gpt-4o")
+    upstream.reset()
     upstream.fail("claude-sonnet-4.5", 429)
     text, headers, elapsed = _ask(oai, "ratelimit")
     assert (text, headers["x-litellm-model-group"]) == ("Hello from gpt-4o.", "gpt-4o")
@@ -147,7 +139,7 @@ def test_every_model_failing_gives_one_error_naming_them(
     assert "Every model for 'allfail' failed" in message
     assert "claude-sonnet-4: 402 quota_exceeded" in message
     assert "gpt-5: 500 upstream_error" in message
-    assert "status=402" in _log_line(proxy, "asked=allfail ")
+    assert "status=402" in proxy.request_log_line("asked=allfail ")
 
     # Again, through the Anthropic API: the quota-less model is now skipped.
     upstream.reset()
