@@ -230,6 +230,15 @@ class RequestLogger(CustomLogger):
         meta = (kwargs.get("litellm_params") or {}).get("metadata") or {}
         served = str(slo.get("model_group") or meta.get("model_group") or kwargs.get("model"))
         asked = str(meta.get("original_model_group") or served)
+        route = meta.get("user_api_key_request_route") or slo.get("call_type") or "-"
+        if asked.startswith("MCP: "):  # LiteLLM names MCP calls "MCP: <tool>"
+            self.log.info(
+                "route=%s mcp=%s status=200 ms=%d",
+                route,
+                asked.removeprefix("MCP: "),
+                _millis(start_time, end_time),
+            )
+            return
         failed = [f.model for f in self._forget(kwargs.get("litellm_call_id"))]
         # Hops skipped while cooling down are only in LiteLLM's own record.
         for hop in meta.get("previous_models") or ():
@@ -238,7 +247,7 @@ class RequestLogger(CustomLogger):
                 failed.append(model)
         self.log.info(
             "route=%s asked=%s served=%s upstream=%s failed=%s status=200 stream=%s ms=%d",
-            meta.get("user_api_key_request_route") or slo.get("call_type") or "-",
+            route,
             asked,
             served,
             _model(slo.get("model")),

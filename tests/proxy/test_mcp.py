@@ -90,6 +90,7 @@ async def test_proxy_mcp_calls_a_tool(proxy: LiteLLMProxy) -> None:
     result = await _session_call(proxy, proxy.master_key, "call")
     assert not result.is_error
     assert [c.text for c in result.content] == ["stored: buy milk"]
+    assert "mcp=notes-add_note status=200" in proxy.request_log_line("mcp=notes-add_note")
 
 
 async def test_proxy_mcp_needs_the_key(proxy: LiteLLMProxy) -> None:
