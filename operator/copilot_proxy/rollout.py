@@ -40,6 +40,9 @@ def differs(desired: Any, actual: Any) -> bool:
     drift; this keeps the operator from patching, and so re-triggering itself,
     on every event.
     """
+    # Checked first: the API server omits empty maps and lists (a Secret's `data: {}`).
+    if desired in ({}, []) and actual is None:
+        return False
     if isinstance(desired, dict):
         if not isinstance(actual, dict):
             return True
@@ -48,6 +51,4 @@ def differs(desired: Any, actual: Any) -> bool:
         if not isinstance(actual, list) or len(desired) != len(actual):
             return True
         return any(differs(d, a) for d, a in zip(desired, actual, strict=True))
-    if desired in ({}, []) and actual is None:
-        return False
     return bool(desired != actual)
