@@ -361,8 +361,9 @@ def create_app(
     # -- logins ---------------------------------------------------------------------------
 
     async def login_for(login_id: str, request: Request) -> flow.Login:
-        who = await authorize(request, None)
         login = service.manager.get(login_id)
+        # Authorized for the login's proxy (a master key unlocks only its own proxy's logins).
+        who = await authorize(request, login.proxy if login else None)
         if login is None or not who.scope.allows(login.proxy):
             raise ApiError(404, "unknown_login", "No such sign-in (finished long ago?).")
         return login

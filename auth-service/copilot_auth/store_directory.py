@@ -139,8 +139,9 @@ class DirectoryStore:
 
     def check(self) -> None:
         for proxy in self.proxies.values():
-            if proxy.directory.exists() and not os.access(proxy.directory, os.W_OK):
-                raise StoreError(f"{proxy.directory} is not writable")
+            d = proxy.directory
+            if d.exists() and not (d.is_dir() and os.access(d, os.W_OK)):
+                raise StoreError(f"{d} is not a writable directory")
 
     def _require(self, ref: ProxyRef) -> LocalProxy:
         proxy = self._proxy(ref)

@@ -1,0 +1,205 @@
+"""Fixtures for the login service's tests.
+
+- Kubernetes: the shared emulator of tests/kube (`kube_api`: a `KubeCluster` in
+  its own thread, the real CRD, COPILOT_PROXY_KUBE_API pointing at it);
+  `add_proxy` sets up a CopilotProxy as the operator leaves it.
+- `auth_server`: the real app served by uvicorn on 127.0.0.1 in the test's
+  event loop, talking to the fake GitHub (tests/fakes) and the emulator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from copilot_auth.app import create_app
+from copilot_auth.config import Limits, Settings
+from copilot_auth.store_directory import DirectoryStore, LocalProxy
+from copilot_auth.store_kubernetes import KubernetesStore
+from copilot_auth.stores import TokenStore
+from fastapi import FastAPI
+
+from tests.fakes import FakeGitHub
+from tests.kube.emulator import KubeCluster
+
+NS = "ai"
+CPX = "CopilotProxy"
+MASTER_KEY = "sk-test-master-key-0123456789abcdefghijklmnopqrstuv"
+ADMIN_PASSWORD = "correct horse battery staple"
+# Browser-like headers of a same-origin fetch; tests add the CSRF token.
+SAME_ORIGIN = {"sec-fetch-site": "same-origin"}
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def add_proxy(
+    cluster: KubeCluster,
+    name: str = "copilot",
+    namespace: str = NS,
+    master_key: str | None = MASTER_KEY,
+    spec: dict[str, Any] | None = None,
+    token_secret: bool = True,
+) -> None:
+    """A CopilotProxy as the operator leaves it: an empty token Secret and a master key."""
+    spec = spec or {"models": [{"name": "claude-opus-4.6"}, {"name": "gpt-5-mini"}]}
+    cluster.create(
+        {
+            "apiVersion": "copilot-proxy.dev/v1alpha1",
+            "kind": CPX,
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": spec,
+        }
+    )
+    secret_name = (spec.get("tokenSecret") or {}).get("name") or f"{name}-github-token"
+    if token_secret:
+        cluster.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "type": "Opaque",
+                "metadata": {
+                    "name": secret_name,
+                    "namespace": namespace,
+                    "labels": {"copilot-proxy.dev/proxy": name},
+                },
+                "data": {},
+            }
+        )
+    if master_key is not None:
+        cluster.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "type": "Opaque",
+                "metadata": {"name": f"{name}-master-key", "namespace": namespace},
+                "data": {"master-key": b64(master_key)},
+            }
+        )
+
+
+def secret(cluster: KubeCluster, name: str = "copilot-github-token") -> dict[str, Any]:
+    obj = cluster.get("Secret", NS, name)
+    assert obj is not None, f"no Secret {NS}/{name}"
+    return obj
+
+
+def stored_token(cluster: KubeCluster, name: str = "copilot-github-token") -> str:
+    raw = (secret(cluster, name).get("data") or {}).get("access-token")
+    return base64.b64decode(raw).decode() if raw else ""
+
+
+def fast_limits(**overrides: Any) -> Limits:
+    return Limits(**{"min_poll_interval": 0.05, "usage_ttl": 0.0, **overrides})
+
+
+@contextlib.asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[str]:
+    """Serve `app` with uvicorn on a free port of 127.0.0.1; yields its base URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    for _ in range(500):
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.01)
+    if not server.started:
+        task.result()  # surfaces the start-up error
+        raise RuntimeError("uvicorn did not start")
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+
+
+@dataclass
+class AuthServer:
+    url: str
+    app: FastAPI
+    store: TokenStore
+    gh: FakeGitHub
+    clients: list[httpx.AsyncClient] = field(default_factory=list)
+
+    def client(self, **kwargs: Any) -> httpx.AsyncClient:
+        c = httpx.AsyncClient(base_url=self.url, timeout=10, **kwargs)
+        self.clients.append(c)
+        return c
+
+    async def unlocked(self, credential: str = MASTER_KEY) -> tuple[httpx.AsyncClient, str]:
+        """A browser-like client with an admin session; returns it and its CSRF token."""
+        c = self.client(headers=SAME_ORIGIN)
+        r = await c.post("/api/session", json={"credential": credential})
+        assert r.status_code == 200, r.text
+        return c, str(r.json()["csrfToken"])
+
+
+ServerFactory = Callable[..., contextlib.AbstractAsyncContextManager[AuthServer]]
+
+
+@pytest.fixture
+def gh(fake_github: FakeGitHub) -> FakeGitHub:
+    """The shared fake GitHub, announcing a 0 s poll interval (the service floors it)."""
+    fake_github.device_interval = 0
+    return fake_github
+
+
+@pytest.fixture
+def make_server(gh: FakeGitHub) -> ServerFactory:
+    """Start the app on a given store: `async with make_server(store, limits=...) as s:`."""
+
+    @contextlib.asynccontextmanager
+    async def start(
+        store: TokenStore,
+        limits: Limits | None = None,
+        admin_password: str = ADMIN_PASSWORD,
+        env: dict[str, str] | None = None,
+    ) -> AsyncIterator[AuthServer]:
+        env = {**gh.env(), "COPILOT_AUTH_ADMIN_PASSWORD": admin_password, **(env or {})}
+        settings = Settings.from_env(env, limits=limits or fast_limits())
+        app = create_app(settings, store)
+        async with serving(app) as url:
+            server = AuthServer(url, app, store, gh)
+            try:
+                yield server
+            finally:
+                for c in server.clients:
+                    await c.aclose()
+
+    return start
+
+
+@pytest.fixture
+async def auth_server(
+    kube_api: KubeCluster, make_server: ServerFactory
+) -> AsyncIterator[AuthServer]:
+    """The service on the Kubernetes store, one proxy `ai/copilot` as the operator left it."""
+    add_proxy(kube_api)
+    async with make_server(KubernetesStore.from_environment([NS])) as server:
+        yield server
+
+
+@pytest.fixture
+def local_proxy(tmp_path: Path) -> LocalProxy:
+    directory = tmp_path / "state" / "copilot"
+    directory.mkdir(parents=True, mode=0o700)
+    (directory / "master-key").write_text(MASTER_KEY)
+    return LocalProxy(name="copilot", directory=directory, namespace=NS)
+
+
+@pytest.fixture
+async def dir_server(
+    local_proxy: LocalProxy, make_server: ServerFactory
+) -> AsyncIterator[AuthServer]:
+    async with make_server(DirectoryStore([local_proxy])) as server:
+        yield server
