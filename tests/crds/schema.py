@@ -60,10 +60,6 @@ def to_json_schema(node: Any) -> Any:
     if node.get("x-kubernetes-int-or-string"):
         out.pop("type", None)
         out["anyOf"] = [{"type": "integer"}, {"type": "string"}]
-    if node.get("nullable"):
-        out.pop("nullable")
-        if "type" in out:
-            out["type"] = [out["type"], "null"]
     if "properties" in node and not node.get("x-kubernetes-preserve-unknown-fields"):
         out["additionalProperties"] = False
     return out
