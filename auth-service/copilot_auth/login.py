@@ -166,7 +166,7 @@ def connected(login: Login, github_login: str, now: float) -> Login:
         login,
         phase=Phase.CONNECTED,
         github_login=github_login,
-        message=f"Connected as {who}. The proxy restarts with the new token.",
+        message=f"Connected as {who}.",
         finished_at=now,
     )
 

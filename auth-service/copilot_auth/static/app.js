@@ -84,6 +84,12 @@ const QUOTA_NAMES = {
   completions: "Code completions",
 };
 
+// Premium requests first: they run out; chat and completions are usually unlimited.
+function quotaOrder(a, b) {
+  const rank = (q) => (q.kind === "premium_interactions" ? 0 : q.unlimited ? 2 : 1);
+  return rank(a) - rank(b) || a.kind.localeCompare(b.kind);
+}
+
 function quotaRow(q) {
   const name = QUOTA_NAMES[q.kind] || q.kind.replace(/_/g, " ");
   if (q.unlimited) return el("div", { class: "quota" }, el("label", { text: `${name}: unlimited` }));
@@ -135,16 +141,17 @@ function loginPanel(proxy, login) {
   if (login.phase === "waiting") {
     const code = el("output", { class: "code", "aria-label": "Your one-time code", text: login.userCode });
     const copied = el("span", { class: "muted", role: "status" });
-    return el("div", { class: "login", "aria-label": `Sign-in for ${proxy.name}` },
+    return el("div", { class: "login", role: "group", "aria-label": `Sign-in for ${proxy.name}` },
       el("ol", {},
-        el("li", {}, el("div", { class: "row" }, "Copy this code:", code,
-          el("button", { type: "button", class: "copy", onclick: () => copyCode(login.userCode, copied) }, "Copy code"),
-          copied)),
-        el("li", {}, el("div", { class: "row" },
-          el("a", { class: "button primary", href: login.verificationUri, target: "_blank",
-                    rel: "noopener noreferrer", onclick: () => copyCode(login.userCode, copied) },
-             "Open GitHub ↗"),
-          "and paste the code, then approve."))),
+        el("li", {}, el("span", { class: "step", text: "Copy your one-time code" }),
+          el("div", { class: "row" }, code,
+            el("button", { type: "button", class: "copy", onclick: () => copyCode(login.userCode, copied) }, "Copy code"),
+            copied)),
+        el("li", {}, el("span", { class: "step", text: "Paste it on GitHub and approve" }),
+          el("div", { class: "row" },
+            el("a", { class: "button primary", href: login.verificationUri, target: "_blank",
+                      rel: "noopener noreferrer", onclick: () => copyCode(login.userCode, copied) },
+               "Open GitHub ↗")))),
       el("p", { class: "progress", role: "status" }, el("span", { class: "spinner", "aria-hidden": "true" }),
          el("span", { text: `${login.message} Code valid for ${Math.ceil((login.expiresIn || 0) / 60)} min.` })),
       el("div", {}, el("button", { type: "button", onclick: () => cancelLogin(proxy) }, "Cancel")));
@@ -160,7 +167,7 @@ function card(proxy) {
   const allowed = canChange(proxy);
   const busy = !!state.busy[proxy.id];
   const note = state.notes[proxy.id];
-  const quotas = (proxy.copilot && proxy.copilot.quotas) || [];
+  const quotas = [...((proxy.copilot && proxy.copilot.quotas) || [])].sort(quotaOrder);
   const hint = allowed ? null : el("p", { class: "muted", text: "Unlock the page to sign in or out." });
   const connected = proxy.token.state === "present";
   return el("article", { class: "card", "data-proxy": proxy.id, "aria-labelledby": `title-${proxy.id}` },
