@@ -321,3 +321,58 @@ def test_parsing_a_bare_spec_equals_parsing_it_as_stored(schema: Obj) -> None:
     stored = apply_defaults(schema, {"spec": copy.deepcopy(BARE)})["spec"]
     assert stored != BARE  # the API server did fill something in
     assert parse_spec("p", "default", BARE) == parse_spec("p", "default", stored)
+
+
+# --- the CRD's limits are the operator's limits ---------------------------------------
+
+
+def _integer_fields(schema: Obj) -> list[tuple[str, Obj]]:
+    return [
+        (path, node)
+        for path, node in walk(schema)
+        if path.startswith("spec.") and node.get("type") == "integer"
+    ]
+
+
+def _with(path: str, value: Any) -> Obj:
+    raw: Obj = {"models": [{"name": "gpt-5-mini"}]}
+    *parents, leaf = path.removeprefix("spec.").split(".")
+    node = raw
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[leaf] = value
+    return raw
+
+
+def test_every_number_of_the_spec_has_a_range(schema: Obj) -> None:
+    fields = _integer_fields(schema)
+    assert {p for p, _ in fields} >= {"spec.replicas", "spec.router.numRetries"}
+    assert all("minimum" in n and "maximum" in n for _, n in fields)
+
+
+def test_operator_range_equals_crd_range(schema: Obj) -> None:
+    for path, node in _integer_fields(schema):
+        low, high = node["minimum"], node["maximum"]
+        for value in (low, high):
+            parse_spec("p", "default", _with(path, value))
+            assert validate({"spec": _with(path, value)}, schema) == []
+        for value in (low - 1, high + 1):
+            with pytest.raises(SpecError) as caught:
+                parse_spec("p", "default", _with(path, value))
+            assert caught.value.field == path.removeprefix("spec.")
+            assert [e.path for e in validate({"spec": _with(path, value)}, schema)] == [path]
+
+
+@pytest.mark.parametrize(
+    ("path", "pattern"),
+    [
+        ("spec.models[].name", spec_module._MODEL_NAME),
+        ("spec.routes[].name", spec_module._ROUTE_NAME),
+        ("spec.routes[].models[]", spec_module._MODEL_NAME),
+        ("spec.github.host", spec_module._HOST),
+    ],
+)
+def test_operator_name_patterns_equal_crd_patterns(
+    path: str, pattern: re.Pattern[str], schema: Obj
+) -> None:
+    assert dict(walk(schema))[path]["pattern"] == pattern.pattern
