@@ -21,6 +21,8 @@ DEFAULT_CHAIN = ("claude-opus-4.6", "gemini-3-pro-preview", "gpt-5-mini")
 
 _MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _ROUTE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")
+# The proxy's name is its Service's name and a label value: a DNS-1035 label.
+_PROXY_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 _HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
 
 # Keys of `spec.litellm.*` that would take over what the operator must own.
@@ -35,7 +37,8 @@ class SpecError(ValueError):
     """A spec the operator cannot serve; `field` is the path a user must fix."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"spec.{field}: {message}")
+        where = field if field.startswith("metadata.") else f"spec.{field}"
+        super().__init__(f"{where}: {message}")
         self.field = field
         self.message = message
 
@@ -116,6 +119,12 @@ def parse_spec(name: str, namespace: str, spec: dict[str, Any]) -> ProxySpec:
     """
     if not isinstance(spec, dict):
         raise SpecError("", "must be a mapping")
+    if not _PROXY_NAME.match(name):
+        raise SpecError(
+            "metadata.name",
+            f"{name!r} must be at most 63 lower-case letters, digits and '-', starting with a"
+            " letter: it is also the proxy's Service name",
+        )
     models = _parse_models(spec.get("models"))
     chain = {m.name for m in models}
     router = _mapping(spec, "router")

@@ -236,3 +236,17 @@ def test_prefixed_model_name_says_how_to_write_it() -> None:
 def test_spec_that_is_not_a_mapping_is_refused() -> None:
     with pytest.raises(SpecError):
         parse_spec("p", "ns", ["models"])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", ["a", "copilot", "team-a-proxy-2", "x" * 63])
+def test_proxy_names_that_can_name_a_service_are_accepted(name: str) -> None:
+    assert parse_spec(name, "ns", spec()).name == name
+
+
+@pytest.mark.parametrize("name", ["copilot.prod", "2fast", "Copilot", "proxy-", "x" * 64, ""])
+def test_proxy_name_that_cannot_name_a_service_is_refused(name: str) -> None:
+    """The CRD admits any object name; the Service `<name>` needs a DNS-1035 label."""
+    with pytest.raises(SpecError) as caught:
+        parse_spec(name, "ns", spec())
+    assert caught.value.field == "metadata.name"
+    assert str(caught.value).startswith("metadata.name: ")
