@@ -302,7 +302,8 @@ def create_app(
             samesite="strict",
             secure=settings.secure_cookies,
         )
-        log.info("Page unlocked for %s", "all proxies" if scope.all else len(scope.proxies))
+        what = "all proxies" if scope.all else ", ".join(sorted(r.id for r in scope.proxies))
+        log.info("Page unlocked for %s", what)
         return session_view(scope, session.csrf, bool(settings.admin_password))
 
     @app.delete("/api/session")
@@ -406,6 +407,8 @@ def serve(
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
         )
+    # One line per GitHub request (usage refreshes) drowns what happened; keep warnings.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = Settings.from_env(os.environ)
     token_store = make_store(store, token_dir, namespaces, proxy_name)
     if not settings.admin_password:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,6 +97,22 @@ def secret(cluster: KubeCluster, name: str = "copilot-github-token") -> dict[str
 def stored_token(cluster: KubeCluster, name: str = "copilot-github-token") -> str:
     raw = (secret(cluster, name).get("data") or {}).get("access-token")
     return base64.b64decode(raw).decode() if raw else ""
+
+
+async def wait_login(
+    c: httpx.AsyncClient, login_id: str, timeout: float = 10.0
+) -> list[dict[str, Any]]:
+    """Poll like the page does; returns every state seen, the final one last."""
+    seen: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r = await c.get(f"/api/logins/{login_id}")
+        assert r.status_code == 200, r.text
+        seen.append(r.json())
+        if seen[-1]["phase"] in ("connected", "failed", "cancelled"):
+            return seen
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"login did not finish: {seen[-1]}")
 
 
 def fast_limits(**overrides: Any) -> Limits:

@@ -27,6 +27,7 @@ from tests.auth.conftest import (
     fast_limits,
     secret,
     stored_token,
+    wait_login,
 )
 from tests.fakes import FakeGitHub
 from tests.kube.emulator import KubeCluster
@@ -39,22 +40,6 @@ async def start_login(c: httpx.AsyncClient, csrf: str, path: str = START) -> dic
     r = await c.post(path, headers={"x-csrf-token": csrf})
     assert r.status_code == 202, r.text
     return dict(r.json())
-
-
-async def wait_login(
-    c: httpx.AsyncClient, login_id: str, timeout: float = 10.0
-) -> list[dict[str, Any]]:
-    """Poll like the page does; returns every state seen, the final one last."""
-    seen: list[dict[str, Any]] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        r = await c.get(f"/api/logins/{login_id}")
-        assert r.status_code == 200, r.text
-        seen.append(r.json())
-        if seen[-1]["phase"] in ("connected", "failed", "cancelled"):
-            return seen
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"login did not finish: {seen[-1]}")
 
 
 async def proxy_state(c: httpx.AsyncClient) -> dict[str, Any]:
