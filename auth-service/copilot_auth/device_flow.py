@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
@@ -126,10 +126,14 @@ def parse_device_code(status: int, body: Mapping[str, Any]) -> DeviceCode:
     if status >= 400 or error or not body.get("device_code") or not body.get("user_code"):
         what = error or f"HTTP {status}"
         raise DeviceFlowError("unexpected", f"GitHub did not hand out a device code ({what}).")
+    uri = str(body.get("verification_uri") or "")
+    # The page links to it: nothing but a web address (no javascript: or data: URLs).
+    if urlsplit(uri).scheme not in ("https", "http"):
+        uri = "https://github.com/login/device"
     return DeviceCode(
         device_code=str(body["device_code"]),
         user_code=str(body["user_code"]),
-        verification_uri=str(body.get("verification_uri") or "https://github.com/login/device"),
+        verification_uri=uri,
         expires_in=_int(body.get("expires_in"), 900),
         interval=_int(body.get("interval"), DEFAULT_INTERVAL),
     )

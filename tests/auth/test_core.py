@@ -88,6 +88,12 @@ def test_device_code_answer_is_read_and_its_device_code_stays_out_of_repr() -> N
     assert "secret-device-code" not in repr(code)
 
 
+@pytest.mark.parametrize("uri", ["javascript:alert(1)", "data:text/html,x", "", "//evil"])
+def test_only_web_addresses_are_linked_from_the_page(uri: str) -> None:
+    body = {"device_code": "d", "user_code": "U", "verification_uri": uri}
+    assert parse_device_code(200, body).verification_uri == "https://github.com/login/device"
+
+
 @pytest.mark.parametrize(
     ("status", "body", "code"),
     [
