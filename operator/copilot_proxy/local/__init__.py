@@ -1,0 +1,143 @@
+"""`copilot-proxy run -f cr.yaml`: the login page and the proxy on one machine, no cluster.
+
+- The manifest is rendered by the operator's renderer; the proxy is the real
+  `litellm` process with the Deployment's command, environment and token
+  layout (proxy_process.py).
+- The login page is the auth service on its directory store, in a thread of
+  this process (login.py); the token and the master key live in the state
+  folder (state.py).
+- Until a token exists the proxy is not started. A new token or an edited
+  manifest restarts it, by the operator's rule (supervisor.py).
+- Ctrl-C (SIGINT), SIGTERM or a closed terminal stop both; a second Ctrl-C
+  kills the proxy without waiting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from copilot_proxy.local import ports
+from copilot_proxy.local.console import Console
+from copilot_proxy.local.state import (
+    display_host,
+    ensure_master_key,
+    first_run_text,
+    later_run_text,
+    prepare,
+)
+
+__all__ = ["run_local"]
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def run_local(path: Path, args: argparse.Namespace) -> int:
+    """Run until a stop signal; the exit code (0 after a clean stop, 1 when it cannot run).
+
+    Raises copilot_proxy.cli.ManifestError for a bad manifest (the CLI exits 2).
+    """
+    from copilot_proxy.cli import load_manifest
+
+    spec = load_manifest(path)
+    host, proxy_port, auth_port = str(args.host), int(args.proxy_port), int(args.auth_port)
+    if proxy_port == auth_port:
+        return _fail(f"--proxy-port and --auth-port are both {proxy_port}; give them two ports")
+    taken = {proxy_port, auth_port}
+    try:
+        auth_sock = ports.claim(host, auth_port, "the login page", "--auth-port", taken)
+    except ports.PortError as error:
+        return _fail(str(error))
+    try:
+        ports.check(host, proxy_port, "the proxy", "--proxy-port", taken)
+        state_root = Path(args.state_dir)
+        try:
+            state = prepare(state_root)
+            master_key, new_key = ensure_master_key(state)
+            _rotate(state.proxy_log)
+        except OSError as error:
+            return _fail(f"cannot use the state folder {state_root}: {error.strerror or error}")
+    except ports.PortError as error:
+        auth_sock.close()
+        return _fail(str(error))
+    except BaseException:
+        auth_sock.close()
+        raise
+
+    # Imported late: a bad manifest or a busy port answers at once.
+    from copilot_proxy.local.login import LocalStore, LoginServer, local_proxy
+    from copilot_proxy.local.supervisor import TICK, Addresses, Supervisor
+
+    console = Console()
+    shown = display_host(host)
+    proxy_url = f"http://{shown}:{proxy_port}"
+    login_url = f"http://{shown}:{auth_port}/github"
+    store = LocalStore(local_proxy(spec, state.root))
+    login = LoginServer(store, auth_sock, state.login_log)
+
+    console.print(f"copilot-proxy: CopilotProxy {spec.name!r} from {path}")
+    console.print(f"  models:  {' → '.join(spec.chain)} (tried in this order)")
+    console.print(f"  state:   {state.root} (GitHub token, master key, logs)")
+    console.print(f"  proxy:   {proxy_url}")
+    console.print(f"  login:   {login_url}")
+    console.print()
+    if new_key:
+        console.print(first_run_text(spec, master_key, proxy_url, state.master_key_file))
+    else:
+        console.print(later_run_text(state.master_key_file))
+    console.print("Ctrl-C stops the proxy and the login page.")
+    console.print()
+
+    try:
+        login.start()
+    except RuntimeError as error:
+        login.stop()
+        return _fail(f"{error} ({state.login_log})")
+
+    supervisor = Supervisor(
+        manifest=path,
+        spec=spec,
+        load=load_manifest,
+        state=state,
+        store=store,
+        master_key=master_key,
+        addresses=Addresses(host, proxy_port, auth_port),
+        console=console,
+        shown_proxy_url=proxy_url,
+        login_url=login_url,
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            supervisor.kill_now()  # second Ctrl-C: no more waiting
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in _STOP_SIGNALS}
+    try:
+        supervisor.tick()
+        while not stop.wait(TICK):
+            supervisor.tick()
+        console.say("Stopping…")
+    finally:
+        supervisor.stop_proxy()
+        login.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    console.say("Stopped.")
+    return 0
+
+
+def _fail(message: str) -> int:
+    print(f"copilot-proxy: {message}", file=sys.stderr)
+    return 1
+
+
+def _rotate(log: Path) -> None:
+    """Keep the previous run's proxy log as proxy.log.1."""
+    if log.exists():
+        log.replace(log.with_name(log.name + ".1"))

@@ -1,0 +1,123 @@
+"""The login page of the local mode: the auth service, in a thread of this process.
+
+It is the same FastAPI app as in Kubernetes (`copilot_auth.app.create_app`),
+on the auth service's directory store pointed at the state folder, so the
+token lands where the proxy reads it. The store is wrapped only to tell the
+page whether the local proxy is up (in Kubernetes the operator's Ready
+condition says that).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import uvicorn
+from copilot_auth.app import create_app
+from copilot_auth.config import Settings
+from copilot_auth.store_directory import LOCAL_NAMESPACE, DirectoryStore, LocalProxy
+from copilot_auth.stores import ProxyInfo, ProxyRef
+
+from copilot_proxy.spec import ProxySpec
+
+START_TIMEOUT = 15.0
+_HANDLER = "copilot-proxy-local"
+
+
+def local_proxy(spec: ProxySpec, directory: Path) -> LocalProxy:
+    """The store's entry for the manifest's proxy: its name and its GitHub host."""
+    return LocalProxy(
+        name=spec.name,
+        directory=directory,
+        namespace=LOCAL_NAMESPACE,
+        github_host=spec.github.host,
+        github_api_url=spec.github.api_url,
+    )
+
+
+class LocalStore(DirectoryStore):
+    """The directory store, plus the local proxy's state for the page."""
+
+    def __init__(self, proxy: LocalProxy) -> None:
+        super().__init__([proxy])
+        self.ready = ""  # "True" | "False" | "" as the operator's Ready condition
+        self.status_message = ""
+
+    @property
+    def ref(self) -> ProxyRef:
+        return next(iter(self.proxies))
+
+    def replace(self, proxy: LocalProxy) -> None:
+        """Serve an edited manifest's proxy (new name or GitHub host); the token stays."""
+        self.proxies = {proxy.ref: proxy}
+
+    def set_status(self, ready: bool | None, message: str) -> None:
+        self.ready = "" if ready is None else str(ready)
+        self.status_message = message
+
+    def _with_status(self, info: ProxyInfo) -> ProxyInfo:
+        return dataclasses.replace(info, ready=self.ready, status_message=self.status_message)
+
+    def list_proxies(self) -> list[ProxyInfo]:
+        return [self._with_status(i) for i in super().list_proxies()]
+
+    def get_proxy(self, ref: ProxyRef) -> ProxyInfo | None:
+        info = super().get_proxy(ref)
+        return self._with_status(info) if info else None
+
+
+class LoginServer:
+    """uvicorn in a thread on an already bound socket (so a busy port fails before start)."""
+
+    def __init__(self, store: LocalStore, sock: socket.socket, log_file: Path) -> None:
+        self.sock = sock
+        settings = Settings.from_env(os.environ)
+        config = uvicorn.Config(
+            create_app(settings, store),
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            proxy_headers=False,
+            lifespan="on",
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self._run, name="login-page", daemon=True)
+        _log_to(log_file)
+
+    def _run(self) -> None:
+        # Not the main thread: uvicorn leaves the signals to the supervisor.
+        self.server.run(sockets=[self.sock])
+
+    def start(self) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the login page did not start; see its log")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.sock.close()
+
+
+def _log_to(log_file: Path) -> None:
+    """The service's INFO lines go to a file; warnings and errors also to the console."""
+    root = logging.getLogger()
+    if any(h.get_name() == _HANDLER for h in root.handlers):
+        return
+    to_file = logging.FileHandler(log_file, encoding="utf-8")
+    to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    to_console = logging.StreamHandler()
+    to_console.setLevel(logging.WARNING)
+    to_console.setFormatter(logging.Formatter("login page: %(levelname)s %(message)s"))
+    for handler in (to_file, to_console):
+        handler.set_name(_HANDLER)
+        root.addHandler(handler)
+    root.setLevel(logging.INFO)

@@ -1,0 +1,342 @@
+"""Keeps the local proxy in step with the manifest and the GitHub token.
+
+The rule is the operator's (rollout.py): proxy pods roll when their template
+changes, and the template carries the config hash and the token hash; no
+token, no pods. Here the "template" is those same annotations plus a hash of
+the process's command and environment (in Kubernetes a change of those, e.g.
+`spec.github`, rolls the pods too). `wanted_template` and `decide` are that
+rule as pure functions; `Supervisor` watches the files, applies the decision
+and tells the person at the console what happens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from copilot_auth.store_directory import write_private
+
+from copilot_proxy import names, render, rollout
+from copilot_proxy.local import ports
+from copilot_proxy.local import proxy_process as pp
+from copilot_proxy.local.console import Console
+from copilot_proxy.local.login import LocalStore, local_proxy
+from copilot_proxy.local.state import StateDir
+from copilot_proxy.spec import ProxySpec
+
+# Local only: the operator has no annotation for this, Kubernetes compares the container.
+PROCESS_HASH = "copilot-proxy.dev/process-hash"
+TICK = 0.5  # seconds between looks at the manifest and the token
+START_TIMEOUT = pp.START_TIMEOUT
+PORT_RETRY = 5.0
+MAX_BACKOFF = 60.0
+
+Template = Mapping[str, str]
+ManifestLoader = Callable[[Path], ProxySpec]
+
+
+class Action(StrEnum):
+    KEEP = "keep"
+    START = "start"
+    RESTART = "restart"
+    STOP = "stop"
+
+
+def wanted_template(
+    config_text: str, token: str, process_hash: str, replicas: int = 1
+) -> dict[str, str] | None:
+    """What the running proxy must have been started with; None when none may run."""
+    fingerprint = rollout.token_hash(token)
+    if not rollout.desired_replicas(replicas, bool(fingerprint)):
+        return None
+    annotations = rollout.pod_annotations(render.config_hash(config_text), fingerprint)
+    return {**annotations, PROCESS_HASH: process_hash}
+
+
+def decide(running: Template | None, wanted: Template | None) -> Action:
+    """Start, restart, stop or keep the proxy: restart exactly when the template differs."""
+    if wanted is None:
+        return Action.STOP if running is not None else Action.KEEP
+    if running is None:
+        return Action.START
+    return Action.RESTART if rollout.differs(dict(wanted), dict(running)) else Action.KEEP
+
+
+_REASONS = {
+    names.CONFIG_HASH: "the manifest changed",
+    names.TOKEN_HASH: "a new GitHub token",
+    PROCESS_HASH: "the GitHub settings changed",
+}
+
+
+def reasons(running: Template, wanted: Template) -> list[str]:
+    """Why a restart happens, for people."""
+    return [text for key, text in _REASONS.items() if running.get(key) != wanted.get(key)]
+
+
+def chain_text(spec: ProxySpec) -> str:
+    return " → ".join(spec.chain)
+
+
+def process_hash(argv: list[str], env: Mapping[str, str]) -> str:
+    # The master key never changes during a run; keep it out of anything printed or stored.
+    visible = {k: v for k, v in env.items() if k != render.MASTER_KEY_ENV}
+    text = json.dumps([argv, sorted(visible.items())])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Addresses:
+    host: str
+    proxy_port: int
+    auth_port: int
+
+    @property
+    def proxy_url(self) -> str:
+        return pp.local_url(self.host, self.proxy_port)
+
+
+class Supervisor:
+    """Observe (manifest, token, process) -> decide -> act, every TICK seconds."""
+
+    def __init__(
+        self,
+        *,
+        manifest: Path,
+        spec: ProxySpec,
+        load: ManifestLoader,
+        state: StateDir,
+        store: LocalStore,
+        master_key: str,
+        addresses: Addresses,
+        console: Console,
+        shown_proxy_url: str,
+        login_url: str,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.manifest = manifest
+        self.load = load
+        self.state = state
+        self.store = store
+        self.master_key = master_key
+        self.addr = addresses
+        self.console = console
+        self.shown_proxy_url = shown_proxy_url
+        self.login_url = login_url
+        self.environ = dict(os.environ if environ is None else environ)
+        self.spec = spec
+        self.manifest_text = _read(manifest)
+        self.proxy: pp.ProxyProcess | None = None
+        self.running: Template | None = None
+        self.ready = False
+        self.started_at = 0.0
+        self.retry_at = 0.0
+        self.failures = 0
+        self.failed: Template | None = None  # the template that crashed, for the back-off
+        self.token_seen: str | None = None
+        self.replicas_note = False
+        self.log_offset = 0
+        self.log_partial = b""
+
+    # -- what the proxy process would be ---------------------------------------------
+
+    def github_urls(self, spec: ProxySpec) -> dict[str, str]:
+        """GITHUB_COPILOT_*_URL set in the environment win over spec.github (as for the
+        login page, whose GITHUB_* variables win too): both talk to the same GitHub."""
+        return {n: self.environ[n] for n in pp.github_url_names(spec) if self.environ.get(n)}
+
+    def launch(self, spec: ProxySpec) -> tuple[list[str], dict[str, str]]:
+        argv = pp.command(
+            spec, config_path=self.state.config_path, host=self.addr.host, port=self.addr.proxy_port
+        )
+        env = pp.environment(
+            spec,
+            token_file=self.state.token_file,
+            token_dir=self.state.token_dir,
+            master_key=self.master_key,
+            github_urls=self.github_urls(spec),
+        )
+        return argv, env
+
+    def wanted(self, token: str) -> dict[str, str] | None:
+        argv, env = self.launch(self.spec)
+        text = render.config_yaml(render.render_config(self.spec))
+        return wanted_template(text, token, process_hash(argv, env), self.spec.replicas)
+
+    # -- the loop ----------------------------------------------------------------------
+
+    def tick(self, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        self.reload_manifest()
+        token = self.store.read_token(self.store.ref)
+        self.announce_token(token)
+        self.watch_process(now)
+        wanted = self.wanted(token)
+        action = decide(self.running, wanted)
+        if action is Action.STOP:
+            self.stop_proxy()
+            self.console.say("Proxy stopped.")
+        elif action is Action.RESTART:
+            assert self.running is not None and wanted is not None
+            why = " and ".join(reasons(self.running, wanted))
+            self.console.say(f"Restarting the proxy ({why}); chain: {chain_text(self.spec)}")
+            self.stop_proxy()
+            self.start_proxy(wanted, now)
+        elif (
+            action is Action.START
+            and wanted is not None
+            # After a crash or a busy port, the same template waits for its back-off.
+            and (wanted != self.failed or now >= self.retry_at)
+        ):
+            self.start_proxy(wanted, now)
+        self.note_replicas()
+        self.forward_requests()
+
+    def reload_manifest(self) -> None:
+        text = _read(self.manifest)
+        if text == self.manifest_text:
+            return
+        self.manifest_text = text
+        try:
+            spec = self.load(self.manifest)
+        except Exception as error:  # ManifestError: the message names file and field
+            keeping = "the proxy keeps its last good settings" if self.proxy else "nothing changed"
+            self.console.say(f"Manifest not applied ({keeping}):\n{error}")
+            return
+        if spec == self.spec:
+            self.console.say("Manifest re-read: nothing changes for the proxy.")
+            return
+        if (spec.name, spec.github) != (self.spec.name, self.spec.github):
+            self.store.replace(local_proxy(spec, self.state.root))
+        self.spec = spec
+        self.failed = None  # a fixed manifest deserves a start without waiting
+
+    def announce_token(self, token: str) -> None:
+        fingerprint = rollout.token_hash(token)
+        if fingerprint == self.token_seen:
+            return
+        before, self.token_seen = self.token_seen, fingerprint
+        info = self.store.get_proxy(self.store.ref)
+        who = f"@{info.token.login}" if info and info.token.login else "your GitHub account"
+        if not fingerprint:
+            if before is None:
+                self.console.say(
+                    f"Not signed in to GitHub yet: open {self.login_url}, unlock it with the\n"
+                    "master key and sign in. The proxy starts by itself then."
+                )
+            else:
+                self.console.say(f"Signed out of GitHub. Sign in again at {self.login_url}")
+            self.store.set_status(False, "Waiting for a GitHub sign-in.")
+        elif before is None:
+            self.console.say(f"GitHub token found (signed in as {who}).")
+        elif before:
+            self.console.say(f"New GitHub token (signed in as {who}).")
+        else:
+            self.console.say(f"Signed in to GitHub as {who}.")
+
+    def note_replicas(self) -> None:
+        if self.spec.replicas == 0 and not self.replicas_note:
+            self.console.say("spec.replicas is 0: the proxy stays stopped.")
+        self.replicas_note = self.spec.replicas == 0
+
+    # -- the process ---------------------------------------------------------------------
+
+    def start_proxy(self, wanted: Template, now: float) -> None:
+        host, port = self.addr.host, self.addr.proxy_port
+        if not ports.is_free(host, port):
+            if now >= self.retry_at:
+                self.console.say(
+                    f"Port {port} is taken by another program: the proxy waits for it.\n"
+                    "Stop that program, or restart with --proxy-port <another port>."
+                )
+            self.failed, self.retry_at = dict(wanted), now + PORT_RETRY
+            return
+        argv, env = self.launch(self.spec)
+        write_private(self.state.config_path, render.config_yaml(render.render_config(self.spec)))
+        pp.fresh_token_dir(self.state.token_dir)
+        self.proxy = pp.ProxyProcess(
+            argv=argv,
+            env={**self.environ, **env, "PYTHONUNBUFFERED": "1"},
+            url=self.addr.proxy_url,
+            log_path=self.state.proxy_log,
+            cwd=self.state.root,
+            probe_path=pp.liveness_path(self.spec),
+        )
+        self.proxy.start()
+        self.running, self.ready, self.started_at = dict(wanted), False, now
+        self.console.say(f"Starting the proxy on {self.shown_proxy_url} (about 10 s)…")
+        self.store.set_status(False, "The proxy is starting.")
+
+    def watch_process(self, now: float) -> None:
+        proxy = self.proxy
+        if proxy is None:
+            return
+        code = proxy.exited()
+        if code is not None:
+            self.crashed(f"The proxy stopped by itself (exit code {code}).", now)
+        elif not self.ready:
+            if proxy.is_live():
+                self.ready, self.failures, self.failed = True, 0, None
+                self.console.say(
+                    f"Proxy ready: {self.shown_proxy_url} (chain: {chain_text(self.spec)})"
+                )
+                self.store.set_status(True, f"Serving at {self.shown_proxy_url}.")
+            elif now - self.started_at > START_TIMEOUT:
+                self.crashed(f"The proxy did not come up within {START_TIMEOUT:g} s.", now)
+
+    def crashed(self, what: str, now: float) -> None:
+        assert self.proxy is not None
+        tail = self.proxy.log_tail(8)
+        self.stop_proxy()
+        self.failures += 1
+        wait = min(2.0**self.failures, MAX_BACKOFF)
+        self.failed, self.running, self.retry_at = self.running, None, now + wait
+        lines = [what, f"Last lines of {self.state.proxy_log}:"]
+        lines += [f"  {line}" for line in tail.splitlines()] or ["  (empty)"]
+        lines.append(f"Trying again in {wait:g} s (or fix the manifest: that retries at once).")
+        self.console.say("\n".join(lines))
+        self.store.set_status(False, "The proxy stopped; see the console.")
+
+    def stop_proxy(self, grace: float = pp.STOP_GRACE) -> None:
+        if self.proxy is not None:
+            self.forward_requests()
+            self.proxy.stop(grace)
+        self.proxy, self.running, self.ready = None, None, False
+
+    def kill_now(self) -> None:
+        """From a second Ctrl-C: no more waiting for the proxy."""
+        if self.proxy is not None:
+            self.proxy.kill()
+
+    def forward_requests(self) -> None:
+        """Show the proxy's one-line request log (which model served) on the console."""
+        try:
+            with self.state.proxy_log.open("rb") as f:
+                f.seek(self.log_offset)
+                data = f.read()
+        except FileNotFoundError:
+            return
+        self.log_offset += len(data)
+        *lines, self.log_partial = (self.log_partial + data).split(b"\n")
+        marker = f" {_REQUEST_LOGGER} "
+        for raw in lines:
+            line = raw.decode(errors="replace")
+            if marker in line:
+                self.console.say("request: " + line.split(marker, 1)[1].strip())
+
+
+# proxy_log.LOGGER_NAME, without importing LiteLLM into this process.
+_REQUEST_LOGGER = "copilot_proxy.requests"
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
