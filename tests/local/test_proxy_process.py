@@ -1,0 +1,156 @@
+"""The local proxy process: the Deployment's command, environment and token layout; clean stops."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from copilot_proxy import manifests, render
+from copilot_proxy.local import proxy_process as pp
+from copilot_proxy.local.state import ensure_master_key, first_run_text, prepare
+from copilot_proxy.spec import parse_spec
+
+from tests.local.helpers import alive, descendants, wait_gone
+
+SPEC = parse_spec("copilot", "local", {"models": [{"name": "claude-opus-4.6"}]})
+GHE = parse_spec(
+    "copilot", "local", {"models": [{"name": "gpt-5-mini"}], "github": {"host": "acme.ghe.com"}}
+)
+
+
+def deployed_container() -> dict[str, Any]:
+    d = manifests.deployment(SPEC, image="x", replicas=1, pod_annotations={}, owner=None)
+    container: dict[str, Any] = d["spec"]["template"]["spec"]["containers"][0]
+    return container
+
+
+def test_command_is_the_containers_with_local_paths_and_port(tmp_path: Path) -> None:
+    argv = pp.command(SPEC, config_path=tmp_path / "config.yaml", host="127.0.0.1", port=4100)
+    c = deployed_container()
+    assert Path(argv[0]).name == "litellm" and Path(argv[0]).exists()
+    assert argv[1:] == [
+        "--config",
+        str(tmp_path / "config.yaml"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "4100",
+    ]
+    assert [a for a in c["args"] if a.startswith("--")] == [a for a in argv if a.startswith("--")]
+
+
+def test_environment_is_the_containers_with_the_token_layout(tmp_path: Path) -> None:
+    env = pp.environment(
+        SPEC,
+        token_file=tmp_path / "access-token",
+        token_dir=tmp_path / "github_copilot",
+        master_key="sk-local",
+    )
+    container_names = {e["name"] for e in deployed_container()["env"]}
+    assert set(env) == container_names - {"HOME"}  # the user's HOME, not the image's /tmp
+    assert env[pp.TOKEN_FILE_ENV] == str(tmp_path / "access-token")
+    assert env[pp.TOKEN_DIR_ENV] == str(tmp_path / "github_copilot")
+    assert env[render.MASTER_KEY_ENV] == "sk-local"
+    assert env["LITELLM_LOCAL_MODEL_COST_MAP"] == "True"
+    assert env["GITHUB_COPILOT_API_KEY_URL"] == "https://api.github.com/copilot_internal/v2/token"
+
+
+def test_github_urls_follow_the_manifest_unless_overridden(tmp_path: Path) -> None:
+    def env_of(urls: dict[str, str] | None = None) -> dict[str, str]:
+        return pp.environment(
+            GHE,
+            token_file=tmp_path / "t",
+            token_dir=tmp_path / "d",
+            master_key="k",
+            github_urls=urls,
+        )
+
+    env = env_of()
+    assert env["GITHUB_COPILOT_API_KEY_URL"] == (
+        "https://api.acme.ghe.com/copilot_internal/v2/token"
+    )
+    fake = pp.rebased_github_urls(GHE, "http://127.0.0.1:9")
+    assert fake["GITHUB_COPILOT_DEVICE_CODE_URL"] == "http://127.0.0.1:9/login/device/code"
+    env = env_of(fake)
+    assert env["GITHUB_COPILOT_API_KEY_URL"] == "http://127.0.0.1:9/copilot_internal/v2/token"
+    with pytest.raises(ValueError, match="GITHUB_COPILOT_API_KEY_UR"):
+        env_of({"GITHUB_COPILOT_API_KEY_UR": "x"})
+
+
+def test_stop_ends_the_whole_process_group(tmp_path: Path) -> None:
+    """A proxy that started helpers of its own leaves none of them behind."""
+    proc = pp.ProxyProcess(
+        argv=["sh", "-c", "sleep 60 & sleep 60 & wait"],
+        env=dict(os.environ),
+        url="http://127.0.0.1:9",
+        log_path=tmp_path / "proxy.log",
+        cwd=tmp_path,
+    )
+    proc.start()
+    assert proc.pid is not None
+    leader = proc.pid
+    deadline = time.monotonic() + 5
+    while len(descendants(leader)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    helpers = descendants(leader)
+    assert len(helpers) == 2
+    proc.stop(grace=5)
+    assert wait_gone([leader, *helpers], timeout=5) == []
+
+
+def test_a_killed_supervisor_takes_the_proxy_with_it(tmp_path: Path) -> None:
+    """Even `kill -9` of copilot-proxy leaves no proxy running (Linux: parent-death signal)."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("parent-death signal is Linux only")
+    script = textwrap.dedent(
+        f"""
+        import os, sys, time
+        from pathlib import Path
+        from copilot_proxy.local.proxy_process import ProxyProcess
+        p = ProxyProcess(argv=["sleep", "60"], env=dict(os.environ), url="http://127.0.0.1:9",
+                         log_path=Path({str(tmp_path / "log")!r}), cwd=Path({str(tmp_path)!r}))
+        p.start()
+        print(p.pid, flush=True)
+        time.sleep(60)
+        """
+    )
+    supervisor = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert supervisor.stdout is not None
+    proxy_pid = int(supervisor.stdout.readline())
+    assert alive(proxy_pid)
+    supervisor.send_signal(signal.SIGKILL)
+    supervisor.wait(5)
+    assert wait_gone([proxy_pid], timeout=5) == []
+
+
+def test_state_folder_is_private_and_out_of_git(tmp_path: Path) -> None:
+    state = prepare(tmp_path / "state")
+    assert oct(state.root.stat().st_mode & 0o777) == "0o700"
+    assert (state.root / ".gitignore").read_text().splitlines()[-1] == "*"
+    key, new = ensure_master_key(state)
+    assert new and key.startswith("sk-") and len(key) == 3 + 48
+    assert oct(state.master_key_file.stat().st_mode & 0o777) == "0o600"
+    assert ensure_master_key(state) == (key, False)
+
+
+def test_first_run_text_is_ready_to_paste() -> None:
+    spec = parse_spec(
+        "copilot", "local", {"models": [{"name": "claude-opus-4.6"}, {"name": "gpt-5-mini"}]}
+    )
+    text = first_run_text(spec, "sk-abc", "http://localhost:4000", Path(".copilot-proxy/mk"))
+    assert "export ANTHROPIC_BASE_URL=http://localhost:4000\n" in text  # no /v1
+    assert "export ANTHROPIC_AUTH_TOKEN=sk-abc" in text
+    assert "export ANTHROPIC_MODEL=claude-opus-4.6" in text
+    assert "curl http://localhost:4000/v1/chat/completions \\\n" in text
+    assert '-H "Authorization: Bearer sk-abc"' in text
+    body = text.split("-d ", 1)[1].splitlines()[0]
+    assert json.loads(shlex.split(body)[0])["model"] == "claude-opus-4.6"
