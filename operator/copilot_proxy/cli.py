@@ -102,10 +102,22 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run the login page and the proxy on this machine")
     p.add_argument("-f", "--file", required=True, help="a CopilotProxy YAML manifest")
-    p.add_argument("--state-dir", default=".copilot-proxy", help="token and master key folder")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    p.add_argument("--proxy-port", type=int, default=4000)
-    p.add_argument("--auth-port", type=int, default=4001)
+    p.add_argument(
+        "--state-dir",
+        default=".copilot-proxy",
+        help="folder for the GitHub token, master key and logs (default: %(default)s)",
+    )
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address both listen on (default: %(default)s, this machine only)",
+    )
+    p.add_argument(
+        "--proxy-port", type=int, default=4000, help="the proxy's port (default: %(default)s)"
+    )
+    p.add_argument(
+        "--auth-port", type=int, default=4001, help="the login page's port (default: %(default)s)"
+    )
     p.set_defaults(func=_run)
 
     p = sub.add_parser("operator", help="run the Kubernetes operator")
