@@ -6,7 +6,8 @@ so each test walks a whole story):
   sign in through the login service's API; the proxy starts by itself and
   serves the chain; an edited manifest restarts it with the new chain; a broken
   manifest is refused and the proxy keeps serving; a new sign-in restarts it
-  with the new token; Ctrl-C leaves no process behind;
+  with the new token; a proxy that dies is started again; Ctrl-C leaves no
+  process behind;
 - a later run (a state folder with a key and a token): the proxy starts at
   once and the master key is not shown again; Ctrl-C during the proxy's
   start-up leaves no process behind either.
@@ -15,6 +16,7 @@ so each test walks a whole story):
 from __future__ import annotations
 
 import os
+import signal
 import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -138,10 +140,17 @@ def test_first_run_sign_in_edit_and_stop(gh: FakeGitHub, workdir: Path) -> None:
         copilot_key = gh.copilot_requests()[-1].headers["authorization"].split()[1]
         assert gh.keys[copilot_key][1] == token  # the proxy exchanged hubot's token
 
+        # A proxy that dies is reported with its last log lines and started again.
+        os.kill(third[0], signal.SIGKILL)
+        at = run.wait_for(r"The proxy stopped by itself \(killed by signal 9\)", after=at)
+        at = run.wait_for(READY.format(port=proxy_port), after=at)
+        fourth = descendants(run.proc.pid)
+        assert chat(proxy_port, key)[0] == "github_copilot/gemini-3-pro-preview"
+
         # Ctrl-C: both stop, nothing is left behind, the ports are free again.
         assert run.interrupt() == 0
         assert run.lines[-1].endswith("Stopped.")
-        assert wait_gone(third) == []
+        assert wait_gone(third + fourth) == []
         assert not listening(proxy_port) and not listening(auth_port)
         # Nothing secret on the console but the one-time key display.
         assert token not in run.output

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -209,13 +210,14 @@ class Supervisor:
             keeping = "the proxy keeps its last good settings" if self.proxy else "nothing changed"
             self.console.say(f"Manifest not applied ({keeping}):\n{error}")
             return
-        if spec == self.spec:
-            self.console.say("Manifest re-read: nothing changes for the proxy.")
-            return
         if (spec.name, spec.github) != (self.spec.name, self.spec.github):
             self.store.replace(local_proxy(spec, self.state.root))
+        same = _effective(spec) == _effective(self.spec)
         self.spec = spec
-        self.failed = None  # a fixed manifest deserves a start without waiting
+        if same:
+            self.console.say("Manifest re-read: nothing changes for the proxy.")
+        elif self.proxy is None:  # else the restart says it
+            self.console.say(f"Manifest re-read; chain: {chain_text(spec)}")
 
     def announce_token(self, token: str) -> None:
         fingerprint = rollout.token_hash(token)
@@ -279,7 +281,8 @@ class Supervisor:
             return
         code = proxy.exited()
         if code is not None:
-            self.crashed(f"The proxy stopped by itself (exit code {code}).", now)
+            how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+            self.crashed(f"The proxy stopped by itself ({how}).", now)
         elif not self.ready:
             if proxy.is_live():
                 self.ready, self.failures, self.failed = True, 0, None
@@ -292,14 +295,14 @@ class Supervisor:
 
     def crashed(self, what: str, now: float) -> None:
         assert self.proxy is not None
-        tail = self.proxy.log_tail(8)
+        tail = _ANSI.sub("", self.proxy.log_tail(8))
         self.stop_proxy()
         self.failures += 1
         wait = min(2.0**self.failures, MAX_BACKOFF)
         self.failed, self.running, self.retry_at = self.running, None, now + wait
         lines = [what, f"Last lines of {self.state.proxy_log}:"]
         lines += [f"  {line}" for line in tail.splitlines()] or ["  (empty)"]
-        lines.append(f"Trying again in {wait:g} s (or fix the manifest: that retries at once).")
+        lines.append(f"Trying again in {wait:g} s (at once after a change of the manifest).")
         self.console.say("\n".join(lines))
         self.store.set_status(False, "The proxy stopped; see the console.")
 
@@ -331,8 +334,16 @@ class Supervisor:
                 self.console.say("request: " + line.split(marker, 1)[1].strip())
 
 
+# LiteLLM colours its start-up lines; a log tail on the console shows them plain.
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # proxy_log.LOGGER_NAME, without importing LiteLLM into this process.
 _REQUEST_LOGGER = "copilot_proxy.requests"
+
+
+def _effective(spec: ProxySpec) -> tuple[object, ...]:
+    """What of a spec the local proxy uses (image, resources and the like are Kubernetes')."""
+    config = render.config_yaml(render.render_config(spec))
+    return (config, spec.github, min(spec.replicas, 1))
 
 
 def _read(path: Path) -> str:
