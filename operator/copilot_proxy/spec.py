@@ -125,10 +125,11 @@ def parse_spec(name: str, namespace: str, spec: dict[str, Any]) -> ProxySpec:
             f"{name!r} must be at most 63 lower-case letters, digits and '-', starting with a"
             " letter: it is also the proxy's Service name",
         )
+    _only(spec, "", _SPEC_FIELDS)
     models = _parse_models(spec.get("models"))
     chain = {m.name for m in models}
-    router = _mapping(spec, "router")
-    github = _mapping(spec, "github")
+    router = _only(_mapping(spec, "router"), "router.", _ROUTER_FIELDS)
+    github = _only(_mapping(spec, "github"), "github.", {"host", "apiUrl"})
     host = github.get("host", "github.com")
     if not isinstance(host, str) or not _HOST.match(host):
         raise SpecError("github.host", f"{host!r} is not a host name such as github.com")
@@ -150,9 +151,12 @@ def parse_spec(name: str, namespace: str, spec: dict[str, Any]) -> ProxySpec:
         replicas=_int(spec, "replicas", "replicas", 1, 0, 20),
         image=str(spec.get("image") or ""),
         image_pull_policy=str(spec.get("imagePullPolicy") or "IfNotPresent"),
-        resources=dict(_mapping(spec, "resources")),
+        resources=dict(_only(_mapping(spec, "resources"), "resources.", {"requests", "limits"})),
         github=GitHub(host=host, api_url=str(github.get("apiUrl") or "")),
-        token_secret=str(_mapping(spec, "tokenSecret").get("name") or f"{name}-github-token"),
+        token_secret=str(
+            _only(_mapping(spec, "tokenSecret"), "tokenSecret.", {"name"}).get("name")
+            or f"{name}-github-token"
+        ),
         mcp_servers=_parse_mcp(_mapping(spec, "mcpServers")),
         litellm=_parse_litellm(_mapping(spec, "litellm")),
     )
@@ -167,6 +171,7 @@ def _parse_models(raw: Any) -> tuple[Model, ...]:
         where = f"models[{i}]"
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             raise SpecError(f"{where}.name", "every model needs a name, e.g. claude-opus-4.6")
+        _only(item, f"{where}.", {"name", "dropParams"})
         name = item["name"]
         if name.startswith("github_copilot/"):
             raise SpecError(f"{where}.name", f"write {name.split('/', 1)[1]!r} without the prefix")
@@ -197,6 +202,7 @@ def _parse_routes(raw: list[Any], chain: set[str]) -> tuple[Route, ...]:
         if name in chain or name.removeprefix("github_copilot/") in chain:
             raise SpecError(f"{where}.name", f"{name!r} is already a model of the chain")
         seen.add(name)
+        _only(item, f"{where}.", {"name", "models"})
         models = item.get("models")
         if not isinstance(models, list) or not models:
             raise SpecError(f"{where}.models", "needs at least one model of spec.models")
@@ -218,6 +224,7 @@ def _parse_mcp(raw: dict[str, Any]) -> tuple[McpServer, ...]:
     for name, item in sorted(raw.items()):
         if not isinstance(item, dict) or not isinstance(item.get("url"), str):
             raise SpecError(f"mcpServers.{name}.url", "needs the server's http(s) URL")
+        _only(item, f"mcpServers.{name}.", {"url", "transport", "description"})
         url = item["url"]
         if not url.startswith(("http://", "https://")):
             raise SpecError(f"mcpServers.{name}.url", f"{url!r} is not an http(s) URL")
@@ -250,6 +257,21 @@ def _parse_litellm(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 # Without the API server (local mode) nothing else checks the shapes: a wrong one
 # must be a SpecError naming the field, not an AttributeError in a handler.
+_SPEC_FIELDS = {
+    "models", "routes", "catchAll", "prefixedNames", "router", "replicas", "image",
+    "imagePullPolicy", "resources", "github", "tokenSecret", "mcpServers", "litellm",
+}  # fmt: skip
+_ROUTER_FIELDS = {"numRetries", "allowedFails", "cooldownSeconds", "timeoutSeconds"}
+
+
+def _only(raw: dict[str, Any], where: str, known: set[str]) -> dict[str, Any]:
+    """Refuse unknown fields, as `kubectl apply` does: a typo must not be ignored."""
+    for key in raw:
+        if key not in known:
+            raise SpecError(f"{where}{key}", "unknown field; known: " + ", ".join(sorted(known)))
+    return raw
+
+
 def _mapping(raw: dict[str, Any], key: str) -> dict[str, Any]:
     value = raw.get(key) or {}
     if not isinstance(value, dict):

@@ -250,3 +250,24 @@ def test_proxy_name_that_cannot_name_a_service_is_refused(name: str) -> None:
         parse_spec(name, "ns", spec())
     assert caught.value.field == "metadata.name"
     assert str(caught.value).startswith("metadata.name: ")
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        ({"models": [{"name": "gpt-5-mini"}], "fallbacks": ["x"]}, "fallbacks"),
+        ({"models": [{"name": "gpt-5-mini", "fallback": "x"}]}, "models[0].fallback"),
+        ({"models": [{"name": "gpt-5-mini"}], "router": {"retries": 2}}, "router.retries"),
+        (
+            {"models": [{"name": "a"}], "routes": [{"name": "f", "models": ["a"], "x": 1}]},
+            "routes[0].x",
+        ),
+        ({"models": [{"name": "a"}], "github": {"hostname": "x.ghe.com"}}, "github.hostname"),
+    ],
+)
+def test_unknown_field_is_refused_not_ignored(raw: dict[str, Any], field: str) -> None:
+    # A manifest in local mode has no API server to refuse a typo: parse_spec must.
+    with pytest.raises(SpecError) as caught:
+        parse_spec("p", "ns", raw)
+    assert caught.value.field == field
+    assert "unknown field" in str(caught.value)
