@@ -45,6 +45,8 @@ from typing import Any, TypeVar, cast
 
 import aiohttp.web
 import httpx
+import jsonpatch
+import jsonpointer
 import kmock
 import yaml
 from kmock._internal import dicts, enums, rendering
@@ -253,7 +255,9 @@ class ClusterEmulator(kmock.KubernetesEmulator):
             async with self._lock:
                 self._prepare(request)
         response: aiohttp.web.StreamResponse = await super()._handle(request)
-        if request.resource is not None and request.action == enums.action.DELETE:
+        if request.action in (enums.action.CREATE, enums.action.UPDATE, enums.action.DELETE):
+            # An owner goes on DELETE or when its finalizers go; a child created for an
+            # owner already gone is collected as well, as the real garbage collector does.
             await self._collect_garbage()
         if fault is not None and fault.status is not None:
             return await self._render_error(self._error(fault))
@@ -298,8 +302,13 @@ class ClusterEmulator(kmock.KubernetesEmulator):
             live = self.objects[key].raw
             try:
                 patched = dicts.patch_dict(live, data)
-            except Exception:
-                return
+            except jsonpatch.JsonPatchTestFailed as error:
+                # kopf guards its JSON patches with a test of resourceVersion: 422 means "retry".
+                raise kmock.KubernetesError(422, "Invalid", f"test failed: {error}", {}) from None
+            except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as error:
+                raise kmock.KubernetesError(422, "Invalid", str(error), {}) from None
+            except ValueError as error:  # a dict merged into a scalar or the reverse
+                raise kmock.KubernetesError(400, "BadRequest", str(error), {}) from None
             meta = live.get("metadata") or {}
             stamp: Obj = {"resourceVersion": str(next(self._versions))}
             if _content(patched) != _content(live):
@@ -343,12 +352,19 @@ class ClusterEmulator(kmock.KubernetesEmulator):
     async def _serve_watch(self, request: rendering.Request) -> AsyncIterator[rendering.Payload]:
         selector = request.params.get("labelSelector")
         matches = label_selector(selector) if selector else None
+        since = request.params.get("resourceVersion", "")
+        since_version = int(since) if since.isdigit() else 0
         async for event in super()._serve_watch(request):
-            if (
-                matches is None
-                or not isinstance(event, dict)
-                or matches(_labels_of(event.get("object") or {}))
-            ):
+            if not isinstance(event, dict):
+                yield event
+                continue
+            obj = event.get("object") or {}
+            version = str((obj.get("metadata") or {}).get("resourceVersion", ""))
+            # kmock replays every object as ADDED when a watch starts; a watch from the
+            # resourceVersion of a list must not repeat what the list returned.
+            if event.get("type") == "ADDED" and version.isdigit() and int(version) <= since_version:
+                continue
+            if matches is None or matches(_labels_of(obj)):
                 yield event
 
 
@@ -366,7 +382,8 @@ def _keep_status(data: Any, *, only: bool) -> None:
         data[:] = [
             op
             for op in data
-            if isinstance(op, dict) and str(op.get("path", "")).startswith("/status") == only
+            if isinstance(op, dict)
+            and (op.get("op") == "test" or str(op.get("path", "")).startswith("/status") == only)
         ]
 
 
@@ -424,6 +441,7 @@ class KubeCluster:
     def stop(self) -> None:
         if self._loop is None or self._thread is None:
             return
+        bugs = self.internal_errors()
         self._run(self._astop())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
@@ -431,6 +449,11 @@ class KubeCluster:
         self._loop = self._thread = None
         self.http.close()
         logging.getLogger("httpx").removeFilter(self._quiet)
+        assert not bugs, f"the emulator failed on requests: {bugs!r}"
+
+    def internal_errors(self) -> builtins.list[BaseException]:
+        """Exceptions in the emulator itself (not the API errors it answers on purpose)."""
+        return [e for e in self.emulator.errors if not isinstance(e, kmock.KubernetesError)]
 
     def _quiet(self, record: logging.LogRecord) -> bool:
         """Keep the helpers' own requests out of the captured log tests read."""

@@ -5,23 +5,22 @@
   from crds/ served and stored, namespace `default`).
 - `kube_api`: the same, with `COPILOT_PROXY_KUBE_API` pointing at it, so the
   operator, the auth service and `copilot_proxy.kube` talk to it.
-- `kopf_operator`: a factory `await kopf_operator(registry, namespaces=None)`
-  -> a started `OperatorTask` (kopf in the test's loop), stopped at teardown.
+- `kopf_operator`: a factory `kopf_operator(registry, namespaces=None)` -> a
+  started `KopfOperator` (kopf in a thread of its own), stopped at teardown.
 
 Waiting: `tests.kube.emulator.wait_for` (async) and `wait_for_sync`.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import kopf
 import pytest
-import pytest_asyncio
 
 from tests.kube.emulator import KubeCluster
-from tests.kube.operator_task import OperatorTask
+from tests.kube.kopf_runner import KopfOperator
 
 KUBE_API_ENV = "COPILOT_PROXY_KUBE_API"
 
@@ -38,16 +37,15 @@ def kube_api(kube_cluster: KubeCluster, monkeypatch: pytest.MonkeyPatch) -> Kube
     return kube_cluster
 
 
-@pytest_asyncio.fixture
-async def kopf_operator() -> AsyncIterator[Callable[..., Awaitable[OperatorTask]]]:
-    started: list[OperatorTask] = []
+@pytest.fixture
+def kopf_operator() -> Iterator[Callable[..., KopfOperator]]:
+    started: list[KopfOperator] = []
 
-    async def start(registry: kopf.OperatorRegistry, **options: Any) -> OperatorTask:
-        task = OperatorTask(registry, **options)
-        started.append(task)
-        await task.start()
-        return task
+    def start(registry: kopf.OperatorRegistry, **options: Any) -> KopfOperator:
+        operator = KopfOperator(registry, **options)
+        started.append(operator)
+        return operator.start()
 
     yield start
-    for task in started:
-        await task.stop()
+    for operator in started:
+        operator.stop()

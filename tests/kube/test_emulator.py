@@ -62,6 +62,18 @@ def test_metadata_generation_and_status_subresource(kube_cluster: KubeCluster) -
     assert live is not None and live["metadata"]["generation"] == 3
 
 
+def test_json_patch_tests_resource_version(kube_cluster: KubeCluster) -> None:
+    version = kube_cluster.create(proxy("v"))["metadata"]["resourceVersion"]
+    guarded = [
+        {"op": "test", "path": "/metadata/resourceVersion", "value": version},
+        {"op": "add", "path": "/metadata/finalizers", "value": ["x/y"]},
+    ]
+    kube_cluster.patch(CPX, "default", "v", guarded)
+    with pytest.raises(ApiError) as stale:  # the same guard again: the version moved on
+        kube_cluster.patch(CPX, "default", "v", guarded)
+    assert stale.value.status == 422  # what kopf expects, to retry on its next cycle
+
+
 def test_generate_name_conflicts_and_not_found(kube_cluster: KubeCluster) -> None:
     event = {"apiVersion": "v1", "kind": "Event", "metadata": {"generateName": "e-"}}
     names = {kube_cluster.create(event, "default")["metadata"]["name"] for _ in range(3)}
@@ -191,7 +203,7 @@ async def test_real_kopf_creates_children_posts_events_and_stops(
     caplog.set_level(logging.INFO)
     loop = asyncio.get_running_loop()
     started = loop.time()
-    operator = await kopf_operator(scratch_registry(kube_cluster.url))
+    operator = kopf_operator(scratch_registry(kube_cluster.url))
     kube_cluster.create(proxy("p1", models=[{"name": "gpt-5-mini"}, {"name": "claude-opus-4.6"}]))
 
     cm = await wait_for(lambda: kube_cluster.get("ConfigMap", "default", "p1-cfg"), timeout=5)
@@ -213,14 +225,14 @@ async def test_real_kopf_creates_children_posts_events_and_stops(
     )
     await wait_for(lambda: "configmap p1-cfg seen" in caplog.text)
 
-    await operator.stop()
+    operator.stop()
     assert loop.time() - started < 8
     assert not operator.running
 
     # A restart resumes against the same emulator and does not re-run the create handler.
-    await operator.start()
+    operator.start()
     await asyncio.sleep(0.5)
-    await operator.stop()
+    operator.stop()
     creates = [v for v in kube_cluster.history("ConfigMap", "default", "p1-cfg") if v is not None]
     assert len(creates) == 1
     assert os.environ.get("COPILOT_PROXY_KUBE_API") is None
