@@ -41,6 +41,14 @@ def run_local(path: Path, args: argparse.Namespace) -> int:
 
     Raises copilot_proxy.cli.ManifestError for a bad manifest (the CLI exits 2).
     """
+    try:
+        return _run(path, args)
+    except KeyboardInterrupt:  # Ctrl-C before the stop signals are ours: nothing runs yet
+        print("\ncopilot-proxy: interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(path: Path, args: argparse.Namespace) -> int:
     from copilot_proxy.cli import load_manifest
 
     spec = load_manifest(path)
@@ -69,7 +77,7 @@ def run_local(path: Path, args: argparse.Namespace) -> int:
         raise
 
     # Imported late: a bad manifest or a busy port answers at once.
-    from copilot_proxy.local.login import LocalStore, LoginServer, local_proxy
+    from copilot_proxy.local.login import LocalStore, LoginPageError, LoginServer, local_proxy
     from copilot_proxy.local.supervisor import TICK, Addresses, Supervisor
 
     console = Console()
@@ -92,12 +100,6 @@ def run_local(path: Path, args: argparse.Namespace) -> int:
     console.print("Ctrl-C stops the proxy and the login page.")
     console.print()
 
-    try:
-        login.start()
-    except RuntimeError as error:
-        login.stop()
-        return _fail(f"{error} ({state.login_log})")
-
     supervisor = Supervisor(
         manifest=path,
         spec=spec,
@@ -117,19 +119,28 @@ def run_local(path: Path, args: argparse.Namespace) -> int:
             supervisor.kill_now()  # second Ctrl-C: no more waiting
         stop.set()
 
+    code = 0
     previous = {sig: signal.signal(sig, on_signal) for sig in _STOP_SIGNALS}
     try:
+        login.start()
         supervisor.tick()
         while not stop.wait(TICK):
+            if not login.running:
+                console.say(f"The login page stopped unexpectedly; see {state.login_log}")
+                code = 1
+                break
             supervisor.tick()
         console.say("Stopping…")
+    except LoginPageError as error:
+        console.say(f"{error}; see {state.login_log}")
+        code = 1
     finally:
         supervisor.stop_proxy()
         login.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     console.say("Stopped.")
-    return 0
+    return code
 
 
 def _fail(message: str) -> int:

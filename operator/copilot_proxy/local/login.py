@@ -71,6 +71,10 @@ class LocalStore(DirectoryStore):
         return self._with_status(info) if info else None
 
 
+class LoginPageError(RuntimeError):
+    """The login page could not start; its log says why."""
+
+
 class LoginServer:
     """uvicorn in a thread on an already bound socket (so a busy port fails before start)."""
 
@@ -98,12 +102,17 @@ class LoginServer:
         deadline = time.monotonic() + START_TIMEOUT
         while not self.server.started:
             if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the login page did not start; see its log")
+                raise LoginPageError("the login page did not start")
             time.sleep(0.05)
+
+    @property
+    def running(self) -> bool:
+        return self.thread.is_alive()
 
     def stop(self) -> None:
         self.server.should_exit = True
-        self.thread.join(10)
+        if self.thread.is_alive():
+            self.thread.join(10)
         self.sock.close()
 
 
