@@ -3,7 +3,8 @@
 One real `copilot-proxy run` process per test (LiteLLM takes ~10 s per start,
 so each test walks a whole story):
 - first run: no token, so no proxy and the console points at the login page;
-  sign in through the login service's API; the proxy starts by itself and
+  sign in through the login service's API (while another program holds the
+  proxy's port, which the proxy waits for); the proxy starts by itself and
   serves the chain; an edited manifest restarts it with the new chain; a broken
   manifest is refused and the proxy keeps serving; a new sign-in restarts it
   with the new token; a proxy that dies is started again; Ctrl-C leaves no
@@ -17,7 +18,9 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import stat
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +28,7 @@ from pathlib import Path
 import httpx
 import pytest
 from copilot_auth.store_directory import DirectoryStore, write_private
+from copilot_proxy.local.supervisor import PORT_RETRY
 from openai import OpenAI
 
 from tests.fakes import FakeGitHub
@@ -93,10 +97,16 @@ def test_first_run_sign_in_edit_and_stop(gh: FakeGitHub, workdir: Path) -> None:
         assert descendants(run.proc.pid) == []
         assert not listening(proxy_port)
 
-        # Sign in: the proxy starts by itself and serves the chain's primary.
+        # Sign in while another program holds the proxy's port: the proxy waits for it
+        # (said once), then starts by itself and serves the chain's primary.
+        squatter = socket.create_server(("127.0.0.1", proxy_port))
         sign_in(gh, auth_port, key, login="octocat")
         at = run.wait_for(r"Signed in to GitHub as @octocat", after=at)
+        at = run.wait_for(rf"Port {proxy_port} is taken by another program", after=at)
+        time.sleep(PORT_RETRY + 1)
+        squatter.close()
         at = run.wait_for(READY.format(port=proxy_port), after=at)
+        assert sum("is taken by another program" in line for line in run.lines) == 1
         assert stat.S_IMODE((state / "access-token").stat().st_mode) == 0o600
         first = descendants(run.proc.pid)
         assert first

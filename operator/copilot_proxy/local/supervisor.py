@@ -142,6 +142,7 @@ class Supervisor:
         self.failed: Template | None = None  # the template that crashed, for the back-off
         self.token_seen: str | None = None
         self.replicas_note = False
+        self.port_wait = False
         self.log_offset = 0
         self.log_partial = b""
 
@@ -252,13 +253,15 @@ class Supervisor:
     def start_proxy(self, wanted: Template, now: float) -> None:
         host, port = self.addr.host, self.addr.proxy_port
         if not ports.is_free(host, port):
-            if now >= self.retry_at:
+            if not self.port_wait:  # said once, not at every retry
+                self.port_wait = True
                 self.console.say(
                     f"Port {port} is taken by another program: the proxy waits for it.\n"
                     "Stop that program, or restart with --proxy-port <another port>."
                 )
             self.failed, self.retry_at = dict(wanted), now + PORT_RETRY
             return
+        self.port_wait = False
         argv, env = self.launch(self.spec)
         write_private(self.state.config_path, render.config_yaml(render.render_config(self.spec)))
         pp.fresh_token_dir(self.state.token_dir)
