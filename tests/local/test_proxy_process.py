@@ -19,7 +19,7 @@ from copilot_proxy.local import proxy_process as pp
 from copilot_proxy.local.state import ensure_master_key, first_run_text, prepare
 from copilot_proxy.spec import parse_spec
 
-from tests.local.helpers import alive, descendants, wait_gone
+from tests.local.helpers import alive, descendants, free_port, wait_gone
 
 SPEC = parse_spec("copilot", "local", {"models": [{"name": "claude-opus-4.6"}]})
 GHE = parse_spec(
@@ -84,6 +84,43 @@ def test_github_urls_follow_the_manifest_unless_overridden(tmp_path: Path) -> No
     assert env["GITHUB_COPILOT_API_KEY_URL"] == "http://127.0.0.1:9/copilot_internal/v2/token"
     with pytest.raises(ValueError, match="GITHUB_COPILOT_API_KEY_UR"):
         env_of({"GITHUB_COPILOT_API_KEY_UR": "x"})
+
+
+def test_wait_ready_probes_the_liveness_path(tmp_path: Path) -> None:
+    """Ready once the probe path answers 200 (a stand-in server; LiteLLM's is in test_run)."""
+    (tmp_path / "health").mkdir()
+    (tmp_path / "health" / "liveliness").write_text("ok")
+    port = free_port()
+    proc = pp.ProxyProcess(
+        argv=[sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        env=dict(os.environ),
+        url=pp.local_url("0.0.0.0", port),  # noqa: S104 - a wildcard is probed on loopback
+        log_path=tmp_path / "proxy.log",
+        cwd=tmp_path,
+        probe_path=pp.liveness_path(SPEC),
+    )
+    assert not proc.is_live()
+    proc.start()
+    try:
+        assert proc.wait_ready(timeout=20) is True
+        assert proc.is_live()
+    finally:
+        assert proc.stop() is not None
+    assert proc.exited() is None and proc.pid is None  # stopped and forgotten
+
+
+def test_a_proxy_that_exits_during_start_up_says_why(tmp_path: Path) -> None:
+    proc = pp.ProxyProcess(
+        argv=["sh", "-c", "echo 'cannot load config.yaml' >&2; exit 3"],
+        env=dict(os.environ),
+        url="http://127.0.0.1:9",
+        log_path=tmp_path / "proxy.log",
+        cwd=tmp_path,
+    )
+    proc.start()
+    with pytest.raises(pp.ProxyExited, match=r"exited with code 3:\ncannot load config.yaml"):
+        proc.wait_ready(timeout=20)
+    proc.stop()
 
 
 def test_stop_ends_the_whole_process_group(tmp_path: Path) -> None:
