@@ -43,7 +43,7 @@ chromium:
 	else echo "chromium is missing and this is not root: the browser test will be skipped"; fi
 
 run: $(STAMP)
-	$(BIN)/copilot-proxy run -f $(MANIFEST)
+	$(BIN)/copilot-proxy run -f $(MANIFEST) $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

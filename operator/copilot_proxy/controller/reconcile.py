@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from copilot_proxy import manifests, names, render, rollout, status
+from copilot_proxy.keys import generate_master_key
 from copilot_proxy.kube import Kube, object_path, path_of
 from copilot_proxy.spec import API_GROUP, API_VERSION, KIND, ProxySpec, SpecError, parse_spec
 
@@ -54,10 +54,6 @@ def _lock(namespace: str, name: str) -> threading.Lock:
 
 def proxy_path(namespace: str, name: str) -> str:
     return object_path(f"{API_GROUP}/{API_VERSION}", KIND, namespace, name)
-
-
-def generate_master_key() -> str:
-    return "sk-" + secrets.token_urlsafe(36)
 
 
 def reconcile(
