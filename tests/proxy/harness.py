@@ -1,12 +1,15 @@
 """Run the real `litellm` proxy with the config the operator renders, as its Deployment would.
 
-The process gets the same command, environment and token layout as the proxy
-container in `copilot_proxy.manifests.deployment()`: the config file rendered
+Command, environment and the process itself come from the local mode
+(`copilot_proxy.local.proxy_process`), which reads them off the proxy
+container of `copilot_proxy.manifests.deployment()`: the config file rendered
 from a CopilotProxy spec, the GitHub token in a read-only file named by
-GITHUB_COPILOT_ACCESS_TOKEN_FILE, a writable GITHUB_COPILOT_TOKEN_DIR for
+GITHUB_COPILOT_ACCESS_TOKEN_FILE, a fresh GITHUB_COPILOT_TOKEN_DIR for
 LiteLLM's Copilot key, a generated LITELLM_MASTER_KEY and
-LITELLM_LOCAL_MODEL_COST_MAP. Only the host, the port and the GitHub URLs
-differ: they point at loopback (a FakeGitHub, or any upstream URL).
+LITELLM_LOCAL_MODEL_COST_MAP. What the tests add: loopback host and a free
+port, every GitHub URL on one upstream (a FakeGitHub, or any upstream URL), a
+throw-away folder, and an environment without the developer's GITHUB_*,
+LITELLM_*, OPENAI_* and ANTHROPIC_* variables.
 
 Usage (pytest fixtures in tests/proxy/plugin.py use the same class)::
 
@@ -24,82 +27,25 @@ import shutil
 import socket
 import stat
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-from copilot_proxy import manifests, names
+from copilot_proxy import names
+from copilot_proxy.local import proxy_process as pp
 from copilot_proxy.render import config_yaml, render_config
 from copilot_proxy.spec import ProxySpec, parse_spec
 
 START_TIMEOUT = 90.0
+HOST = "127.0.0.1"
 
 
 def free_port() -> int:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((HOST, 0))
         port: int = s.getsockname()[1]
         return port
-
-
-def _container(spec: ProxySpec) -> dict[str, Any]:
-    deployment = manifests.deployment(
-        spec, image="copilot-proxy:test", replicas=1, pod_annotations={}, owner=None
-    )
-    container: dict[str, Any] = deployment["spec"]["template"]["spec"]["containers"][0]
-    return container
-
-
-def proxy_command(
-    spec: ProxySpec, config_path: Path, port: int, host: str = "127.0.0.1"
-) -> list[str]:
-    """The container's command and args, with the local config path, host and port."""
-    c = _container(spec)
-    argv = [*c["command"], *c["args"]]
-    fixed = {"--config": str(config_path), "--port": str(port), "--host": host}
-    for i, arg in enumerate(argv[:-1]):
-        if arg in fixed:
-            argv[i + 1] = fixed[arg]
-    # The container's `litellm` is the one of this virtualenv.
-    argv[0] = str(Path(sys.executable).with_name(argv[0]))
-    return argv
-
-
-def proxy_env(
-    spec: ProxySpec,
-    *,
-    upstream: str,
-    token_file: Path,
-    token_dir: Path,
-    master_key: str,
-    home: Path,
-) -> dict[str, str]:
-    """The container's environment, with paths in `home` and GitHub URLs on `upstream`."""
-    c = _container(spec)
-    bases = sorted({spec.github.web_base, spec.github.api_base}, key=len, reverse=True)
-    paths = {
-        "GITHUB_COPILOT_TOKEN_DIR": str(token_dir),
-        "GITHUB_COPILOT_ACCESS_TOKEN_FILE": str(token_file),
-        "HOME": str(home),
-    }
-    env: dict[str, str] = {}
-    for item in c["env"]:
-        name = item["name"]
-        if "valueFrom" in item:
-            ref = item["valueFrom"]["secretKeyRef"]
-            if ref["key"] != names.MASTER_KEY_KEY:
-                raise AssertionError(f"unexpected secret env {name}: {ref}")
-            env[name] = master_key
-            continue
-        value = paths.get(name, item["value"])
-        for base in bases:
-            if value.startswith(base):
-                value = upstream.rstrip("/") + value[len(base) :]
-        env[name] = value
-    return env
 
 
 class LiteLLMProxy:
@@ -137,26 +83,35 @@ class LiteLLMProxy:
         self.token_file = self.secret_dir / names.TOKEN_KEY
         self.token_dir = self.workdir / "github_copilot"
         self.log_path = self.workdir / "proxy.log"
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.process: pp.ProxyProcess | None = None
         self.start_seconds = 0.0
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return pp.local_url(HOST, self.port)
 
     @property
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.master_key}"}
 
+    @property
+    def proc(self) -> subprocess.Popen[bytes] | None:
+        """The running `litellm` process (None before start() and after stop())."""
+        return self.process.proc if self.process is not None else None
+
     def _write_files(self) -> None:
         self.config_path.parent.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(config_yaml(self.config))
-        self.token_dir.mkdir(parents=True, exist_ok=True)
+        pp.fresh_token_dir(self.token_dir)
         self.secret_dir.mkdir(parents=True, exist_ok=True)
         self.token_file.write_text(self.token or "")
         # A Secret volume: the proxy can read the token but never write it.
         self.token_file.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
         self.secret_dir.chmod(stat.S_IRUSR | stat.S_IXUSR)
+
+    def command(self) -> list[str]:
+        argv = pp.command(self.spec, config_path=self.config_path, host=HOST, port=self.port)
+        return [*argv, *self.extra_args]
 
     def env(self) -> dict[str, str]:
         env = {
@@ -165,13 +120,13 @@ class LiteLLMProxy:
             if not k.startswith(("GITHUB_", "LITELLM_", "OPENAI_", "ANTHROPIC_"))
         }
         env.update(
-            proxy_env(
+            pp.environment(
                 self.spec,
-                upstream=self.upstream,
                 token_file=self.token_file,
                 token_dir=self.token_dir,
                 master_key=self.master_key,
                 home=self.workdir,
+                github_urls=pp.rebased_github_urls(self.spec, self.upstream),
             )
         )
         env["PYTHONUNBUFFERED"] = "1"
@@ -180,44 +135,26 @@ class LiteLLMProxy:
 
     def start(self, timeout: float = START_TIMEOUT) -> LiteLLMProxy:
         self._write_files()
-        argv = [*proxy_command(self.spec, self.config_path, self.port), *self.extra_args]
+        self.process = pp.ProxyProcess(
+            argv=self.command(),
+            env=self.env(),
+            url=self.url,
+            log_path=self.log_path,
+            cwd=self.workdir,
+            probe_path=pp.liveness_path(self.spec),
+        )
         began = time.monotonic()
-        with self.log_path.open("wb") as log:
-            self.proc = subprocess.Popen(
-                argv,
-                cwd=self.workdir,
-                env=self.env(),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
         try:
-            self._wait_ready(began + timeout)
+            self.process.start()
+            self.process.wait_ready(timeout)
         except BaseException:
             self.stop()
             raise
         self.start_seconds = time.monotonic() - began
         return self
 
-    def _wait_ready(self, deadline: float) -> None:
-        assert self.proc is not None
-        with httpx.Client(timeout=2) as client:
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(
-                        f"litellm exited with {self.proc.returncode}:\n{self.log_tail()}"
-                    )
-                with contextlib.suppress(httpx.TransportError):
-                    if client.get(f"{self.url}/health/liveliness").status_code == 200:
-                        return
-                time.sleep(0.2)
-        raise TimeoutError(f"litellm not live after {START_TIMEOUT}s:\n{self.log_tail()}")
-
     def log_text(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
+        return self.process.log_text() if self.process is not None else ""
 
     def request_log_line(self, needle: str, timeout: float = 5.0) -> str:
         """The newest line of the request log (proxy_log.py) that contains `needle`.
@@ -235,17 +172,11 @@ class LiteLLMProxy:
             time.sleep(0.05)
 
     def log_tail(self, lines: int = 60) -> str:
-        return "\n".join(self.log_text().splitlines()[-lines:])
+        return self.process.log_tail(lines) if self.process is not None else ""
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self.proc = None
+        if self.process is not None:
+            self.process.stop()  # keeps the process object: log_text() still reads the log
         if self._own_workdir and not os.environ.get("KEEP_PROXY_WORKDIR"):
             with contextlib.suppress(FileNotFoundError):
                 self.secret_dir.chmod(stat.S_IRWXU)
