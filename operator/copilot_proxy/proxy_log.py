@@ -20,7 +20,12 @@ Loaded inside the `litellm` proxy process (same image as the operator). It:
 - drops LiteLLM's cached Copilot key when Copilot answers 401, so the next
   attempt (the fallback hop) fetches a fresh one from the token endpoint;
 - answers 401 to a wrong client key (LiteLLM says 400 "No connected db." on a
-  proxy without a database).
+  proxy without a database);
+- keeps a route's hop groups (`fast#gpt-5-mini`, see render.py) internal:
+  hidden from the model listings, refused when a client names one, and shown
+  as their model in the log line and in `x-litellm-model-group`. One case
+  LiteLLM decides after this hook: a /v1/messages stream that falls back after
+  its first bytes sends the hop group's name in that header.
 """
 
 from __future__ import annotations
@@ -31,16 +36,19 @@ import os
 import sys
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import HTTPException
 from litellm.integrations.custom_logger import CustomLogger
 
+from copilot_proxy.render import HOP_MARK, hop_model
+
 LOGGER_NAME = "copilot_proxy.requests"
 PROVIDER_PREFIX = "github_copilot/"
 COOLDOWN_STATUSES = frozenset({402, 429})
+_GROUP_HEADER = "x-litellm-model-group"  # the model group that answered
 _MAX_TRACKED = 4096  # client requests whose failed hops are remembered until they end
 _COPILOT_CODES = (
     "quota_exceeded",
@@ -132,6 +140,21 @@ def _router() -> Any:
     return getattr(proxy_server, "llm_router", None)
 
 
+def _shown(group: str) -> str:
+    """The name users see for a model group: a hop group's model, else the group."""
+    return hop_model(group) or group
+
+
+def _group_model(group: object) -> str:
+    """The Copilot model serving a model group (a route's name included)."""
+    name = str(group or "?")
+    router = _router()
+    for deployment in router.model_list if router is not None else ():
+        if deployment.get("model_name") == name:
+            return _model(deployment.get("litellm_params", {}).get("model"))
+    return _model(name)
+
+
 class RequestLogger(CustomLogger):
     def __init__(self) -> None:
         super().__init__()
@@ -174,6 +197,48 @@ class RequestLogger(CustomLogger):
         return models
 
     # ----- hooks -------------------------------------------------------------------
+
+    async def async_pre_call_hook(
+        self, user_api_key_dict: Any, cache: Any, data: dict[str, Any], call_type: Any
+    ) -> dict[str, Any]:
+        """Refuse a hop group by name: it would serve one model of a route, out of its chain."""
+        model = data.get("model")
+        if isinstance(model, str) and HOP_MARK in model:
+            route = model.split(HOP_MARK, 1)[0]
+            raise HTTPException(
+                status_code=400,
+                detail=f"Invalid model name {model!r}: it is internal to this proxy; ask for"
+                f" {route!r}.",
+            )
+        return data
+
+    async def async_filter_listed_models(
+        self, user_api_key_dict: Any, model_names: Sequence[str]
+    ) -> Sequence[str]:
+        return [name for name in model_names if HOP_MARK not in name]
+
+    async def async_post_call_response_headers_hook(
+        self,
+        data: dict[str, Any],
+        user_api_key_dict: Any,
+        response: object,
+        request_headers: dict[str, str] | None = None,
+        litellm_call_info: dict[str, object] | None = None,
+    ) -> dict[str, str] | None:
+        """Name the model behind a hop group in `x-litellm-model-group` (clients read it)."""
+        hidden = getattr(response, "_hidden_params", None)
+        headers = hidden.get("additional_headers") if isinstance(hidden, dict) else None
+        group = headers.get(_GROUP_HEADER) if isinstance(headers, dict) else None
+        if group is None:  # /v1/messages has dropped the hidden params by now
+            details = getattr(data.get("litellm_logging_obj"), "model_call_details", None) or {}
+            group = ((details.get("litellm_params") or {}).get("metadata") or {}).get("model_group")
+        if not isinstance(group, str) or HOP_MARK not in group:
+            return None
+        shown = _shown(group)
+        if isinstance(headers, dict):
+            # A stream that fell back stamps this value as `model` on each chunk.
+            headers[_GROUP_HEADER] = shown
+        return {_GROUP_HEADER: shown}
 
     async def async_post_call_failure_deployment_hook(
         self,
@@ -228,8 +293,9 @@ class RequestLogger(CustomLogger):
     ) -> None:
         slo = kwargs.get("standard_logging_object") or {}
         meta = (kwargs.get("litellm_params") or {}).get("metadata") or {}
-        served = str(slo.get("model_group") or meta.get("model_group") or kwargs.get("model"))
-        asked = str(meta.get("original_model_group") or served)
+        group = str(slo.get("model_group") or meta.get("model_group") or kwargs.get("model"))
+        served = _shown(group)
+        asked = str(meta.get("original_model_group") or group)
         route = meta.get("user_api_key_request_route") or slo.get("call_type") or "-"
         if asked.startswith("MCP: "):  # LiteLLM names MCP calls "MCP: <tool>"
             self.log.info(
@@ -242,7 +308,7 @@ class RequestLogger(CustomLogger):
         failed = [f.model for f in self._forget(kwargs.get("litellm_call_id"))]
         # Hops skipped while cooling down are only in LiteLLM's own record.
         for hop in meta.get("previous_models") or ():
-            model = _model(hop.get("model") or hop.get("model_group"))
+            model = _model(hop.get("model") or _group_model(hop.get("model_group")))
             if model not in failed:
                 failed.append(model)
         self.log.info(

@@ -10,7 +10,18 @@ Where LiteLLM reads things (see ../shared/notes/copilot-and-litellm.md):
   down" error to the model that served, which soon cools the whole chain. The
   request logger (proxy_log.py) cools a model down after more than
   `allowed_fails` 402/429 answers, for `cooldown_time`;
-- the master key is read from the environment, never written into the config.
+- the master key is read from the environment, never written into the config;
+- LiteLLM follows fallbacks recursively: when a fallback group fails, its own
+  chain is tried. A route falling back to the model groups would run on into
+  the main chain after its last model. A route's 2nd..nth models are therefore
+  served by hop groups `<route>#<model>` (`#` is in no name a client may
+  declare), each falling back to the rest of the route only, the last to an
+  explicit empty list. The rest and not just the next hop: LiteLLM stops
+  nesting fallbacks at `max_fallbacks` (5), so a chain of next hops would end
+  after six models, while a list is walked whole (as for the main chain). The
+  request logger hides hop groups from the model listings, refuses requests
+  that name one, and names the model instead of the hop group in its log line
+  and in `x-litellm-model-group`.
 """
 
 from __future__ import annotations
@@ -28,6 +39,21 @@ CATCH_ALL = "*"
 MASTER_KEY_ENV = "LITELLM_MASTER_KEY"
 # The request log line (asked model -> serving model); see proxy_log.py.
 REQUEST_LOGGER = "copilot_proxy.proxy_log.request_logger"
+# Joins a route and one of its 2nd..nth models into that hop's group name,
+# `fast#gpt-5-mini`. Route and model names cannot contain it (spec.py, CRD
+# patterns): no client name collides, and where LiteLLM shows the group name
+# (a metric label, an error) it still names the model.
+HOP_MARK = "#"
+
+
+def hop_group(route: str, model: str) -> str:
+    return f"{route}{HOP_MARK}{model}"
+
+
+def hop_model(group: str) -> str | None:
+    """The model a hop group stands for; None for any other group."""
+    route, mark, model = group.partition(HOP_MARK)
+    return model if mark and route and model else None
 
 
 def render_config(spec: ProxySpec) -> dict[str, Any]:
@@ -49,7 +75,11 @@ def render_config(spec: ProxySpec) -> dict[str, Any]:
         if spec.prefixed_names:
             add_group(f"{PROVIDER}/{model.name}", rest)
     for route in spec.routes:
-        add_group(route.name, route.models)
+        # Hop groups, not the model groups: those fall back into the main chain.
+        hops = [route.name, *(hop_group(route.name, m) for m in route.models[1:])]
+        for i, name in enumerate(route.models):
+            model_list.append({"model_name": hops[i], "litellm_params": _params(by_name[name])})
+            fallbacks.append({hops[i]: hops[i + 1 :]})
     if spec.catch_all:
         add_group(CATCH_ALL, spec.chain)
 

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 from copilot_proxy.render import config_hash, config_yaml, render_config
-from copilot_proxy.spec import DEFAULT_CHAIN, ProxySpec, parse_spec
+from copilot_proxy.spec import DEFAULT_CHAIN, ProxySpec, SpecError, parse_spec
 
 PRIMARY, SECOND, LAST = DEFAULT_CHAIN
 DATED_ID = "claude-sonnet-4-5-20250929"  # what Claude Code sends; listed nowhere
@@ -101,7 +101,32 @@ def test_catch_all_is_served_by_the_primary_and_can_be_turned_off() -> None:
 def test_route_is_its_own_group_with_its_own_chain() -> None:
     config = render(routes=[{"name": "smart", "models": [SECOND, PRIMARY]}])
     assert served_by(config)["smart"] == f"github_copilot/{SECOND}"
-    assert fallbacks_of(config)["smart"] == [PRIMARY]
+    # Not PRIMARY's own group: LiteLLM would go on into PRIMARY's chain (SECOND, LAST).
+    assert fallbacks_of(config)["smart"] == [f"smart#{PRIMARY}"]
+    assert served_by(config)[f"smart#{PRIMARY}"] == f"github_copilot/{PRIMARY}"
+    assert fallbacks_of(config)[f"smart#{PRIMARY}"] == []
+
+
+def test_every_hop_of_a_route_falls_back_to_the_rest_of_the_route_only() -> None:
+    config = render(routes=[{"name": "fast", "models": [LAST, PRIMARY, SECOND]}])
+    fallbacks, groups = fallbacks_of(config), served_by(config)
+    assert fallbacks["fast"] == [f"fast#{PRIMARY}", f"fast#{SECOND}"]
+    assert fallbacks[f"fast#{PRIMARY}"] == [f"fast#{SECOND}"]
+    assert fallbacks[f"fast#{SECOND}"] == []
+    assert groups[f"fast#{PRIMARY}"] == f"github_copilot/{PRIMARY}"
+    assert groups[f"fast#{SECOND}"] == f"github_copilot/{SECOND}"
+    # The model groups keep the main chain.
+    assert fallbacks[PRIMARY] == [SECOND, LAST]
+
+
+def test_hop_names_are_no_name_a_client_can_declare() -> None:
+    """`#` marks the hop groups; a route or model named with it would be refused."""
+    config = render(routes=[{"name": "fast", "models": [LAST, PRIMARY]}])
+    assert [g for g in served_by(config) if "#" in g] == [f"fast#{PRIMARY}"]
+    with pytest.raises(SpecError):
+        parsed(routes=[{"name": f"fast#{PRIMARY}", "models": [PRIMARY]}])
+    with pytest.raises(SpecError):
+        parsed(models=[{"name": "gpt#5"}])
 
 
 def test_groups_without_fallbacks_say_so() -> None:
@@ -114,7 +139,7 @@ def test_groups_without_fallbacks_say_so() -> None:
 def test_drop_params_go_to_every_entry_of_that_model() -> None:
     config = render(
         models=[{"name": PRIMARY}, {"name": LAST, "dropParams": ["thinking"]}],
-        routes=[{"name": "fast", "models": [LAST]}],
+        routes=[{"name": "fast", "models": [LAST]}, {"name": "smart", "models": [PRIMARY, LAST]}],
     )
     for entry in config["model_list"]:
         params = entry["litellm_params"]
@@ -126,7 +151,7 @@ def test_drop_params_go_to_every_entry_of_that_model() -> None:
         e["model_name"]
         for e in config["model_list"]
         if "additional_drop_params" in e["litellm_params"]
-    } == {LAST, f"github_copilot/{LAST}", "fast"}
+    } == {LAST, f"github_copilot/{LAST}", "fast", f"smart#{LAST}"}
 
 
 def test_mcp_servers_are_rendered_top_level() -> None:
@@ -274,7 +299,9 @@ def test_litellm_router_knows_every_group_and_its_settings(litellm_module: Any) 
 def test_litellm_finds_the_rest_of_the_chain_for_each_name(litellm_module: Any) -> None:
     from litellm.router_utils.fallback_event_handlers import get_fallback_model_group
 
-    config = render(routes=[{"name": "fast", "models": [LAST]}])
+    config = render(
+        routes=[{"name": "fast", "models": [LAST]}, {"name": "smart", "models": [SECOND, PRIMARY]}]
+    )
     router = router_from(litellm_module, config)
 
     def chain(group: str) -> list[str] | None:
@@ -287,6 +314,7 @@ def test_litellm_finds_the_rest_of_the_chain_for_each_name(litellm_module: Any) 
     # The last resort and a one-model route do not climb back up the chain.
     assert chain(LAST) == [] and chain(f"github_copilot/{LAST}") == []
     assert chain("fast") == []
+    assert chain("smart") == [f"smart#{PRIMARY}"] and chain(f"smart#{PRIMARY}") == []
 
 
 async def ask(router: Any, model: str) -> str:
@@ -309,6 +337,30 @@ async def test_litellm_falls_back_down_the_chain(litellm_module: Any) -> None:
     assert await ask(router, f"github_copilot/{PRIMARY}") == f"answer of {LAST}"
     router = router_from(litellm_module, config, {PRIMARY: rate_limited})
     assert await ask(router, DATED_ID) == f"answer of {SECOND}"
+
+
+async def test_litellm_keeps_a_route_to_its_own_models(litellm_module: Any) -> None:
+    config = render(routes=[{"name": "smart", "models": [PRIMARY, SECOND]}])
+    failing = {PRIMARY: "litellm.RateLimitError", SECOND: "litellm.RateLimitError"}
+    # SECOND's own chain goes on to LAST; the route's ends at SECOND.
+    assert await ask(router_from(litellm_module, config, failing), "smart") == (
+        "error RateLimitError"
+    )
+    assert await ask(router_from(litellm_module, config, failing), SECOND) == f"answer of {LAST}"
+    router = router_from(litellm_module, config, {PRIMARY: "litellm.RateLimitError"})
+    assert await ask(router, "smart") == f"answer of {SECOND}"
+
+
+async def test_litellm_walks_a_long_route_to_its_last_model(litellm_module: Any) -> None:
+    """Past LiteLLM's max_fallbacks (5), which bounds nested fallbacks, not a list."""
+    names = [f"model-{i}" for i in range(10)]
+    config = render(
+        models=[{"name": n} for n in names], routes=[{"name": "long", "models": names[::-1]}]
+    )
+    failing = {n: "litellm.RateLimitError" for n in names[1:]}
+    router = router_from(litellm_module, config, failing)
+    assert router.max_fallbacks == 5
+    assert await ask(router, "long") == f"answer of {names[0]}"
 
 
 async def test_litellm_does_not_fall_back_past_the_end_of_a_chain(litellm_module: Any) -> None:
@@ -364,7 +416,7 @@ def test_litellm_proxy_loads_the_rendered_file(
 ) -> None:
     spec = parsed(
         models=[{"name": PRIMARY}, {"name": SECOND}, {"name": LAST, "dropParams": ["thinking"]}],
-        routes=[{"name": "fast", "models": [LAST]}],
+        routes=[{"name": "fast", "models": [LAST]}, {"name": "smart", "models": [SECOND, LAST]}],
         mcpServers={"memory": {"url": "http://mcp-memory:8080/mcp"}},
     )
     config = render_config(spec)
@@ -388,6 +440,7 @@ def test_litellm_proxy_loads_the_rendered_file(
     assert seen["groups"] == sorted(m["model_name"] for m in config["model_list"])
     assert seen["deployments"][LAST] == [f"github_copilot/{LAST}", ["thinking"]]
     assert seen["deployments"]["*"] == [f"github_copilot/{PRIMARY}", None]
+    assert seen["deployments"][f"smart#{LAST}"] == [f"github_copilot/{LAST}", ["thinking"]]
     assert seen["fallbacks"] == config["router_settings"]["fallbacks"]
     assert (seen["num_retries"], seen["cooldown_time"], seen["timeout"]) == (0, 60, 600)
     assert seen["master_key_from_env"] is True

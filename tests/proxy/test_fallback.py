@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import quote
 
 import anthropic
+import httpx
 import openai
 import pytest
 
@@ -38,7 +40,7 @@ CHAIN = [
     "gemini-2.5-pro",
     "claude-sonnet-4",
     "claude-opus-4.1",
-    "gpt-5",  # last: LiteLLM also tries a fallback's own fallbacks (see the xfail below)
+    "gpt-5",
 ]
 TIMEOUT = 2  # router.timeoutSeconds: a slower answer falls through
 
@@ -229,15 +231,54 @@ def test_copilot_key_expiring_mid_run_is_refreshed(
     assert upstream.models_tried() == ["gemini-3-pro-preview"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="render.py: LiteLLM follows fallbacks recursively, so a route falls on into "
-    "the chain that follows its last model in spec.models",
-)
 def test_a_route_keeps_to_its_own_chain(oai: openai.OpenAI, upstream: FakeGitHub) -> None:
-    # drop-claude is [claude-opus-4.1, gpt-5-mini]; after gpt-5-mini comes gpt-5 in the chain.
+    # drop-claude is [claude-opus-4.1, gpt-5-mini]; in the main chain gpt-5-mini is
+    # followed by nine more models, none of which this route may use.
     upstream.fail("claude-opus-4.1", 500)
     upstream.fail("gpt-5-mini", 500)
-    with pytest.raises(openai.APIStatusError):
+    with pytest.raises(openai.APIStatusError) as failed:
         _ask(oai, "drop-claude")
     assert upstream.models_tried() == ["claude-opus-4.1", "gpt-5-mini"]
+    assert "Every model for 'drop-claude' failed" in str(failed.value)
+
+    # The main chain still goes on past gpt-5-mini (to the next model not cooling down).
+    upstream.reset()
+    upstream.fail("gpt-5-mini", 500)
+    text, headers, _ = _ask(oai, "gpt-5-mini")
+    first, served = upstream.models_tried()
+    assert first == "gpt-5-mini" and served in CHAIN[CHAIN.index(first) + 1 :]
+    assert (text, headers["x-litellm-model-group"]) == (f"Hello from {served}.", served)
+
+
+def test_a_route_hop_is_named_by_its_model(
+    oai: openai.OpenAI, proxy: LiteLLMProxy, upstream: FakeGitHub
+) -> None:
+    upstream.fail("claude-opus-4.1", 500)
+    with oai.chat.completions.with_streaming_response.create(
+        model="drop-claude", messages=[{"role": "user", "content": "hi"}], stream=True
+    ) as response:
+        chunks = list(response.parse())
+        assert response.headers["x-litellm-model-group"] == "gpt-5-mini"
+    assert {c.model for c in chunks} == {"gpt-5-mini"}
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == (
+        "Hello from gpt-5-mini."
+    )
+    line = proxy.request_log_line("asked=drop-claude ")
+    assert "served=gpt-5-mini upstream=gpt-5-mini failed=claude-opus-4.1 status=200" in line
+
+
+def test_models_lists_routes_but_not_their_hops(oai: openai.OpenAI, proxy: LiteLLMProxy) -> None:
+    listed = {m.id for m in oai.models.list()}
+    assert listed == {*CHAIN, *(f"github_copilot/{m}" for m in CHAIN), *ROUTES}
+    hop = "drop-claude#gpt-5-mini"  # render.py's name for the route's second model
+    answer = httpx.get(f"{proxy.url}/v1/models/{quote(hop, safe='')}", headers=proxy.auth_headers)
+    assert answer.status_code == 404
+    groups = httpx.get(f"{proxy.url}/model_group/info", headers=proxy.auth_headers).json()
+    assert not [g["model_group"] for g in groups["data"] if "#" in g["model_group"]]
+
+
+def test_a_hop_cannot_be_asked_for_by_name(oai: openai.OpenAI, upstream: FakeGitHub) -> None:
+    with pytest.raises(openai.BadRequestError) as refused:
+        _ask(oai, "drop-claude#gpt-5-mini")
+    assert "ask for 'drop-claude'" in str(refused.value)
+    assert upstream.models_tried() == []
