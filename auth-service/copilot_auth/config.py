@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from copilot_proxy.spec import GitHub
+
 DEFAULT_CLIENT_ID = "Iv1.b507a08c87ecfe98"
 DEFAULT_HOST = "github.com"
 ADMIN_PASSWORD_ENV = "COPILOT_AUTH_ADMIN_PASSWORD"
@@ -63,14 +65,12 @@ def endpoints_for(
 ) -> GitHubEndpoints:
     """The URLs for a proxy whose `spec.github` says `host` / `apiUrl`."""
     o = overrides or GitHubOverrides()
-    host = host or DEFAULT_HOST
-    web = f"https://{host}"
-    api = (api_url or f"https://api.{host}").rstrip("/")
+    gh = GitHub(host=host or DEFAULT_HOST, api_url=api_url)
     return GitHubEndpoints(
-        device_code_url=o.device_code_url or f"{web}/login/device/code",
-        access_token_url=o.access_token_url or f"{web}/login/oauth/access_token",
-        copilot_token_url=o.copilot_token_url or f"{api}/copilot_internal/v2/token",
-        copilot_user_url=o.copilot_user_url or f"{api}/copilot_internal/user",
+        device_code_url=o.device_code_url or gh.device_code_url,
+        access_token_url=o.access_token_url or gh.access_token_url,
+        copilot_token_url=o.copilot_token_url or gh.copilot_token_url,
+        copilot_user_url=o.copilot_user_url or gh.copilot_user_url,
         client_id=o.client_id or DEFAULT_CLIENT_ID,
     )
 

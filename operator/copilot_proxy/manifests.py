@@ -95,11 +95,11 @@ def service(spec: ProxySpec, owner: Obj | None) -> Obj:
 
 def github_env(spec: ProxySpec) -> list[Obj]:
     """LiteLLM's URL overrides, so GitHub Enterprise (GHE.com) tenants work."""
-    web, api = spec.github.web_base, spec.github.api_base
+    gh = spec.github
     return [
-        {"name": "GITHUB_COPILOT_DEVICE_CODE_URL", "value": f"{web}/login/device/code"},
-        {"name": "GITHUB_COPILOT_ACCESS_TOKEN_URL", "value": f"{web}/login/oauth/access_token"},
-        {"name": "GITHUB_COPILOT_API_KEY_URL", "value": f"{api}/copilot_internal/v2/token"},
+        {"name": "GITHUB_COPILOT_DEVICE_CODE_URL", "value": gh.device_code_url},
+        {"name": "GITHUB_COPILOT_ACCESS_TOKEN_URL", "value": gh.access_token_url},
+        {"name": "GITHUB_COPILOT_API_KEY_URL", "value": gh.copilot_token_url},
     ]
 
 

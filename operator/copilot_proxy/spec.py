@@ -87,6 +87,23 @@ class GitHub:
     def web_base(self) -> str:
         return f"https://{self.host}"
 
+    # GitHub's endpoints, one definition for the proxy pods and the login service.
+    @property
+    def device_code_url(self) -> str:
+        return f"{self.web_base}/login/device/code"
+
+    @property
+    def access_token_url(self) -> str:
+        return f"{self.web_base}/login/oauth/access_token"
+
+    @property
+    def copilot_token_url(self) -> str:
+        return f"{self.api_base}/copilot_internal/v2/token"
+
+    @property
+    def copilot_user_url(self) -> str:
+        return f"{self.api_base}/copilot_internal/user"
+
 
 @dataclass(frozen=True)
 class ProxySpec:
