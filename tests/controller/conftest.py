@@ -156,7 +156,12 @@ async def settled(cluster: KubeCluster, namespace: str, name: str, timeout: floa
     await wait_for(done, timeout=timeout, message=f"{namespace}/{name} settled")
 
 
-async def reconciled_again(count: int = 2, timeout: float = 10) -> None:
-    """Wait until the operator has reconciled `count` more times (it looked again)."""
-    start = reconciles()
-    await wait_for(lambda: reconciles() >= start + count, timeout=timeout, message="reconciles")
+async def reconciled_since(mark: float, count: int = 1, timeout: float = 10) -> None:
+    """Wait until the operator has reconciled `count` times since `mark = reconciles()`.
+
+    Take the mark before the change that triggers them: a fast operator may be
+    done before the test gets here.
+    """
+    await wait_for(
+        lambda: reconciles() >= mark + count, timeout=timeout, message=f"{count} reconciles"
+    )

@@ -9,8 +9,10 @@ async) and the emulator's thread stay out of its way.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import threading
+import time
 import traceback
 from typing import Any
 
@@ -39,6 +41,7 @@ class KopfOperator:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._main: asyncio.Task[Any] | None = None
 
     @property
     def running(self) -> bool:
@@ -54,6 +57,7 @@ class KopfOperator:
 
         async def main() -> None:
             self._loop = asyncio.get_running_loop()
+            self._main = asyncio.current_task()
             await kopf.operator(
                 registry=self.registry,
                 standalone=True,
@@ -77,21 +81,24 @@ class KopfOperator:
             raise AssertionError(f"kopf did not become ready within {timeout}s: {self.error!r}")
         return self
 
-    def stop(self, grace: float = 1.0, timeout: float = 10.0) -> None:
+    def stop(self, grace: float = 0.3, timeout: float = 10.0) -> None:
         """Stop as on SIGTERM, and wait until kopf has exited.
 
-        A timer spawned while kopf was stopping sleeps its interval, and kopf
-        waits 5 s for it before cancelling it; after `grace` seconds, cancel such
-        timers and daemons as kopf would. (Cancelling kopf itself is no faster:
-        it can hang in asyncio.run's cleanup.)
+        A timer spawned while kopf was stopping sleeps its interval (so does a
+        discovery scan in its retry backoff), and kopf waits 5 s for such tasks
+        before cancelling them; after `grace` seconds, cancel them as kopf would.
+        (Cancelling kopf itself is no faster: it can hang in asyncio.run's cleanup.)
         """
         if self._thread is None:
             return
         self._stop.set()
         self._thread.join(grace)
-        if self._thread.is_alive() and self._loop is not None:
-            self._loop.call_soon_threadsafe(_cancel_daemons, self._loop)
-            self._thread.join(timeout)
+        deadline = time.monotonic() + timeout
+        while self._thread.is_alive() and self._loop is not None and time.monotonic() < deadline:
+            # Again and again: a timer may be spawned after the previous round.
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                self._loop.call_soon_threadsafe(_cancel_hung, self._loop, self._main)
+            self._thread.join(0.1)
         alive = self._thread.is_alive()
         self._thread = None
         if alive:
@@ -112,9 +119,15 @@ class KopfOperator:
         self.stop()
 
 
-def _cancel_daemons(loop: asyncio.AbstractEventLoop) -> None:
+def _cancel_hung(loop: asyncio.AbstractEventLoop, main: asyncio.Task[Any] | None) -> None:
+    """Cancel what kopf would cancel after 5 s: timer and daemon runners, stray sub-tasks.
+
+    kopf names its root tasks and workers; the unnamed ones ("Task-N") are
+    sub-tasks such as a discovery scan sleeping in its retry backoff.
+    """
     for task in asyncio.all_tasks(loop):
-        if task.get_name().startswith("runner of "):  # kopf's timer and daemon runners
+        name = task.get_name()
+        if task is not main and (name.startswith("runner of ") or name.startswith("Task-")):
             task.cancel()
 
 
