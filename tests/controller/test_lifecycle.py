@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+
+import pytest
 
 from tests.controller.conftest import (
     CHAIN,
@@ -255,6 +258,54 @@ async def test_bad_resource_names_the_field_and_others_keep_working(
     assert "fast" in model_names(rendered(cluster.get("ConfigMap", NS, "bad-litellm-config")))
 
 
+async def test_a_bad_change_keeps_the_running_proxy(
+    cluster: KubeCluster, operator: KopfOperator
+) -> None:
+    cluster.create(proxy("copilot"))
+    await settled(cluster, NS, "copilot")
+    fill_token(cluster, NS, "copilot-github-token", TOKEN)
+    await wait_for(
+        lambda: (cluster.get("Deployment", NS, "copilot-litellm") or {})["spec"]["replicas"] == 1
+    )
+    good = children(cluster, NS, "copilot")
+
+    # A typo: a route to a model outside the chain. The running proxy must not go down.
+    bad = {"routes": [{"name": "fast", "models": ["gpt-5-mni"]}], "replicas": 3}
+    cluster.patch(CPX, NS, "copilot", {"spec": bad})
+    await wait_for(
+        lambda: condition(cluster.get(CPX, NS, "copilot"), "Ready").get("reason") == "InvalidSpec"
+    )
+    ready = condition(cluster.get(CPX, NS, "copilot"), "Ready")
+    assert "spec.routes[0].models[0]" in ready["message"] and "gpt-5-mni" in ready["message"]
+    now = children(cluster, NS, "copilot")
+    assert now["configmap"]["data"] == good["configmap"]["data"]
+    assert now["deployment"]["spec"] == good["deployment"]["spec"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="operator bug: proxies sharing a token Secret relabel it back and forth without end",
+)
+async def test_two_proxies_can_share_one_login(
+    cluster: KubeCluster, operator: KopfOperator
+) -> None:
+    cluster.create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "shared"}}, NS)
+    for name in ("fast", "smart"):
+        cluster.create(proxy(name, tokenSecret={"name": "shared"}))
+        await settled(cluster, NS, name)
+    fill_token(cluster, NS, "shared", TOKEN)
+
+    def both_scaled() -> bool:
+        deployments = [cluster.get("Deployment", NS, f"{n}-litellm") for n in ("fast", "smart")]
+        return all(d is not None and d["spec"]["replicas"] == 1 for d in deployments)
+
+    await wait_for(both_scaled, timeout=3, message="both proxies scaled up")
+    # The operator leaves the user's Secret alone once it has labelled it.
+    versions = len(cluster.history("Secret", NS, "shared"))
+    await asyncio.sleep(2)
+    assert len(cluster.history("Secret", NS, "shared")) - versions <= 1, "the Secret is rewritten"
+
+
 async def test_two_namespaces_are_kept_apart(cluster: KubeCluster, operator: KopfOperator) -> None:
     a = cluster.create(proxy("copilot", "team-a"))
     b = cluster.create(proxy("copilot", "team-b", models=[{"name": "gpt-5-mini"}]))
@@ -311,6 +362,10 @@ async def test_an_existing_token_is_never_overwritten(
     await settled(cluster, NS, "copilot")
     for version in cluster.history("Secret", NS, "my-token"):
         assert version is not None and version["data"] == {"access-token": b64(TOKEN)}
+    volumes = (cluster.get("Deployment", NS, "copilot-litellm") or {})["spec"]["template"]["spec"][
+        "volumes"
+    ]
+    assert {"my-token"} == {v["secret"]["secretName"] for v in volumes if "secret" in v}
     token = cluster.get("Secret", NS, "my-token")
     assert token is not None
     assert "ownerReferences" not in token["metadata"], "deleting the proxy must not delete it"
