@@ -4,30 +4,45 @@ Every test that needs Kubernetes (the operator, the auth service's Secret
 store, the local mode, benchmarks) uses this one set-up; see
 ../shared/notes/real-parts-offline.md for why it is kmock and not a cluster.
 
+Use (fixtures in tests/kube/plugin.py):
+
+    def test_x(kube_api: KubeCluster) -> None:   # COPILOT_PROXY_KUBE_API points at it
+        kube_api.create({"apiVersion": "v1", "kind": "Secret", "metadata": {...}}, "ns")
+        kube_api.patch("Secret", "ns", "name", {"data": {...}})     # a JSON merge patch
+        assert kube_api.get("Secret", "ns", "name")["data"] == ...
+        fault = kube_api.fail("create", "Secret", status=500)       # the next create fails
+        wait_for_sync(lambda: ..., timeout=5)        # or `await wait_for(...)` in async tests
+
 `KubeCluster` runs a `ClusterEmulator` on 127.0.0.1:<free port> in a thread
-with its own event loop, so any client works against it: the real kopf in the
-test's loop, the `kubernetes` package or httpx from sync code. Its helpers are
-plain sync calls over HTTP.
+with its own event loop, so any client works against it, sync or async: kopf
+(tests/kube/kopf_runner.py runs it in a thread too), the `kubernetes` package,
+httpx. Its helpers are plain sync calls over HTTP; name resources by kind
+("Deployment"), plural, short name or 'group/version/plural'.
 
 What the emulator adds to kmock's `KubernetesEmulator` (which only stores
-dicts): `metadata.uid`, `creationTimestamp`, `resourceVersion` and a
-`generation` that moves on spec changes only; `generateName`; the status
-subresource (a patch of the object leaves `status` alone, a patch of
-`/status` changes nothing else); label selectors on list and watch;
-background garbage collection of children through `ownerReferences`; and
-fault injection (`KubeCluster.fail`) that answers an error before or after
-the change is stored.
+dicts): `metadata.uid`, `creationTimestamp`, `resourceVersion` (also on a
+deletion mark) and a `generation` that moves on spec changes only;
+`generateName`; 201 on create; the status subresource (a patch of the object
+leaves `status` alone, a patch of `/status` changes nothing else); 422 when a
+JSON patch's `test` fails (kopf's optimistic concurrency); a Secret's
+`stringData` stored as `data`; label selectors on list and watch, and watches
+that start from a list's resourceVersion; background garbage collection
+through `ownerReferences`; fault injection (`KubeCluster.fail`) that answers
+an error (or is slow) before or after the change is stored; and requests
+served without kmock's reaction matching, which slows down as a test runs.
 
 Not emulated, so covered elsewhere or not relied on: schema validation and
-defaulting (CRD schema tests use jsonschema), resourceVersion conflicts
-(inject a 409), strategic-merge semantics (every patch is a JSON merge patch;
-lists are replaced), PUT, field selectors, controllers and the kubelet (a
-Deployment gets a status only when a test sets one: `set_deployment_ready`).
+defaulting (CRD schema tests use jsonschema), resourceVersion conflicts on
+writes (inject a 409), strategic-merge semantics (every patch is a JSON merge
+patch; lists are replaced), PUT, field selectors, RBAC, controllers and the
+kubelet (a Deployment gets a status only when a test sets one:
+`set_deployment_ready`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import builtins
 import concurrent.futures
 import copy
@@ -343,6 +358,16 @@ class ClusterEmulator(kmock.KubernetesEmulator, _DirectDispatch):
     def _prepare(self, request: rendering.Request) -> None:
         """Edit the request's body in place before kmock stores it (the lock is held)."""
         data = request.data
+        if (
+            request.resource is not None
+            and _key(request.resource) == "v1/secrets"
+            and isinstance(data, dict)
+            and isinstance(data.get("stringData"), dict)
+        ):
+            # The API server stores stringData as base64 data and never returns it.
+            plain = data.pop("stringData")
+            encoded = {k: base64.b64encode(str(v).encode()).decode() for k, v in plain.items()}
+            data["data"] = {**(data.get("data") or {}), **encoded}
         if request.action == enums.action.CREATE and isinstance(data, dict):
             self._stamp_new(data)
             if request.namespace and not data["metadata"].get("namespace"):

@@ -11,7 +11,7 @@ import httpx
 import kopf
 import pytest
 
-from tests.kube.emulator import ApiError, KubeCluster, label_selector, wait_for
+from tests.kube.emulator import ApiError, KubeCluster, label_selector, wait_for, wait_for_sync
 
 CPX = "CopilotProxy"
 
@@ -86,6 +86,33 @@ def test_generate_name_conflicts_and_not_found(kube_cluster: KubeCluster) -> Non
         kube_cluster.patch(CPX, "default", "nope", {"spec": {}})
     assert missing.value.status == 404
     assert kube_cluster.get(CPX, "default", "nope") is None
+
+
+def test_secret_string_data_is_stored_as_data(kube_cluster: KubeCluster) -> None:
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "t"}}
+    kube_cluster.create({**secret, "stringData": {"a": "x"}}, "default")
+    kube_cluster.patch("Secret", "default", "t", {"stringData": {"b": "y"}})
+    stored = kube_cluster.get("Secret", "default", "t")
+    assert stored is not None and "stringData" not in stored
+    assert stored["data"] == {"a": "eA==", "b": "eQ=="}
+
+
+def test_sync_clients_work_against_it(kube_api: KubeCluster) -> None:
+    """The project's own client (as the auth service uses it), from a plain sync test."""
+    from copilot_proxy.kube import Kube, object_path
+
+    kube = Kube.from_environment()  # COPILOT_PROXY_KUBE_API, set by the fixture
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "tok", "namespace": "default", "labels": {"a": "b"}},
+        "data": {},
+    }
+    kube.create(secret)
+    kube.merge_patch(object_path("v1", "Secret", "default", "tok"), {"data": {"k": "dg=="}})
+    assert wait_for_sync(lambda: (kube_api.get("Secret", "default", "tok") or {}).get("data"))
+    listing = kube.get(object_path("v1", "Secret", "default"))
+    assert listing is not None and [i["metadata"]["name"] for i in listing["items"]] == ["tok"]
 
 
 def test_label_selectors() -> None:
