@@ -127,17 +127,40 @@ def proxy_event(type: str, name: str, namespace: str | None, **_: Any) -> None:
         _last_run.pop((namespace or "", name), None)
 
 
+@kopf.index(API_GROUP, API_VERSION, PLURAL, registry=registry)
+def token_users(name: str, namespace: str | None, spec: Mapping[str, Any], **_: Any) -> Any:
+    """(namespace, token Secret) -> the proxies that read it; several may share one login."""
+    secret = (spec.get("tokenSecret") or {}).get("name") or f"{name}-github-token"
+    return {(namespace, secret): name}
+
+
+def _converge(namespace: str, owners: set[str]) -> None:
+    for owner in sorted(owners):
+        try:
+            run(namespace, owner, "child")
+        except kopf.TemporaryError as error:
+            # Event handlers are not retried by kopf; the resync timer will be.
+            log.warning("%s", error)
+
+
 @kopf.on.event("", "v1", "configmaps", labels=MANAGED, registry=registry)
 @kopf.on.event("", "v1", "services", labels=MANAGED, registry=registry)
 @kopf.on.event("apps", "v1", "deployments", labels=MANAGED, registry=registry)
-@kopf.on.event("", "v1", "secrets", labels={names.PROXY_LABEL: kopf.PRESENT}, registry=registry)
 def child_changed(namespace: str | None, labels: Mapping[str, str], **_: Any) -> None:
-    """A child drifted or vanished, a token arrived, pods became ready: converge the owner."""
+    """A child drifted or vanished, or pods became ready: converge the owner."""
     owner = labels.get(names.PROXY_LABEL)
-    if not owner or not namespace:
+    if owner and namespace:
+        _converge(namespace, {owner})
+
+
+@kopf.on.event("", "v1", "secrets", labels={names.PROXY_LABEL: kopf.PRESENT}, registry=registry)
+def secret_changed(
+    name: str, namespace: str | None, labels: Mapping[str, str], **kwargs: Any
+) -> None:
+    """A token arrived, changed or went, or a master key was touched: converge its proxies."""
+    if not namespace:
         return
-    try:
-        run(namespace, owner, "child")
-    except kopf.TemporaryError as error:
-        # Event handlers are not retried by kopf; the resync timer will be.
-        log.warning("%s", error)
+    users: kopf.Index[Any, str] = kwargs["token_users"]  # the index above, by kopf
+    owners = set(users.get((namespace, name), ()))
+    owners.add(labels[names.PROXY_LABEL])
+    _converge(namespace, owners)

@@ -185,9 +185,10 @@ def _ensure_token_secret(kube: Kube, spec: ProxySpec, owner: Obj) -> dict[str, s
         kube.ensure(manifests.empty_token_secret(spec, owner), rollout.differs)
         return {}
     labels = live["metadata"].get("labels") or {}
-    if labels.get(names.PROXY_LABEL) != spec.name:
+    if names.PROXY_LABEL not in labels:
         # A Secret the user made: label it so its changes wake the operator. Not adopted:
-        # deleting the proxy must not delete a Secret the user owns.
+        # deleting the proxy must not delete a Secret the user owns. Proxies sharing it
+        # keep the first label (the handlers find every user through an index).
         kube.merge_patch(path, {"metadata": {"labels": {names.PROXY_LABEL: spec.name}}})
     return _token_of(live)
 
