@@ -143,6 +143,9 @@ def deployment(
             },
             # Offline-safe start: no download of the model cost map.
             {"name": "LITELLM_LOCAL_MODEL_COST_MAP", "value": "True"},
+            # WARNING: no uvicorn access line per request (proxy_log's request line says
+            # more), LiteLLM's warnings kept; ~5% less proxy CPU per request (make bench).
+            {"name": "LITELLM_LOG", "value": "WARNING"},
             {"name": "HOME", "value": "/tmp"},
             *github_env(spec),
         ],
