@@ -22,17 +22,19 @@ httpx. Its helpers are plain sync calls over HTTP; name resources by kind
 What the emulator adds to kmock's `KubernetesEmulator` (which only stores
 dicts): `metadata.uid`, `creationTimestamp`, `resourceVersion` (also on a
 deletion mark) and a `generation` that moves on spec changes only;
-`generateName`; 201 on create; the status subresource (a patch of the object
-leaves `status` alone, a patch of `/status` changes nothing else); 422 when a
-JSON patch's `test` fails (kopf's optimistic concurrency); a Secret's
-`stringData` stored as `data`; label selectors on list and watch, and watches
-that start from a list's resourceVersion; background garbage collection
-through `ownerReferences`; fault injection (`KubeCluster.fail`) that answers
-an error (or is slow) before or after the change is stored; and requests
-served without kmock's reaction matching, which slows down as a test runs.
+`generateName`; 201 on create; the defaults a real server fills in for
+Deployments, Services and Secrets (see `_apply_defaults`); the status
+subresource (a patch of the object leaves `status` alone, a patch of
+`/status` changes nothing else); 422 when a JSON patch's `test` fails (kopf's
+optimistic concurrency); a Secret's `stringData` stored as `data`; label
+selectors on list and watch, and watches that start from a list's
+resourceVersion; background garbage collection through `ownerReferences`;
+fault injection (`KubeCluster.fail`) that answers an error (or is slow)
+before or after the change is stored; and requests served without kmock's
+reaction matching, which slows down as a test runs.
 
 Not emulated, so covered elsewhere or not relied on: schema validation and
-defaulting (CRD schema tests use jsonschema), resourceVersion conflicts on
+CRD defaulting (CRD schema tests use jsonschema), resourceVersion conflicts on
 writes (inject a 409), strategic-merge semantics (every patch is a JSON merge
 patch; lists are replaced), PUT, field selectors, RBAC, controllers and the
 kubelet (a Deployment gets a status only when a test sets one:
@@ -368,6 +370,8 @@ class ClusterEmulator(kmock.KubernetesEmulator, _DirectDispatch):
             plain = data.pop("stringData")
             encoded = {k: base64.b64encode(str(v).encode()).decode() for k, v in plain.items()}
             data["data"] = {**(data.get("data") or {}), **encoded}
+        if request.resource is not None and isinstance(data, dict):
+            _apply_defaults(_key(request.resource), data, request.action == enums.action.CREATE)
         if request.action == enums.action.CREATE and isinstance(data, dict):
             self._stamp_new(data)
             if request.namespace and not data["metadata"].get("namespace"):
@@ -471,6 +475,83 @@ class ClusterEmulator(kmock.KubernetesEmulator, _DirectDispatch):
                 continue
             if matches is None or matches(_labels_of(obj)):
                 yield event
+
+
+# -- defaulting ------------------------------------------------------------------
+# The API server fills in defaults on every write; an operator that compares its
+# desired object with the live one must not take them for drift (or it patches
+# forever). A representative set, applied wherever the structures appear in a
+# create's body or a merge patch (lists are replaced whole, so defaults go in
+# again, as the server would add them again).
+
+_PROBE_DEFAULTS = {"timeoutSeconds": 1, "periodSeconds": 10, "successThreshold": 1}
+
+
+def _fill(target: Any, defaults: Mapping[str, Any]) -> None:
+    if isinstance(target, dict):
+        for key, value in defaults.items():
+            target.setdefault(key, copy.deepcopy(value))
+
+
+def _default_pod_spec(pod: Any) -> None:
+    if not isinstance(pod, dict):
+        return
+    _fill(
+        pod,
+        {
+            "restartPolicy": "Always",
+            "dnsPolicy": "ClusterFirst",
+            "schedulerName": "default-scheduler",
+            "terminationGracePeriodSeconds": 30,
+        },
+    )
+    for container in pod.get("containers") or []:
+        if not isinstance(container, dict):
+            continue
+        _fill(
+            container,
+            {
+                "terminationMessagePath": "/dev/termination-log",
+                "terminationMessagePolicy": "File",
+                "imagePullPolicy": "IfNotPresent",
+            },
+        )
+        for port in container.get("ports") or []:
+            _fill(port, {"protocol": "TCP"})
+        for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+            if isinstance(container.get(probe), dict):
+                _fill(container[probe], {**_PROBE_DEFAULTS, "failureThreshold": 3})
+                _fill(container[probe].get("httpGet"), {"scheme": "HTTP"})
+
+
+def _apply_defaults(resource: str, obj: Obj, creating: bool) -> None:
+    spec = obj.get("spec")
+    if resource == "apps/v1/deployments" and isinstance(spec, dict):
+        if creating:
+            _fill(spec, {"revisionHistoryLimit": 10, "progressDeadlineSeconds": 600})
+        _default_pod_spec((spec.get("template") or {}).get("spec"))
+    elif resource == "v1/services" and isinstance(spec, dict):
+        if creating:
+            _fill(
+                spec,
+                {
+                    "type": "ClusterIP",
+                    "sessionAffinity": "None",
+                    "clusterIP": "10.96.0.10",
+                    "clusterIPs": ["10.96.0.10"],
+                    "ipFamilies": ["IPv4"],
+                    "ipFamilyPolicy": "SingleStack",
+                    "internalTrafficPolicy": "Cluster",
+                },
+            )
+        for port in spec.get("ports") or []:
+            _fill(port, {"protocol": "TCP"})
+            if isinstance(port, dict) and "port" in port:
+                port.setdefault("targetPort", port["port"])
+    elif resource == "v1/secrets" and creating:
+        obj.setdefault("type", "Opaque")
+        if obj.get("data") == {}:
+            del obj["data"]  # an empty map is not stored
 
 
 def _content(obj: Mapping[str, Any]) -> Obj:
