@@ -26,9 +26,7 @@ CHAIN = ["claude-opus-4.6", "gemini-3-pro-preview", "gpt-5-mini"]
 TOKEN = "gho_" + "T0kenT0kenT0kenT0kenT0kenT0kenT0ken1"
 OTHER_TOKEN = "gho_" + "0therT0ken0therT0ken0therT0ken0ther2"
 
-CONFIG_HASH = "copilot-proxy.dev/config-hash"
 TOKEN_HASH = "copilot-proxy.dev/token-hash"
-MANAGED_BY = {"app.kubernetes.io/managed-by": "copilot-proxy-operator"}
 
 
 @pytest.fixture
@@ -71,10 +69,6 @@ def proxy(name: str = "copilot", namespace: str = "default", **spec: Any) -> dic
 
 def b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
-
-
-def unb64(text: str) -> str:
-    return base64.b64decode(text).decode()
 
 
 def fill_token(cluster: KubeCluster, namespace: str, secret: str, token: str) -> None:
@@ -122,7 +116,7 @@ def model_names(config: dict[str, Any]) -> list[str]:
 def master_key(cluster: KubeCluster, namespace: str, name: str) -> str:
     secret = cluster.get("Secret", namespace, f"{name}-master-key")
     assert secret is not None
-    return unb64(secret["data"]["master-key"])
+    return base64.b64decode(secret["data"]["master-key"]).decode()
 
 
 def reasons(cluster: KubeCluster, namespace: str, name: str) -> list[str]:

@@ -7,6 +7,7 @@ import logging
 import socket
 
 import httpx
+import prometheus_client
 import pytest
 
 from tests.controller.conftest import (
@@ -30,8 +31,6 @@ NS = "default"
 
 def sample(name: str, **labels: str) -> float:
     """The sum of a metric's samples whose labels include `labels`."""
-    import prometheus_client
-
     total = 0.0
     for metric in prometheus_client.REGISTRY.collect():
         for s in metric.samples:
@@ -138,6 +137,7 @@ async def test_metrics_are_served_on_the_metrics_port(
 ) -> None:
     from copilot_proxy.controller.handlers import registry
 
+    # The operator's own HTTP server (prometheus_client's thread outlives the test, on a free port).
     port = _free_port()
     monkeypatch.setenv("COPILOT_PROXY_METRICS_PORT", str(port))
     cluster.create(proxy("scraped"))
