@@ -6,6 +6,7 @@ periodic resync) runs the same level-triggered `reconcile`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
@@ -28,7 +29,8 @@ DEFAULT_IMAGE = "ghcr.io/copilot-proxy/copilot-proxy:0.1.0"
 MANAGED = {"app.kubernetes.io/managed-by": names.MANAGED_BY}
 
 _kube: Kube | None = None
-_last_run: dict[tuple[str, str], float] = {}
+_last_run: dict[tuple[str, str], float] = {}  # every known proxy -> its last reconcile
+RESYNC_TICK = 2.0
 
 
 def operator_config() -> OperatorConfig:
@@ -64,8 +66,9 @@ def run(namespace: str, name: str, trigger: str) -> None:
     finally:
         metrics.DURATION.observe(time.monotonic() - started)
         _last_run[(namespace, name)] = time.monotonic()
-    if outcome is None:
+    if outcome is None:  # gone: nothing left to resync
         metrics.forget(namespace, name)
+        _last_run.pop((namespace, name), None)
         return
     metrics.observe(namespace, name, outcome.status)
     metrics.RECONCILES.labels(
@@ -79,6 +82,7 @@ def run(namespace: str, name: str, trigger: str) -> None:
 def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     global _kube
     _kube = None  # A new start may face another API server (tests restart the operator).
+    _last_run.clear()
     settings.persistence.finalizer = f"{names.PREFIX}/finalizer"
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=names.PREFIX)
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
@@ -112,19 +116,46 @@ def proxy_changed(name: str, namespace: str | None, **_: Any) -> None:
     run(namespace or "", name, "resource")
 
 
-@kopf.timer(API_GROUP, API_VERSION, PLURAL, interval=5, registry=registry)
-def resync(name: str, namespace: str | None, **_: Any) -> None:
-    """Safety net for missed events; also keeps the token age in status current."""
-    last = _last_run.get((namespace or "", name), 0.0)
-    if time.monotonic() - last >= resync_seconds():
-        run(namespace or "", name, "resync")
-
-
 @kopf.on.event(API_GROUP, API_VERSION, PLURAL, registry=registry)
 def proxy_event(type: str, name: str, namespace: str | None, **_: Any) -> None:
+    key = (namespace or "", name)
     if type == "DELETED":
-        metrics.forget(namespace or "", name)
-        _last_run.pop((namespace or "", name), None)
+        metrics.forget(*key)
+        _last_run.pop(key, None)
+    else:
+        _last_run.setdefault(key, time.monotonic())  # known: the resync loop visits it
+
+
+async def _resync_forever() -> None:
+    """Safety net for missed events; also keeps the token age in status current.
+
+    A loop of our own rather than a kopf timer: kopf puts a finalizer on every
+    object with a timer, and then `kubectl delete` hangs while the operator is down.
+    """
+    while True:
+        await asyncio.sleep(RESYNC_TICK)
+        now = time.monotonic()
+        for namespace, name in [
+            k for k, t in list(_last_run.items()) if now - t >= resync_seconds()
+        ]:
+            try:
+                await asyncio.to_thread(run, namespace, name, "resync")
+            except kopf.TemporaryError as error:
+                log.warning("%s", error)
+            except Exception:  # a bug must not end the loop for every other proxy
+                log.exception("resync of %s/%s failed", namespace, name)
+
+
+@kopf.on.startup(registry=registry)
+async def start_resync(memo: kopf.Memo, **_: Any) -> None:
+    memo.resync = asyncio.create_task(_resync_forever())
+
+
+@kopf.on.cleanup(registry=registry)
+async def stop_resync(memo: kopf.Memo, **_: Any) -> None:
+    task = getattr(memo, "resync", None)
+    if task is not None:
+        task.cancel()
 
 
 @kopf.index(API_GROUP, API_VERSION, PLURAL, registry=registry)
