@@ -29,7 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--quick", action="store_true", help="few samples: a smoke run of ~2 min")
     p.add_argument("--rounds", type=int, help="interleaved rounds per proxy benchmark (5)")
-    p.add_argument("--requests", type=int, help="requests per target and round at 1 client (60)")
+    p.add_argument("--requests", type=int, help="requests per target and round at 1 client (100)")
     p.add_argument("--requests-16", type=int, help="requests per round at 16 clients (320)")
     p.add_argument("--stream-requests", type=int, help="streamed requests per round (30)")
     p.add_argument("--starts", type=int, help="proxy starts per set-up for start-up (2)")

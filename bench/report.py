@@ -52,7 +52,7 @@ class Report:
         return row
 
     def suites(self) -> list[str]:
-        return list(dict.fromkeys(r.suite for r in self.rows))
+        return sorted(dict.fromkeys(r.suite for r in self.rows))  # "1. ...", "2. ..."
 
     def table(self, markdown: bool = False) -> str:
         out: list[str] = []
