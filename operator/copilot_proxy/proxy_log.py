@@ -31,6 +31,7 @@ Loaded inside the `litellm` proxy process (same image as the operator). It:
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import logging
 import os
 import sys
@@ -44,6 +45,21 @@ from fastapi import HTTPException
 from litellm.integrations.custom_logger import CustomLogger
 
 from copilot_proxy.render import HOP_MARK, hop_model
+
+
+# LiteLLM 1.108 imports its OTel V2 logger inside every authenticated request; without
+# opentelemetry-sdk that import fails half-way and is retried from disk each time
+# (~10% of the proxy's CPU per request, docs/benchmarks.md). None in sys.modules fails
+# it at once; LiteLLM already treats the failure as "no OTel destinations".
+def _has_otel_sdk() -> bool:
+    try:
+        return importlib.util.find_spec("opentelemetry.sdk") is not None
+    except ModuleNotFoundError:  # no opentelemetry package at all
+        return False
+
+
+if not _has_otel_sdk():
+    sys.modules.setdefault("litellm.integrations.otel.logger", None)  # type: ignore[arg-type]
 
 LOGGER_NAME = "copilot_proxy.requests"
 PROVIDER_PREFIX = "github_copilot/"
