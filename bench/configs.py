@@ -53,7 +53,7 @@ def original_config() -> Config:
 
     return {
         "model_list": [entry("*", PRIMARY), *(entry(PREFIX + m, m) for m in CHAIN)],
-        # The original had the public "sk-1234"; today's LiteLLM refuses it.
+        # The original had a publicly known key; today's LiteLLM refuses it.
         "general_settings": {"master_key": "os.environ/LITELLM_MASTER_KEY"},
     }
 

@@ -1,7 +1,7 @@
 """The proxy's master key, generated once per proxy by the operator or the local mode.
 
 Format (docs/contracts.md): `sk-` + 48 random url-safe characters. LiteLLM
-refuses publicly known keys such as `sk-1234`, so every proxy gets its own.
+refuses publicly known keys (the original setup used one), so every proxy gets its own.
 """
 
 from __future__ import annotations
