@@ -40,6 +40,7 @@ from bench import procs
 from bench.configs import SPEC
 from bench.report import Report, Row, median, ms, percentile, ratio
 from tests.kube.emulator import KubeCluster
+from tests.proxy.harness import free_port
 
 REACTION_TARGET = 1.0  # seconds, p50
 NS = "default"
@@ -68,7 +69,7 @@ class OperatorProcess:
         self.api = api
         self.log_path = log_path
         self.extra_env = env
-        self.health_port = procs.free_port()
+        self.health_port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         self.started = 0.0
         self.ready_seconds = 0.0
@@ -85,7 +86,7 @@ class OperatorProcess:
             str(Path(sys.executable).with_name("copilot-proxy")),
             "operator",
             "--metrics-port",
-            str(procs.free_port()),
+            str(free_port()),
             "--health-port",
             str(self.health_port),
         ]

@@ -22,13 +22,6 @@ from tests.fakes import FakeGitHub
 CLI = str(Path(sys.executable).with_name("copilot-proxy"))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def write_manifest(path: Path, models: list[str], name: str = "copilot", **spec: Any) -> None:
     doc = {
         "apiVersion": "copilot-proxy.dev/v1alpha1",

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.local.helpers import CLI, free_port, write_manifest
+from tests.local.helpers import CLI, write_manifest
+from tests.proxy.harness import free_port
 
 
 def run(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:

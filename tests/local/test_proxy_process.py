@@ -19,7 +19,8 @@ from copilot_proxy.local import proxy_process as pp
 from copilot_proxy.local.state import ensure_master_key, first_run_text, prepare
 from copilot_proxy.spec import parse_spec
 
-from tests.local.helpers import alive, descendants, free_port, wait_gone
+from tests.local.helpers import alive, descendants, wait_gone
+from tests.proxy.harness import free_port
 
 SPEC = parse_spec("copilot", "local", {"models": [{"name": "claude-opus-4.6"}]})
 GHE = parse_spec(

@@ -35,12 +35,12 @@ from tests.fakes import FakeGitHub
 from tests.local.helpers import (
     LocalRun,
     descendants,
-    free_port,
     listening,
     sign_in,
     wait_gone,
     write_manifest,
 )
+from tests.proxy.harness import free_port
 
 pytestmark = pytest.mark.slow
 
