@@ -130,11 +130,7 @@ class OperatorProcess:
         if self.proc is None:
             return
         self.proc.terminate()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
+        procs.reap(self.proc, 15)
         self.proc = None
 
 

@@ -7,11 +7,22 @@ engineers' tests stretch wall-clock latency, much less the CPU a request costs.
 from __future__ import annotations
 
 import os
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 _TICK = os.sysconf("SC_CLK_TCK")
 _PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def reap(proc: subprocess.Popen[Any], grace: float) -> None:
+    """Wait `grace` seconds for a process that was asked to end, then SIGKILL it."""
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(grace)
 
 
 def _stat(pid: int) -> list[str] | None:

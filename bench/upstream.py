@@ -19,6 +19,8 @@ from typing import Any
 
 import httpx
 
+from bench import procs
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -86,11 +88,7 @@ class Upstream:
             return
         if self.proc.stdin is not None:
             self.proc.stdin.close()  # the child's loop ends at EOF
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
+        procs.reap(self.proc, 10)
         self.proc = None
 
     def __enter__(self) -> Upstream:
