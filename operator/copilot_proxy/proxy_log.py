@@ -75,6 +75,12 @@ _COPILOT_CODES = (
     "model_max_prompt_tokens_exceeded",
     "token_expired",
 )
+_STATUS_REASONS = {
+    401: "unauthorized",
+    402: "quota_exceeded",
+    403: "forbidden",
+    429: "rate_limited",
+}
 
 
 def _make_logger() -> logging.Logger:
@@ -117,14 +123,18 @@ def _reason(exc: BaseException) -> str:
     if code:
         return code
     status = _status(exc) or 0
-    by_status = {401: "unauthorized", 402: "quota_exceeded", 403: "forbidden", 429: "rate_limited"}
-    if status in by_status:
-        return by_status[status]
+    if status in _STATUS_REASONS:
+        return _STATUS_REASONS[status]
     return "upstream_error" if status >= 500 else type(exc).__name__
 
 
 def _model(name: object) -> str:
     return str(name or "?").removeprefix(PROVIDER_PREFIX)
+
+
+def _deployment_model(deployment: Mapping[str, Any]) -> str:
+    """The Copilot model a router deployment (a `model_list` entry) calls."""
+    return _model(deployment.get("litellm_params", {}).get("model"))
 
 
 def _deployment_id(data: Mapping[str, Any]) -> str | None:
@@ -167,7 +177,7 @@ def _group_model(group: object) -> str:
     router = _router()
     for deployment in router.model_list if router is not None else ():
         if deployment.get("model_name") == name:
-            return _model(deployment.get("litellm_params", {}).get("model"))
+            return _deployment_model(deployment)
     return _model(name)
 
 
@@ -207,7 +217,7 @@ class RequestLogger(CustomLogger):
         for g in groups:
             for deployment in router.model_list:
                 if deployment.get("model_name") == g:
-                    model = _model(deployment.get("litellm_params", {}).get("model"))
+                    model = _deployment_model(deployment)
                     if model not in models:
                         models.append(model)
         return models
@@ -292,7 +302,7 @@ class RequestLogger(CustomLogger):
         same_model = [
             str(d.get("model_info", {}).get("id"))
             for d in router.model_list
-            if _model(d.get("litellm_params", {}).get("model")) == failure.model
+            if _deployment_model(d) == failure.model
         ]
         for ident in {deployment, *same_model}:
             # cooldown_time None: the router's own, from router_settings.cooldown_time.
@@ -302,7 +312,7 @@ class RequestLogger(CustomLogger):
                 exception_status=failure.status,
                 cooldown_time=None,
             )
-        self._cooling[failure.model] = (failure, time.monotonic() + float(router.cooldown_time))
+        self._cooling[failure.model] = (failure, now + float(router.cooldown_time))
 
     async def async_log_success_event(
         self, kwargs: dict[str, Any], response_obj: Any, start_time: Any, end_time: Any
