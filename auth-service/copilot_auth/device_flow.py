@@ -161,27 +161,23 @@ def parse_poll(status: int, body: Mapping[str, Any], interval: int) -> PollResul
     return Unexpected(error or f"GitHub answered HTTP {status} without a token")
 
 
-async def request_device_code(http: httpx.AsyncClient, ep: GitHubEndpoints) -> DeviceCode:
+async def _post(
+    http: httpx.AsyncClient, ep: GitHubEndpoints, url: str, data: dict[str, str]
+) -> httpx.Response:
     try:
-        response = await http.post(
-            ep.device_code_url,
-            data={"client_id": ep.client_id, "scope": SCOPE},
-            headers=HEADERS,
-        )
+        return await http.post(url, data={"client_id": ep.client_id, **data}, headers=HEADERS)
     except httpx.TransportError:
         raise GitHubUnreachable(ep.login_host) from None
+
+
+async def request_device_code(http: httpx.AsyncClient, ep: GitHubEndpoints) -> DeviceCode:
+    response = await _post(http, ep, ep.device_code_url, {"scope": SCOPE})
     return parse_device_code(response.status_code, decode_body(response.content))
 
 
 async def poll_token(
     http: httpx.AsyncClient, ep: GitHubEndpoints, device_code: str, interval: int
 ) -> PollResult:
-    try:
-        response = await http.post(
-            ep.access_token_url,
-            data={"client_id": ep.client_id, "device_code": device_code, "grant_type": GRANT_TYPE},
-            headers=HEADERS,
-        )
-    except httpx.TransportError:
-        raise GitHubUnreachable(ep.login_host) from None
+    data = {"device_code": device_code, "grant_type": GRANT_TYPE}
+    response = await _post(http, ep, ep.access_token_url, data)
     return parse_poll(response.status_code, decode_body(response.content), interval)
