@@ -547,8 +547,17 @@ class FakeGitHub:
             )
         return None
 
-    async def _model_gate(self, rec: Recorded, path: str) -> tuple[web.Response | None, Switch]:
-        """Auth, model checks and per-model switches shared by every Copilot API call."""
+    async def _model_gate(
+        self, request: web.Request, path: str
+    ) -> tuple[Recorded, web.Response | None, Switch]:
+        """Record, auth, model checks and per-model switches shared by every Copilot API call.
+
+        The request as recorded, Copilot's error answer (None to go on), the model's switch.
+        """
+        rec = await self._record(request)
+        denied = self._copilot_auth(request)
+        if denied is not None:
+            return rec, denied, Switch()
         model = rec.model or ""
         with self._lock:
             info = self.models.get(model)
@@ -562,12 +571,12 @@ class FakeGitHub:
         if snapshot.delay:
             await asyncio.sleep(snapshot.delay)
         if failing is not None:
-            return self._copilot_error(*failing), snapshot
+            return rec, self._copilot_error(*failing), snapshot
         if info is None:
-            return self._copilot_error(400, "model_not_supported"), snapshot
+            return rec, self._copilot_error(400, "model_not_supported"), snapshot
         if path not in info.endpoints:
-            return self._copilot_error(400, "unsupported_api_for_model"), snapshot
-        return None, snapshot
+            return rec, self._copilot_error(400, "unsupported_api_for_model"), snapshot
+        return rec, None, snapshot
 
     # ----- GitHub: device flow ---------------------------------------------------
 
@@ -777,11 +786,7 @@ class FakeGitHub:
         return web.json_response({"object": "list", "data": data})
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
-        rec = await self._record(request)
-        denied = self._copilot_auth(request)
-        if denied is not None:
-            return denied
-        fail, sw = await self._model_gate(rec, "/chat/completions")
+        rec, fail, sw = await self._model_gate(request, "/chat/completions")
         if fail is not None:
             return fail
         body: dict[str, Any] = rec.body
@@ -855,11 +860,7 @@ class FakeGitHub:
         return await self._sse(request, [*sse, (None, "[DONE]")], sw)
 
     async def _messages(self, request: web.Request) -> web.StreamResponse:
-        rec = await self._record(request)
-        denied = self._copilot_auth(request)
-        if denied is not None:
-            return denied
-        fail, sw = await self._model_gate(rec, "/v1/messages")
+        rec, fail, sw = await self._model_gate(request, "/v1/messages")
         if fail is not None:
             return fail
         body: dict[str, Any] = rec.body
@@ -988,22 +989,14 @@ class FakeGitHub:
         return await self._sse(request, events, sw)
 
     async def _count_tokens(self, request: web.Request) -> web.Response:
-        rec = await self._record(request)
-        denied = self._copilot_auth(request)
-        if denied is not None:
-            return denied
-        fail, _ = await self._model_gate(rec, "/v1/messages")
+        rec, fail, _ = await self._model_gate(request, "/v1/messages")
         if fail is not None:
             return fail
         body = rec.body if isinstance(rec.body, dict) else {}
         return web.json_response({"input_tokens": _count_tokens(body.get("messages"))})
 
     async def _responses(self, request: web.Request) -> web.StreamResponse:
-        rec = await self._record(request)
-        denied = self._copilot_auth(request)
-        if denied is not None:
-            return denied
-        fail, sw = await self._model_gate(rec, "/responses")
+        rec, fail, sw = await self._model_gate(request, "/responses")
         if fail is not None:
             return fail
         body: dict[str, Any] = rec.body
@@ -1092,11 +1085,7 @@ class FakeGitHub:
         return await self._sse(request, events, sw)
 
     async def _embeddings(self, request: web.Request) -> web.Response:
-        rec = await self._record(request)
-        denied = self._copilot_auth(request)
-        if denied is not None:
-            return denied
-        fail, _ = await self._model_gate(rec, "/embeddings")
+        rec, fail, _ = await self._model_gate(request, "/embeddings")
         if fail is not None:
             return fail
         body: dict[str, Any] = rec.body
