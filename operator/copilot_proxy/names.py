@@ -20,6 +20,11 @@ def config_map(name: str) -> str:
     return f"{name}-litellm-config"
 
 
+def token_secret(name: str) -> str:
+    """The token Secret when `spec.tokenSecret.name` is not set."""
+    return f"{name}-github-token"
+
+
 def master_key_secret(name: str) -> str:
     return f"{name}-master-key"
 

@@ -9,8 +9,11 @@ the operator, the local mode and the tests share one definition of "valid".
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from copilot_proxy import names
 
 API_GROUP = "copilot-proxy.dev"
 API_VERSION = "v1alpha1"
@@ -172,11 +175,17 @@ def parse_spec(name: str, namespace: str, spec: dict[str, Any]) -> ProxySpec:
         github=GitHub(host=host, api_url=str(github.get("apiUrl") or "")),
         token_secret=str(
             _only(_mapping(spec, "tokenSecret"), "tokenSecret.", {"name"}).get("name")
-            or f"{name}-github-token"
+            or names.token_secret(name)
         ),
         mcp_servers=_parse_mcp(_mapping(spec, "mcpServers")),
         litellm=_parse_litellm(_mapping(spec, "litellm")),
     )
+
+
+def token_secret_of(name: str, spec: Mapping[str, Any]) -> str:
+    """The token Secret a raw spec names, also for a spec parse_spec refuses."""
+    secret = spec.get("tokenSecret")
+    return str((isinstance(secret, Mapping) and secret.get("name")) or names.token_secret(name))
 
 
 def _parse_models(raw: Any) -> tuple[Model, ...]:

@@ -18,6 +18,7 @@ from copilot_proxy.spec import (
     Router,
     SpecError,
     parse_spec,
+    token_secret_of,
 )
 
 CHAIN = [{"name": name} for name in DEFAULT_CHAIN]
@@ -47,6 +48,19 @@ def test_minimal_spec_gets_the_defaults_that_fall_back_at_once() -> None:
     assert parsed.resources == {}
     assert parsed.github == GitHub(host="github.com", api_url="")
     assert parsed.token_secret == "copilot-github-token"
+
+
+def test_token_secret_is_known_even_for_a_refused_spec() -> None:
+    # The status of an invalid spec and the operator's index still name the token Secret.
+    named = {"models": "oops", "tokenSecret": {"name": "shared-login"}}
+    assert refused(named)
+    assert token_secret_of("copilot", named) == "shared-login"
+    assert token_secret_of("copilot", {"models": "oops"}) == "copilot-github-token"
+    assert token_secret_of("copilot", {"tokenSecret": "oops"}) == "copilot-github-token"
+    for raw in ({}, {"tokenSecret": {"name": "shared-login"}}):
+        assert (
+            token_secret_of("copilot", raw) == parse_spec("copilot", "ns", spec(**raw)).token_secret
+        )
 
 
 def test_default_chain_is_the_original_setup() -> None:

@@ -19,7 +19,7 @@ from copilot_proxy import names
 from copilot_proxy.controller import metrics
 from copilot_proxy.controller.reconcile import OperatorConfig, reconcile
 from copilot_proxy.kube import KUBE_API_ENV, Kube, KubeError
-from copilot_proxy.spec import API_GROUP, API_VERSION, PLURAL
+from copilot_proxy.spec import API_GROUP, API_VERSION, PLURAL, token_secret_of
 
 log = logging.getLogger(__name__)
 
@@ -161,8 +161,7 @@ async def stop_resync(memo: kopf.Memo, **_: Any) -> None:
 @kopf.index(API_GROUP, API_VERSION, PLURAL, registry=registry)
 def token_users(name: str, namespace: str | None, spec: Mapping[str, Any], **_: Any) -> Any:
     """(namespace, token Secret) -> the proxies that read it; several may share one login."""
-    secret = (spec.get("tokenSecret") or {}).get("name") or f"{name}-github-token"
-    return {(namespace, secret): name}
+    return {(namespace, token_secret_of(name, spec)): name}
 
 
 def _converge(namespace: str, owners: set[str]) -> None:

@@ -19,7 +19,15 @@ from typing import Any
 from copilot_proxy import manifests, names, render, rollout, status
 from copilot_proxy.keys import generate_master_key
 from copilot_proxy.kube import Kube, object_path, path_of
-from copilot_proxy.spec import API_GROUP, API_VERSION, KIND, ProxySpec, SpecError, parse_spec
+from copilot_proxy.spec import (
+    API_GROUP,
+    API_VERSION,
+    KIND,
+    ProxySpec,
+    SpecError,
+    parse_spec,
+    token_secret_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +91,7 @@ def _reconcile(kube: Kube, body: Obj, cfg: OperatorConfig, emit: EventSink) -> O
         spec = parse_spec(name, namespace, body.get("spec") or {})
     except SpecError as error:
         # Keep the last good children running: a typo must not take the proxy down.
-        token_secret = ((body.get("spec") or {}).get("tokenSecret") or {}).get(
-            "name"
-        ) or f"{name}-github-token"
+        token_secret = token_secret_of(name, body.get("spec") or {})
         token = _read_token(kube, namespace, token_secret)
         observed = status.Observation(
             **obs,
