@@ -78,7 +78,7 @@ def _run(path: Path, args: argparse.Namespace) -> int:
 
     # Imported late: a bad manifest or a busy port answers at once.
     from copilot_proxy.local.login import LocalStore, LoginPageError, LoginServer, local_proxy
-    from copilot_proxy.local.supervisor import TICK, Addresses, Supervisor
+    from copilot_proxy.local.supervisor import TICK, Addresses, Supervisor, chain_text
 
     console = Console()
     shown = display_host(host)
@@ -88,7 +88,7 @@ def _run(path: Path, args: argparse.Namespace) -> int:
     login = LoginServer(store, auth_sock, state.login_log)
 
     console.print(f"copilot-proxy: CopilotProxy {spec.name!r} from {path}")
-    console.print(f"  models:  {' → '.join(spec.chain)} (tried in this order)")
+    console.print(f"  models:  {chain_text(spec)} (tried in this order)")
     console.print(f"  state:   {state.root} (GitHub token, master key, logs)")
     console.print(f"  proxy:   {proxy_url}")
     console.print(f"  login:   {login_url}")
