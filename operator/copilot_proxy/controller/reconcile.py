@@ -99,7 +99,9 @@ def _reconcile(kube: Kube, body: Obj, cfg: OperatorConfig, emit: EventSink) -> O
             config_hash=old_status.get("configHash", ""),
             token_secret=token_secret,
             token_present=bool(token.get("value")),
-            **_deployment_counts(kube, namespace, name),
+            **_replica_counts(
+                kube.get(object_path("apps/v1", "Deployment", namespace, names.deployment(name)))
+            ),
         )
         return _report(kube, body, observed, emit, rolled=False)
 
@@ -132,8 +134,7 @@ def _reconcile(kube: Kube, body: Obj, cfg: OperatorConfig, emit: EventSink) -> O
         token_present=has_token,
         token_login=token.get("login", ""),
         token_updated_at=token.get("updated_at", ""),
-        replicas=live.get("spec", {}).get("replicas", 0),
-        ready_replicas=(live.get("status") or {}).get("readyReplicas", 0),
+        **_replica_counts(live),
     )
     return _report(kube, body, observed, emit, rolled=rolled)
 
@@ -218,8 +219,9 @@ def _token_of(secret: Obj) -> dict[str, str]:
     }
 
 
-def _deployment_counts(kube: Kube, namespace: str, name: str) -> dict[str, Any]:
-    live = kube.get(object_path("apps/v1", "Deployment", namespace, names.deployment(name))) or {}
+def _replica_counts(deployment: Obj | None) -> dict[str, Any]:
+    """The Observation's replica fields, from the live Deployment (None: not made yet)."""
+    live = deployment or {}
     return {
         "replicas": (live.get("spec") or {}).get("replicas", 0),
         "ready_replicas": (live.get("status") or {}).get("readyReplicas", 0),
