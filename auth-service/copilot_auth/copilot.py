@@ -26,6 +26,11 @@ EDITOR_HEADERS = {
 }
 
 
+async def _get(http: httpx.AsyncClient, url: str, token: str) -> httpx.Response:
+    """GET as an editor does, with the GitHub token."""
+    return await http.get(url, headers={**EDITOR_HEADERS, "authorization": f"token {token}"})
+
+
 @dataclass(frozen=True)
 class CopilotAccess:
     """A successful exchange; the Copilot key itself is not kept."""
@@ -85,9 +90,7 @@ def classify_exchange(status: int, body: Mapping[str, Any]) -> CopilotAccess:
 
 async def check_copilot(http: httpx.AsyncClient, ep: GitHubEndpoints, token: str) -> CopilotAccess:
     try:
-        response = await http.get(
-            ep.copilot_token_url, headers={**EDITOR_HEADERS, "authorization": f"token {token}"}
-        )
+        response = await _get(http, ep.copilot_token_url, token)
     except httpx.TransportError:
         raise GitHubUnreachable(ep.login_host) from None
     return classify_exchange(response.status_code, decode_body(response.content))
@@ -150,9 +153,7 @@ class UsageError(Exception):
 
 async def fetch_usage(http: httpx.AsyncClient, ep: GitHubEndpoints, token: str) -> Usage:
     try:
-        response = await http.get(
-            ep.copilot_user_url, headers={**EDITOR_HEADERS, "authorization": f"token {token}"}
-        )
+        response = await _get(http, ep.copilot_user_url, token)
     except httpx.TransportError:
         raise UsageError(f"{ep.login_host} did not answer.") from None
     if response.status_code == 401:
@@ -173,9 +174,7 @@ async def fetch_login(http: httpx.AsyncClient, ep: GitHubEndpoints, token: str) 
     except UsageError:
         pass
     try:
-        response = await http.get(
-            ep.user_url, headers={**EDITOR_HEADERS, "authorization": f"token {token}"}
-        )
+        response = await _get(http, ep.user_url, token)
     except httpx.TransportError:
         return ""
     if response.status_code != 200:
