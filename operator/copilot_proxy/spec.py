@@ -161,14 +161,16 @@ def parse_spec(name: str, namespace: str, spec: dict[str, Any]) -> ProxySpec:
         catch_all=_bool(spec, "catchAll", True),
         prefixed_names=_bool(spec, "prefixedNames", True),
         router=Router(
-            num_retries=_int(router, "router.numRetries", "numRetries", 0, 0, 5),
-            allowed_fails=_int(router, "router.allowedFails", "allowedFails", 0, 0, 100),
+            num_retries=_int(router, "router.", "numRetries", Router.num_retries, 0, 5),
+            allowed_fails=_int(router, "router.", "allowedFails", Router.allowed_fails, 0, 100),
             cooldown_seconds=_int(
-                router, "router.cooldownSeconds", "cooldownSeconds", 60, 0, 86400
+                router, "router.", "cooldownSeconds", Router.cooldown_seconds, 0, 86400
             ),
-            timeout_seconds=_int(router, "router.timeoutSeconds", "timeoutSeconds", 600, 1, 3600),
+            timeout_seconds=_int(
+                router, "router.", "timeoutSeconds", Router.timeout_seconds, 1, 3600
+            ),
         ),
-        replicas=_int(spec, "replicas", "replicas", 1, 0, 20),
+        replicas=_int(spec, "", "replicas", ProxySpec.replicas, 0, 20),
         image=str(spec.get("image") or ""),
         image_pull_policy=str(spec.get("imagePullPolicy") or "IfNotPresent"),
         resources=dict(_only(_mapping(spec, "resources"), "resources.", {"requests", "limits"})),
@@ -319,8 +321,8 @@ def _bool(raw: dict[str, Any], key: str, default: bool) -> bool:
     return value
 
 
-def _int(raw: dict[str, Any], field: str, key: str, default: int, low: int, high: int) -> int:
+def _int(raw: dict[str, Any], where: str, key: str, default: int, low: int, high: int) -> int:
     value = raw.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise SpecError(field, f"must be a whole number from {low} to {high}, not {value!r}")
+        raise SpecError(where + key, f"must be a whole number from {low} to {high}, not {value!r}")
     return value
