@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from copilot_proxy import names
-from copilot_proxy.kube import Conflict, Kube, KubeError, NotFound, object_path, retrying
+from copilot_proxy.kube import Kube, KubeError, NotFound, object_path, retrying
 from copilot_proxy.spec import API_GROUP, API_VERSION, PLURAL
 
 from copilot_auth.stores import ProxyInfo, ProxyRef, StoreError, TokenInfo, rfc3339
@@ -78,10 +78,15 @@ def token_info(secret: Obj | None) -> TokenInfo:
     )
 
 
-def token_patch(proxy: KubeProxy, token: str, login: str, when: datetime) -> Obj:
-    """Merge patch (and, with apiVersion/kind/name, the body) of a filled token Secret."""
+def token_secret(proxy: KubeProxy, token: str, login: str, when: datetime) -> Obj:
+    """The filled token Secret: the body of a create, or of a merge patch of the operator's."""
     return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
         "metadata": {
+            "name": proxy.token_secret,
+            "namespace": proxy.ref.namespace,
             "labels": {names.PROXY_LABEL: proxy.ref.name},
             "annotations": {
                 names.LOGIN_ANNOTATION: login,
@@ -90,12 +95,6 @@ def token_patch(proxy: KubeProxy, token: str, login: str, when: datetime) -> Obj
         },
         "data": {names.TOKEN_KEY: base64.b64encode(token.encode()).decode()},
     }
-
-
-def token_secret(proxy: KubeProxy, token: str, login: str, when: datetime) -> Obj:
-    body = token_patch(proxy, token, login, when)
-    body["metadata"].update(name=proxy.token_secret, namespace=proxy.ref.namespace)
-    return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", **body}
 
 
 # Signing out empties the Secret but keeps it (the operator owns its lifecycle).
@@ -186,22 +185,12 @@ class KubernetesStore:
         proxy = self._proxy(ref)
         if proxy is None:
             raise StoreError(f"CopilotProxy {ref.id} is gone; nothing was stored.")
-        path = object_path("v1", "Secret", ref.namespace, proxy.token_secret)
-        patch = token_patch(proxy, token, login, when)
-
-        def write() -> None:
-            if self.kube.get(path) is not None:
-                try:
-                    self.kube.merge_patch(path, patch)
-                    return
-                except NotFound:
-                    pass  # deleted meanwhile: create it
-            try:
-                self.kube.create(token_secret(proxy, token, login, when))
-            except Conflict:  # created meanwhile (the operator): fill it
-                self.kube.merge_patch(path, patch)
-
-        self._call(write, f"write Secret {ref.namespace}/{proxy.token_secret}")
+        secret = token_secret(proxy, token, login, when)
+        # Fill the operator's Secret in place, or create it when the operator has not yet.
+        self._call(
+            lambda: self.kube.ensure(secret, lambda _desired, _live: True),
+            f"write Secret {ref.namespace}/{proxy.token_secret}",
+        )
 
     def clear_token(self, ref: ProxyRef) -> None:
         proxy = self._proxy(ref)
