@@ -32,7 +32,6 @@ PLURALS = {
     "Secret": "secrets",
     "Service": "services",
     "Deployment": "deployments",
-    "Event": "events",
     "CopilotProxy": "copilotproxies",
 }
 # Transient answers worth another try: throttling, server trouble, timeouts.
