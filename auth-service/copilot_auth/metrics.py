@@ -20,73 +20,65 @@ QUOTA = [*PROXY, "quota"]
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        r = self.registry
-        self.token_present = Gauge(
-            "copilot_auth_token_present", "1 when the proxy has a GitHub token.", PROXY, registry=r
+        # The per-proxy gauges, replaced as a whole by observe().
+        self._gauges: list[Gauge] = []
+
+        def gauge(name: str, doc: str, labels: list[str]) -> Gauge:
+            g = Gauge(name, doc, labels, registry=self.registry)
+            self._gauges.append(g)
+            return g
+
+        def counter(name: str, doc: str, labels: Sequence[str] = ()) -> Counter:
+            return Counter(name, doc, labels, registry=self.registry)
+
+        self.token_present = gauge(
+            "copilot_auth_token_present", "1 when the proxy has a GitHub token.", PROXY
         )
-        self.token_age = Gauge(
+        self.token_age = gauge(
             "copilot_auth_token_age_seconds",
             "Seconds since the login service last stored the proxy's token.",
             PROXY,
-            registry=r,
         )
-        self.remaining = Gauge(
+        self.remaining = gauge(
             "copilot_auth_quota_remaining",
             "Copilot quota left in this period (copilot_internal/user).",
             QUOTA,
-            registry=r,
         )
-        self.entitlement = Gauge(
-            "copilot_auth_quota_entitlement", "Copilot quota per period.", QUOTA, registry=r
+        self.entitlement = gauge(
+            "copilot_auth_quota_entitlement", "Copilot quota per period.", QUOTA
         )
-        self.percent = Gauge(
-            "copilot_auth_quota_percent_remaining",
-            "Copilot quota left, in percent.",
-            QUOTA,
-            registry=r,
+        self.percent = gauge(
+            "copilot_auth_quota_percent_remaining", "Copilot quota left, in percent.", QUOTA
         )
-        self.unlimited = Gauge(
-            "copilot_auth_quota_unlimited", "1 when the quota is unlimited.", QUOTA, registry=r
+        self.unlimited = gauge(
+            "copilot_auth_quota_unlimited", "1 when the quota is unlimited.", QUOTA
         )
-        self.reset = Gauge(
+        self.reset = gauge(
             "copilot_auth_quota_reset_timestamp_seconds",
             "When the Copilot quota resets (Unix time).",
             PROXY,
-            registry=r,
         )
-        self.logins_started = Counter(
-            "copilot_auth_logins_started_total", "Device-flow logins started.", PROXY, registry=r
+        self.logins_started = counter(
+            "copilot_auth_logins_started_total", "Device-flow logins started.", PROXY
         )
-        self.logins_finished = Counter(
+        self.logins_finished = counter(
             "copilot_auth_logins_finished_total",
             "Device-flow logins finished, by result (connected, expired, denied, ...).",
             [*PROXY, "result"],
-            registry=r,
         )
-        self.rate_limited = Counter(
+        self.rate_limited = counter(
             "copilot_auth_rate_limited_total",
             "Requests refused by a rate limit, by limit (client, global, credential).",
             ["limit"],
-            registry=r,
         )
-        self.credential_failures = Counter(
-            "copilot_auth_credential_failures_total",
-            "Admin credentials that unlocked nothing.",
-            registry=r,
+        self.credential_failures = counter(
+            "copilot_auth_credential_failures_total", "Admin credentials that unlocked nothing."
         )
 
     def observe(self, proxies: Sequence[tuple[ProxyInfo, Usage | None]], now: float) -> None:
         """Replace the per-proxy gauges with the current state (proxies come and go)."""
-        for gauge in (
-            self.token_present,
-            self.token_age,
-            self.remaining,
-            self.entitlement,
-            self.percent,
-            self.unlimited,
-            self.reset,
-        ):
-            gauge.clear()
+        for g in self._gauges:
+            g.clear()
         for info, usage in proxies:
             labels = (info.ref.namespace, info.ref.name)
             self.token_present.labels(*labels).set(1 if info.token.present else 0)
