@@ -89,17 +89,6 @@ class Principal:
     client: str  # rate-limit key: the session or the credential, never the secret itself
 
 
-@dataclass
-class Service:
-    settings: Settings
-    store: TokenStore
-    manager: LoginManager
-    sessions: Sessions
-    credential_failures: RateLimiter
-    metrics: Metrics
-    clock: Callable[[], float]
-
-
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
     return JSONResponse({"error": code, "message": message}, status, headers=headers)
 
@@ -119,22 +108,16 @@ def create_app(
     """The login service for `store`; `http` reaches GitHub (one is made when omitted)."""
     client = http or httpx.AsyncClient(timeout=settings.limits.http_timeout)
     metrics = Metrics()
-    service = Service(
-        settings=settings,
-        store=store,
-        manager=LoginManager(settings, store, metrics, client, clock),
-        sessions=Sessions(settings.limits.session_ttl),
-        credential_failures=RateLimiter(
-            settings.limits.credential_failures, settings.limits.credential_window
-        ),
-        metrics=metrics,
-        clock=clock,
+    manager = LoginManager(settings, store, metrics, client, clock)
+    sessions = Sessions(settings.limits.session_ttl)
+    credential_failures = RateLimiter(
+        settings.limits.credential_failures, settings.limits.credential_window
     )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
-        await service.manager.close()
+        await manager.close()
         if http is None:
             await client.aclose()
 
@@ -145,7 +128,6 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
     )
-    app.state.service = service
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.exception_handler(ApiError)
@@ -182,7 +164,7 @@ def create_app(
 
     def check_credential_rate(request: Request) -> str:
         key = client_address(request)
-        wait = service.credential_failures.retry_after(key, clock())
+        wait = credential_failures.retry_after(key, clock())
         if wait:
             metrics.rate_limited.labels("credential").inc()
             raise ApiError(
@@ -194,7 +176,7 @@ def create_app(
         return key
 
     def credential_failed(key: str) -> None:
-        service.credential_failures.record(key, clock())
+        credential_failures.record(key, clock())
         metrics.credential_failures.inc()
 
     async def authorize(request: Request, ref: ProxyRef | None) -> Principal:
@@ -203,13 +185,13 @@ def create_app(
         if scheme.lower() == "bearer" and bearer.strip():
             key = check_credential_rate(request)
             credential = bearer.strip()
-            keys = {ref: await service.manager.call_store(store.master_key, ref)} if ref else {}
+            keys = {ref: await manager.call_store(store.master_key, ref)} if ref else {}
             scope = credential_scope(credential, settings.admin_password, keys)
             if not scope:
                 credential_failed(key)
                 raise ApiError(401, "bad_credential", "The credential does not unlock this proxy.")
             return Principal(scope, "bearer:" + fingerprint(credential))
-        session = service.sessions.get(request.cookies.get(SESSION_COOKIE, ""), clock())
+        session = sessions.get(request.cookies.get(SESSION_COOKIE, ""), clock())
         if session is None:
             raise ApiError(
                 401, "unauthenticated", "Unlock the page with the admin credential first."
@@ -227,16 +209,16 @@ def create_app(
         return Principal(session.scope, "session:" + fingerprint(session.id))
 
     async def proxy_or_404(ref: ProxyRef) -> ProxyInfo:
-        info = await service.manager.call_store(store.get_proxy, ref)
+        info = await manager.call_store(store.get_proxy, ref)
         if info is None:
             raise ApiError(404, "unknown_proxy", f"No CopilotProxy {ref.id} is served here.")
         return info
 
     async def views(infos: Sequence[ProxyInfo]) -> list[dict[str, Any]]:
-        usages = await asyncio.gather(*(service.manager.usage(i) for i in infos))
+        usages = await asyncio.gather(*(manager.usage(i) for i in infos))
         now = clock()
         return [
-            proxy_view(i, u, e, service.manager.active_login(i.ref) is not None, now)
+            proxy_view(i, u, e, manager.active_login(i.ref) is not None, now)
             for i, (u, e) in zip(infos, usages, strict=True)
         ]
 
@@ -256,13 +238,13 @@ def create_app(
 
     @app.get("/readyz")
     async def readyz() -> Response:
-        await service.manager.call_store(store.check)
+        await manager.call_store(store.check)
         return JSONResponse({"status": "ok", "store": store.kind})
 
     @app.get("/metrics")
     async def metrics_endpoint() -> Response:
-        infos = await service.manager.call_store(store.list_proxies)
-        usages = await asyncio.gather(*(service.manager.usage(i) for i in infos))
+        infos = await manager.call_store(store.list_proxies)
+        usages = await asyncio.gather(*(manager.usage(i) for i in infos))
         metrics.observe([(i, u) for i, (u, _) in zip(infos, usages, strict=True)], clock())
         return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
@@ -270,7 +252,7 @@ def create_app(
 
     @app.get("/api/session")
     async def get_session(request: Request) -> dict[str, Any]:
-        session = service.sessions.get(request.cookies.get(SESSION_COOKIE, ""), clock())
+        session = sessions.get(request.cookies.get(SESSION_COOKIE, ""), clock())
         return session_view(
             session.scope if session else None,
             session.csrf if session else "",
@@ -280,8 +262,8 @@ def create_app(
     @app.post("/api/session")
     async def open_session(body: CredentialIn, request: Request, response: Response) -> Any:
         key = check_credential_rate(request)
-        infos = await service.manager.call_store(store.list_proxies)
-        keys = {i.ref: await service.manager.call_store(store.master_key, i.ref) for i in infos}
+        infos = await manager.call_store(store.list_proxies)
+        keys = {i.ref: await manager.call_store(store.master_key, i.ref) for i in infos}
         scope = credential_scope(body.credential, settings.admin_password, keys)
         if not scope:
             credential_failed(key)
@@ -291,8 +273,8 @@ def create_app(
                 "That credential unlocks nothing: use a proxy's master key"
                 + (" or the admin password." if settings.admin_password else "."),
             )
-        service.sessions.drop(request.cookies.get(SESSION_COOKIE, ""))
-        session = service.sessions.create(scope, clock())
+        sessions.drop(request.cookies.get(SESSION_COOKIE, ""))
+        session = sessions.create(scope, clock())
         response.set_cookie(
             SESSION_COOKIE,
             session.id,
@@ -309,7 +291,7 @@ def create_app(
     @app.delete("/api/session")
     async def close_session(request: Request, response: Response) -> dict[str, Any]:
         await authorize(request, None)
-        service.sessions.drop(request.cookies.get(SESSION_COOKIE, ""))
+        sessions.drop(request.cookies.get(SESSION_COOKIE, ""))
         response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
         return session_view(None, "", bool(settings.admin_password))
 
@@ -317,7 +299,7 @@ def create_app(
 
     @app.get("/api/proxies")
     async def list_proxies() -> dict[str, Any]:
-        infos = await service.manager.call_store(store.list_proxies)
+        infos = await manager.call_store(store.list_proxies)
         return {"store": store.kind, "proxies": await views(infos)}
 
     @app.get("/api/proxies/{namespace}/{name}")
@@ -331,7 +313,7 @@ def create_app(
         who = await authorize(request, ref)
         info = await proxy_or_404(ref)
         try:
-            login = await service.manager.start(info, who.client)
+            login = await manager.start(info, who.client)
         except RateLimited as limited:
             wait = math.ceil(limited.retry_after)
             scope = "from you" if limited.limit == "client" else "in total"
@@ -356,13 +338,13 @@ def create_app(
         ref = _ref(namespace, name)
         await authorize(request, ref)
         await proxy_or_404(ref)
-        await service.manager.sign_out(ref)
+        await manager.sign_out(ref)
         return (await views([await proxy_or_404(ref)]))[0]
 
     # -- logins ---------------------------------------------------------------------------
 
     async def login_for(login_id: str, request: Request) -> flow.Login:
-        login = service.manager.get(login_id)
+        login = manager.get(login_id)
         # Authorized for the login's proxy (a master key unlocks only its own proxy's logins).
         who = await authorize(request, login.proxy if login else None)
         if login is None or not who.scope.allows(login.proxy):
@@ -376,7 +358,7 @@ def create_app(
     @app.delete("/api/logins/{login_id}")
     async def cancel_login(login_id: str, request: Request) -> dict[str, Any]:
         login = await login_for(login_id, request)
-        cancelled = await service.manager.cancel(login.id)
+        cancelled = await manager.cancel(login.id)
         return flow.view(cancelled or login, clock())
 
     return app
