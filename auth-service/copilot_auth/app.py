@@ -29,7 +29,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, Field
 
 from copilot_auth import login as flow
-from copilot_auth.config import Settings
+from copilot_auth.config import ADMIN_PASSWORD_ENV, Settings
 from copilot_auth.device_flow import DeviceFlowError, GitHubUnreachable
 from copilot_auth.manager import LoginManager, RateLimited
 from copilot_auth.metrics import Metrics
@@ -394,7 +394,7 @@ def serve(
     settings = Settings.from_env(os.environ)
     token_store = make_store(store, token_dir, namespaces, proxy_name)
     if not settings.admin_password:
-        log.info("No %s set: a proxy's master key unlocks the page.", "COPILOT_AUTH_ADMIN_PASSWORD")
+        log.info("No %s set: a proxy's master key unlocks the page.", ADMIN_PASSWORD_ENV)
     uvicorn.run(
         create_app(settings, token_store),
         host=host,
