@@ -56,7 +56,7 @@ import secrets
 import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -862,10 +862,15 @@ class ApiError(Exception):
 
 @dataclass
 class _Last:
+    """What a polled predicate last answered, for the message when time runs out."""
+
     value: Any = None
     error: BaseException | None = None
-    tries: int = 0
-    extra: list[Any] = field(default_factory=list)
+
+    def timed_out(self, predicate: Callable[[], Any], timeout: float, message: str) -> Exception:
+        what = message or getattr(predicate, "__name__", repr(predicate))
+        detail = f"error {self.error!r}" if self.error else f"last value {self.value!r}"
+        return AssertionError(f"not true within {timeout}s: {what}; {detail}")
 
 
 async def wait_for(
@@ -883,7 +888,6 @@ async def wait_for(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
-        last.tries += 1
         try:
             value = predicate()
             if asyncio.iscoroutine(value) or isinstance(value, Awaitable):
@@ -894,9 +898,7 @@ async def wait_for(
         except (LookupError, TypeError) as error:
             last.error = error
         if loop.time() >= deadline:
-            what = message or getattr(predicate, "__name__", repr(predicate))
-            detail = f"error {last.error!r}" if last.error else f"last value {last.value!r}"
-            raise AssertionError(f"not true within {timeout}s: {what}; {detail}")
+            raise last.timed_out(predicate, timeout, message)
         await asyncio.sleep(interval)
 
 
@@ -920,7 +922,5 @@ def wait_for_sync(
         except (LookupError, TypeError) as error:
             last.error = error
         if time.monotonic() >= deadline:
-            what = message or getattr(predicate, "__name__", repr(predicate))
-            detail = f"error {last.error!r}" if last.error else f"last value {last.value!r}"
-            raise AssertionError(f"not true within {timeout}s: {what}; {detail}")
+            raise last.timed_out(predicate, timeout, message)
         time.sleep(interval)

@@ -181,6 +181,16 @@ def test_faults_before_and_after_commit(kube_cluster: KubeCluster) -> None:
 # -- the real kopf with a throwaway registry -----------------------------------
 
 
+async def test_wait_for_says_what_it_waited_for_and_what_it_last_saw() -> None:
+    with pytest.raises(AssertionError, match=r"not true within 0.1s: the answer; last value 0"):
+        await wait_for(lambda: 0, timeout=0.1, message="the answer")
+    with pytest.raises(AssertionError, match=r"within 0.1s: missing; error KeyError\('k'\)"):
+        empty: dict[str, int] = {}
+        wait_for_sync(lambda: empty["k"], timeout=0.1, message="missing")
+    assert await wait_for(lambda: 42, timeout=0.1) == 42
+    assert wait_for_sync(lambda: "ok", timeout=0.1) == "ok"
+
+
 def scratch_registry(url: str) -> kopf.OperatorRegistry:
     registry = kopf.OperatorRegistry()
 
