@@ -133,30 +133,30 @@ class Kube:
 
     def ensure(
         self, desired: Obj, differs: Callable[[Obj, Obj], bool], live: Obj | None = None
-    ) -> tuple[str, Obj]:
+    ) -> Obj:
         """Create `desired`, or patch the live object where `differs` says it drifted.
 
-        Returns ("created" | "patched" | "unchanged", live object). A create that
-        races another writer (409) falls back to compare-and-patch; a patch of an
-        object deleted meanwhile (404) falls back to create. `live`: the object
-        as just read by the caller, to save a second read.
+        Returns the live object after the change. A create that races another
+        writer (409) falls back to compare-and-patch; a patch of an object deleted
+        meanwhile (404) falls back to create. `live`: the object as just read by
+        the caller, to save a second read.
         """
         path = path_of(desired)
         if live is None:
             live = self.get(path)
         if live is None:
             try:
-                return "created", self.create(desired)
+                return self.create(desired)
             except Conflict:
                 live = self.get(path)
                 if live is None:
                     raise
         if not differs(desired, live):
-            return "unchanged", live
+            return live
         try:
-            return "patched", self.merge_patch(path, desired)
+            return self.merge_patch(path, desired)
         except NotFound:
-            return "created", self.create(desired)
+            return self.create(desired)
 
 
 def retrying(call: Callable[[], T]) -> T:

@@ -124,7 +124,7 @@ def _reconcile(kube: Kube, body: Obj, cfg: OperatorConfig, emit: EventSink) -> O
         owner=owner,
     )
     before = kube.get(path_of(desired))
-    _, live = kube.ensure(desired, rollout.differs, live=before)
+    live = kube.ensure(desired, rollout.differs, live=before)
     rolled = _announce_rollout(body, before, desired, emit)
 
     observed = status.Observation(
