@@ -262,8 +262,9 @@ def create_app(
     @app.post("/api/session")
     async def open_session(body: CredentialIn, request: Request, response: Response) -> Any:
         key = check_credential_rate(request)
-        infos = await manager.call_store(store.list_proxies)
-        keys = {i.ref: await manager.call_store(store.master_key, i.ref) for i in infos}
+        keys = await manager.call_store(
+            lambda: {i.ref: store.master_key(i.ref) for i in store.list_proxies()}
+        )
         scope = credential_scope(body.credential, settings.admin_password, keys)
         if not scope:
             credential_failed(key)
