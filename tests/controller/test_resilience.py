@@ -104,6 +104,22 @@ async def test_conflict_on_create_is_resolved(cluster: KubeCluster, operator: Ko
     created_once(cluster)
 
 
+async def test_secrets_whose_create_answer_is_lost_are_written_once(
+    cluster: KubeCluster, operator: KopfOperator
+) -> None:
+    # Stored, answer lost: the retry answers 409. The key made first is the key kept.
+    key_lost = cluster.fail("create", "Secret", name="copilot-master-key", status=500, commit=True)
+    token_raced = cluster.fail(
+        "create", "Secret", name="copilot-github-token", status=409, commit=True
+    )
+    cluster.create(proxy("copilot"))
+    await converged(cluster, replicas=0)
+    assert (key_lost.hits, token_raced.hits) == (1, 1)
+    created_once(cluster)
+    assert len(cluster.history("Secret", NS, "copilot-master-key")) == 1, "the key was rewritten"
+    assert len(cluster.history("Secret", NS, "copilot-github-token")) == 1
+
+
 async def test_object_gone_before_its_patch_is_created_again(
     cluster: KubeCluster, operator: KopfOperator
 ) -> None:

@@ -9,6 +9,7 @@ a re-run mid-way leaves no duplicates.
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from typing import Any
 
 from copilot_proxy import manifests, names, render, rollout, status
 from copilot_proxy.keys import generate_master_key
-from copilot_proxy.kube import Kube, object_path, path_of
+from copilot_proxy.kube import Conflict, Kube, object_path, path_of
 from copilot_proxy.spec import (
     API_GROUP,
     API_VERSION,
@@ -178,10 +179,11 @@ def _ensure_master_key(kube: Kube, spec: ProxySpec, owner: Obj) -> None:
     if live is not None and (live.get("data") or {}).get(names.MASTER_KEY_KEY):
         return
     desired = manifests.master_key_secret(spec, generate_master_key(), owner)
-    if live is None:
-        kube.ensure(desired, rollout.differs)
-    else:  # The key was removed by hand: a new one, or the proxy cannot start.
+    if live is not None:  # The key was removed by hand: a new one, or the proxy cannot start.
         kube.merge_patch(path, {"data": desired["data"]})
+        return
+    with contextlib.suppress(Conflict):  # made meanwhile (or our answer was lost): keep that key
+        kube.create(desired)
 
 
 def _ensure_token_secret(kube: Kube, spec: ProxySpec, owner: Obj) -> dict[str, str]:
@@ -189,7 +191,10 @@ def _ensure_token_secret(kube: Kube, spec: ProxySpec, owner: Obj) -> dict[str, s
     path = object_path("v1", "Secret", spec.namespace, spec.token_secret)
     live = kube.get(path)
     if live is None:
-        kube.ensure(manifests.empty_token_secret(spec, owner), rollout.differs)
+        try:
+            kube.create(manifests.empty_token_secret(spec, owner))
+        except Conflict:  # the login service was quicker: its Secret is the one to read
+            return _read_token(kube, spec.namespace, spec.token_secret)
         return {}
     labels = live["metadata"].get("labels") or {}
     if names.PROXY_LABEL not in labels:
