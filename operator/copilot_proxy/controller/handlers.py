@@ -134,10 +134,8 @@ async def _resync_forever() -> None:
     """
     while True:
         await asyncio.sleep(RESYNC_TICK)
-        now = time.monotonic()
-        for namespace, name in [
-            k for k, t in list(_last_run.items()) if now - t >= resync_seconds()
-        ]:
+        due = time.monotonic() - resync_seconds()
+        for namespace, name in [k for k, t in list(_last_run.items()) if t <= due]:
             try:
                 await asyncio.to_thread(run, namespace, name, "resync")
             except kopf.TemporaryError as error:
