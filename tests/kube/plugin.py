@@ -3,8 +3,6 @@
 - `kube_cluster`: a fresh `KubeCluster` per test (the emulator in its own
   thread, every built-in resource the project touches declared, the real CRD
   from crds/ served and stored, namespace `default`).
-- `kube_cluster_module`: one per test module (state is shared: use distinct
-  names or namespaces per test).
 - `kube_api`: the same, with `COPILOT_PROXY_KUBE_API` pointing at it, so the
   operator, the auth service and `copilot_proxy.kube` talk to it.
 - `kopf_operator`: a factory `kopf_operator(registry, namespaces=None)` -> a
@@ -20,21 +18,14 @@ from typing import Any
 
 import kopf
 import pytest
+from copilot_proxy.kube import KUBE_API_ENV
 
 from tests.kube.emulator import KubeCluster
 from tests.kube.kopf_runner import KopfOperator
 
-KUBE_API_ENV = "COPILOT_PROXY_KUBE_API"
-
 
 @pytest.fixture
 def kube_cluster() -> Iterator[KubeCluster]:
-    with KubeCluster() as cluster:
-        yield cluster
-
-
-@pytest.fixture(scope="module")
-def kube_cluster_module() -> Iterator[KubeCluster]:
     with KubeCluster() as cluster:
         yield cluster
 
