@@ -82,9 +82,9 @@ class Metrics:
         for info, usage in proxies:
             labels = (info.ref.namespace, info.ref.name)
             self.token_present.labels(*labels).set(1 if info.token.present else 0)
-            updated = parse_rfc3339(info.token.updated_at) if info.token.present else None
-            if updated is not None:
-                self.token_age.labels(*labels).set(max(now - updated.timestamp(), 0.0))
+            age = info.token.age(now)
+            if age is not None:
+                self.token_age.labels(*labels).set(age)
             if usage is None:
                 continue
             reset = parse_rfc3339(usage.reset_date) if usage.reset_date else None

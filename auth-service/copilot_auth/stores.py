@@ -33,6 +33,11 @@ class TokenInfo:
     login: str = ""
     updated_at: str = ""  # RFC 3339, as written by this service
 
+    def age(self, now: float) -> float | None:
+        """Seconds since the token was stored; None without a token or a readable time."""
+        updated = parse_rfc3339(self.updated_at) if self.present else None
+        return max(now - updated.timestamp(), 0.0) if updated else None
+
 
 @dataclass(frozen=True)
 class ProxyInfo:

@@ -6,7 +6,7 @@ from typing import Any
 
 from copilot_auth.copilot import Quota, Usage
 from copilot_auth.security import Scope
-from copilot_auth.stores import ProxyInfo, parse_rfc3339
+from copilot_auth.stores import ProxyInfo
 
 
 def quota_view(q: Quota) -> dict[str, Any]:
@@ -37,7 +37,7 @@ def proxy_view(
     login_in_progress: bool,
     now: float,
 ) -> dict[str, Any]:
-    updated = parse_rfc3339(info.token.updated_at) if info.token.present else None
+    age = info.token.age(now)
     return {
         "id": info.ref.id,
         "namespace": info.ref.namespace,
@@ -48,7 +48,7 @@ def proxy_view(
             "state": "present" if info.token.present else "missing",
             "login": info.token.login or None,
             "updatedAt": info.token.updated_at or None,
-            "ageSeconds": int(max(now - updated.timestamp(), 0)) if updated else None,
+            "ageSeconds": int(age) if age is not None else None,
         },
         "copilot": usage_view(usage, usage_error) if info.token.present else None,
         "ready": {"True": True, "False": False}.get(info.ready),

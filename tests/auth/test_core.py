@@ -33,7 +33,7 @@ from copilot_auth.security import (
     redact,
 )
 from copilot_auth.store_kubernetes import CLEAR_PATCH, read_proxy, token_info, token_secret
-from copilot_auth.stores import ProxyRef
+from copilot_auth.stores import ProxyRef, TokenInfo
 
 REF = ProxyRef("ai", "copilot")
 CODE = DeviceCode("dev-code", "ABCD-1234", "https://github.com/login/device", 900, 5)
@@ -323,6 +323,15 @@ def test_rate_limiter_slides() -> None:
     assert limiter.retry_after("a", 2.0) == pytest.approx(8.0)
     assert limiter.retry_after("b", 2.0) == 0  # per key
     assert limiter.retry_after("a", 10.0) == 0  # the first event left the window
+
+
+def test_token_age_needs_a_token_and_a_readable_time() -> None:
+    stored = TokenInfo(present=True, updated_at="2026-11-25T12:00:00Z")
+    noon = datetime(2026, 11, 25, 12, 0, tzinfo=UTC).timestamp()
+    assert stored.age(noon + 90) == 90.0
+    assert stored.age(noon - 5) == 0.0  # a clock behind the writer's is no negative age
+    assert TokenInfo(present=False, updated_at="2026-11-25T12:00:00Z").age(noon) is None
+    assert TokenInfo(present=True, updated_at="yesterday").age(noon) is None
 
 
 def test_redact() -> None:
