@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from copilot_proxy import render
-from copilot_proxy.spec import API_GROUP, KIND, ProxySpec, SpecError, parse_spec
+from copilot_proxy.spec import API_GROUP, API_VERSION, KIND, ProxySpec, SpecError, parse_spec
 
 
 class ManifestError(Exception):
@@ -37,7 +37,7 @@ def load_manifest(path: Path) -> ProxySpec:
         raise ManifestError(f"{path}: expected one {KIND} document, found {len(proxies)}")
     doc: dict[str, Any] = proxies[0]
     if not str(doc.get("apiVersion", "")).startswith(f"{API_GROUP}/"):
-        raise ManifestError(f"{path}: apiVersion must be {API_GROUP}/v1alpha1")
+        raise ManifestError(f"{path}: apiVersion must be {API_GROUP}/{API_VERSION}")
     meta = doc.get("metadata") or {}
     name = meta.get("name")
     if not isinstance(name, str) or not name:
