@@ -19,13 +19,13 @@ from typing import Any, TypeVar
 
 from copilot_proxy import names
 from copilot_proxy.kube import Kube, KubeError, NotFound, object_path, retrying
-from copilot_proxy.spec import API_GROUP, API_VERSION, PLURAL
+from copilot_proxy.spec import API_GROUP, API_VERSION, KIND, PLURAL
 
 from copilot_auth.stores import ProxyInfo, ProxyRef, StoreError, TokenInfo, rfc3339
 
 Obj = dict[str, Any]
 T = TypeVar("T")
-CRD_ROOT = f"/apis/{API_GROUP}/{API_VERSION}"
+CPX_API = f"{API_GROUP}/{API_VERSION}"
 
 
 @dataclass(frozen=True)
@@ -122,9 +122,9 @@ class KubernetesStore:
 
     def _list(self) -> list[KubeProxy]:
         paths = (
-            [f"{CRD_ROOT}/namespaces/{ns}/{PLURAL}" for ns in self.namespaces]
+            [object_path(CPX_API, KIND, ns) for ns in self.namespaces]
             if self.namespaces
-            else [f"{CRD_ROOT}/{PLURAL}"]
+            else [f"/apis/{CPX_API}/{PLURAL}"]
         )
         proxies: list[KubeProxy] = []
         for path in paths:
@@ -135,10 +135,13 @@ class KubernetesStore:
         answer = self._call(lambda: retrying(lambda: self.kube.request("GET", path)))
         return list(answer.get("items") or [])
 
+    def _watched(self, ref: ProxyRef) -> bool:
+        return not self.namespaces or ref.namespace in self.namespaces
+
     def _proxy(self, ref: ProxyRef) -> KubeProxy | None:
-        if self.namespaces and ref.namespace not in self.namespaces:
+        if not self._watched(ref):
             return None
-        path = f"{CRD_ROOT}/namespaces/{ref.namespace}/{PLURAL}/{ref.name}"
+        path = object_path(CPX_API, KIND, ref.namespace, ref.name)
         obj = self._call(lambda: self.kube.get(path))
         return read_proxy(obj) if obj else None
 
@@ -171,7 +174,7 @@ class KubernetesStore:
         return secret_value(self._secret(ref.namespace, proxy.token_secret), names.TOKEN_KEY)
 
     def master_key(self, ref: ProxyRef) -> str:
-        if self.namespaces and ref.namespace not in self.namespaces:
+        if not self._watched(ref):
             return ""
         secret = self._secret(ref.namespace, names.master_key_secret(ref.name))
         return secret_value(secret, names.MASTER_KEY_KEY)
