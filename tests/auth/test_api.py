@@ -287,16 +287,27 @@ async def test_a_rejected_stored_token_is_shown(
 # -- GitHub unreachable ------------------------------------------------------------------------
 
 
-async def test_unreachable_github_at_start(
-    kube_api: KubeCluster, make_server: ServerFactory
+@pytest.mark.parametrize(
+    ("env", "error", "words"),
+    [
+        (
+            {"GITHUB_DEVICE_CODE_URL": "http://127.0.0.1:9/login/device/code"},
+            "github_unreachable",
+            "127.0.0.1:9 did not answer",
+        ),
+        ({"GITHUB_OAUTH_CLIENT_ID": "Iv1.not-registered"}, "bad_client", "GITHUB_OAUTH_CLIENT_ID"),
+    ],
+)
+async def test_a_start_github_refuses_is_a_502_that_says_why(
+    kube_api: KubeCluster, make_server: ServerFactory, env: dict[str, str], error: str, words: str
 ) -> None:
     add_proxy(kube_api)
-    env = {"GITHUB_DEVICE_CODE_URL": "http://127.0.0.1:9/login/device/code"}
     async with make_server(KubernetesStore.from_environment([NS]), env=env) as server:
         c, csrf = await server.unlocked()
         r = await c.post(START, headers={"x-csrf-token": csrf})
-        assert r.status_code == 502 and r.json()["error"] == "github_unreachable"
-        assert "127.0.0.1:9 did not answer" in r.json()["message"]
+        assert r.status_code == 502 and r.json()["error"] == error
+        assert words in r.json()["message"]
+        assert (await proxy_state(c))["loginInProgress"] is False  # nothing was started
 
 
 async def test_unreachable_github_while_polling(
@@ -310,15 +321,6 @@ async def test_unreachable_github_while_polling(
         seen = await wait_login(c, login["id"])
         assert any("trying again" in s["message"] for s in seen)
         assert (seen[-1]["phase"], seen[-1]["error"]) == ("failed", "unreachable")
-
-
-async def test_wrong_client_id_at_start(kube_api: KubeCluster, make_server: ServerFactory) -> None:
-    add_proxy(kube_api)
-    env = {"GITHUB_OAUTH_CLIENT_ID": "Iv1.not-registered"}
-    async with make_server(KubernetesStore.from_environment([NS]), env=env) as server:
-        c, csrf = await server.unlocked()
-        r = await c.post(START, headers={"x-csrf-token": csrf})
-        assert r.status_code == 502 and r.json()["error"] == "bad_client"
 
 
 # -- admin credential, CSRF, cross-site --------------------------------------------------------
