@@ -329,7 +329,7 @@ def _direct_writes(count: int) -> float:
             live = cluster.get(CPX, NS, name) or {}
             spec = parse_spec(name, NS, live.get("spec") or {})
             owner = manifests.owner_reference(name, live["metadata"].get("uid", ""))
-            text = render.config_yaml(render.render_config(spec))
+            text = render.config_text(spec)
             annotations = rollout.pod_annotations(render.config_hash(text), rollout.token_hash(""))
             for obj in (
                 manifests.master_key_secret(spec, "sk-" + "k" * 48, owner),

@@ -50,7 +50,7 @@ def load_manifest(path: Path) -> ProxySpec:
 
 def _render(args: argparse.Namespace) -> int:
     spec = load_manifest(Path(args.file))
-    sys.stdout.write(render.config_yaml(render.render_config(spec)))
+    sys.stdout.write(render.config_text(spec))
     return 0
 
 

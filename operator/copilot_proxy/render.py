@@ -130,6 +130,11 @@ def config_yaml(config: dict[str, Any]) -> str:
     return yaml.safe_dump(config, sort_keys=False, default_flow_style=False)
 
 
+def config_text(spec: ProxySpec) -> str:
+    """The config file a proxy runs: what the ConfigMap holds and `copilot-proxy render` prints."""
+    return config_yaml(render_config(spec))
+
+
 def config_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

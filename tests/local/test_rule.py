@@ -24,7 +24,7 @@ OTHER = "gho_second000000000000000000000000000"
 
 def config(models: list[str], **spec: Any) -> str:
     parsed = parse_spec("copilot", "local", {"models": [{"name": m} for m in models], **spec})
-    return render.config_yaml(render.render_config(parsed))
+    return render.config_text(parsed)
 
 
 OPUS = config(["claude-opus-4.6", "gpt-5-mini"])
@@ -105,7 +105,7 @@ def test_editing_only_comments_or_defaults_restarts_nothing(tmp_path: Path) -> N
 
     def template(path: Path) -> dict[str, str] | None:
         spec = load_manifest(path)
-        return wanted_template(render.config_yaml(render.render_config(spec)), TOKEN, "p")
+        return wanted_template(render.config_text(spec), TOKEN, "p")
 
     assert decide(template(plain), template(edited)) is Action.KEEP
 

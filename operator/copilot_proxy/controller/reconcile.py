@@ -110,7 +110,7 @@ def _reconcile(kube: Kube, body: Obj, cfg: OperatorConfig, emit: EventSink) -> O
     token = _ensure_token_secret(kube, spec, owner)
     has_token = bool(token.get("value"))
 
-    text = render.config_yaml(render.render_config(spec))
+    text = render.config_text(spec)
     config_hash = render.config_hash(text)
     kube.ensure(manifests.config_map(spec, text, owner), rollout.differs)
     kube.ensure(manifests.service(spec, owner), rollout.differs)

@@ -168,7 +168,7 @@ class Supervisor:
 
     def wanted(self, token: str) -> dict[str, str] | None:
         argv, env = self.launch(self.spec)
-        text = render.config_yaml(render.render_config(self.spec))
+        text = render.config_text(self.spec)
         return wanted_template(text, token, process_hash(argv, env), self.spec.replicas)
 
     # -- the loop ----------------------------------------------------------------------
@@ -263,7 +263,7 @@ class Supervisor:
             return
         self.port_wait = False
         argv, env = self.launch(self.spec)
-        write_private(self.state.config_path, render.config_yaml(render.render_config(self.spec)))
+        write_private(self.state.config_path, render.config_text(self.spec))
         pp.fresh_token_dir(self.state.token_dir)
         self.proxy = pp.ProxyProcess(
             argv=argv,
@@ -345,7 +345,7 @@ _REQUEST_LOGGER = "copilot_proxy.requests"
 
 def _effective(spec: ProxySpec) -> tuple[object, ...]:
     """What of a spec the local proxy uses (image, resources and the like are Kubernetes')."""
-    config = render.config_yaml(render.render_config(spec))
+    config = render.config_text(spec)
     return (config, spec.github, min(spec.replicas, 1))
 
 
