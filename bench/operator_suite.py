@@ -241,7 +241,7 @@ def _reactions(cluster: KubeCluster, opts: Options) -> tuple[Reactions, procs.Me
     """Reaction times, and the operator's RSS once live against an (almost) empty cluster."""
     name = "react"
     deployment = names.deployment(name)
-    secret = f"{name}-github-token"
+    secret = names.token_secret(name)
     config_hash = _template_annotation(names.CONFIG_HASH)
     token_hash = _template_annotation(names.TOKEN_HASH)
     result = Reactions()

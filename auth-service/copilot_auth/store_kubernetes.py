@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from copilot_proxy import names
 from copilot_proxy.kube import Kube, KubeError, NotFound, object_path, retrying
-from copilot_proxy.spec import API_GROUP, API_VERSION, KIND, PLURAL
+from copilot_proxy.spec import API_GROUP, API_VERSION, KIND, PLURAL, token_secret_of
 
 from copilot_auth.stores import ProxyInfo, ProxyRef, StoreError, TokenInfo, rfc3339
 
@@ -47,12 +47,12 @@ def _dict(value: Any) -> Obj:
 def read_proxy(obj: Obj) -> KubeProxy:
     meta, spec = _dict(obj.get("metadata")), _dict(obj.get("spec"))
     name = str(meta.get("name") or "")
-    github, secret = _dict(spec.get("github")), _dict(spec.get("tokenSecret"))
+    github = _dict(spec.get("github"))
     conditions = _dict(obj.get("status")).get("conditions") or []
     ready = next((c for c in conditions if isinstance(c, dict) and c.get("type") == "Ready"), {})
     return KubeProxy(
         ref=ProxyRef(str(meta.get("namespace") or ""), name),
-        token_secret=str(secret.get("name") or f"{name}-github-token"),
+        token_secret=token_secret_of(name, spec),
         github_host=str(github.get("host") or "github.com"),
         github_api_url=str(github.get("apiUrl") or ""),
         ready=str(ready.get("status") or ""),

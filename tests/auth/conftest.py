@@ -26,6 +26,7 @@ from copilot_auth.config import Limits, Settings
 from copilot_auth.store_directory import DirectoryStore, LocalProxy
 from copilot_auth.store_kubernetes import KubernetesStore
 from copilot_auth.stores import TokenStore
+from copilot_proxy.spec import token_secret_of
 from fastapi import FastAPI
 
 from tests.fakes import FakeGitHub
@@ -61,7 +62,7 @@ def add_proxy(
             "spec": spec,
         }
     )
-    secret_name = (spec.get("tokenSecret") or {}).get("name") or f"{name}-github-token"
+    secret_name = token_secret_of(name, spec)
     if token_secret:
         cluster.create(
             {
