@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -43,11 +44,10 @@ def test_serve_runs_the_service_on_a_token_directory(gh: FakeGitHub, tmp_path: P
         base = f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=base, timeout=5) as c:
             for _ in range(200):
-                try:
+                with contextlib.suppress(httpx.TransportError):
                     if c.get("/healthz").status_code == 200:
                         break
-                except httpx.TransportError:
-                    time.sleep(0.05)
+                time.sleep(0.05)  # also after a non-200 answer: no busy loop
             else:
                 raise AssertionError(log.read_text())
             assert "Copilot proxy sign-in" in c.get("/github").text
