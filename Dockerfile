@@ -17,8 +17,7 @@ RUN apt-get update \
 WORKDIR /src
 COPY Makefile pyproject.toml README.md ./
 COPY requirements/runtime.txt requirements/runtime.txt
-COPY operator/ operator/
-COPY auth-service/ auth-service/
+COPY copilot_proxy/ copilot_proxy/
 RUN make install-runtime TARGET=/opt/venv
 
 FROM python:3.11-slim-bookworm

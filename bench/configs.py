@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from copilot_proxy.render import render_config
-from copilot_proxy.spec import ProxySpec, parse_spec
+from copilot_proxy.core.render import render_config
+from copilot_proxy.core.spec import ProxySpec, parse_spec
 
 CHAIN = ("claude-opus-4.6", "gemini-3-pro-preview", "gpt-5-mini")
 PRIMARY, SECOND, LAST = CHAIN

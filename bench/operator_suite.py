@@ -33,12 +33,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from copilot_proxy import manifests, names, render, rollout
-from copilot_proxy.spec import parse_spec
 
 from bench import procs
 from bench.configs import SPEC
 from bench.report import Report, Row, median, ms, percentile, ratio
+from copilot_proxy.core import manifests, names, render, rollout
+from copilot_proxy.core.spec import parse_spec
 from tests.kube.emulator import KubeCluster
 from tests.proxy.harness import free_port
 

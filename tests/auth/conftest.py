@@ -21,14 +21,14 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from copilot_auth.app import create_app
-from copilot_auth.config import Limits, Settings
-from copilot_auth.store_directory import DirectoryStore, LocalProxy
-from copilot_auth.store_kubernetes import KubernetesStore
-from copilot_auth.stores import TokenStore
-from copilot_proxy.spec import token_secret_of
 from fastapi import FastAPI
 
+from copilot_proxy.auth.app import create_app
+from copilot_proxy.auth.config import Limits, Settings
+from copilot_proxy.auth.store_directory import DirectoryStore, LocalProxy
+from copilot_proxy.auth.store_kubernetes import KubernetesStore
+from copilot_proxy.auth.stores import TokenStore
+from copilot_proxy.core.spec import token_secret_of
 from tests.fakes import FakeGitHub
 from tests.kube.emulator import KubeCluster
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
-from copilot_auth.store_kubernetes import KubernetesStore
 
+from copilot_proxy.auth.store_kubernetes import KubernetesStore
 from tests.auth.conftest import (
     ADMIN_PASSWORD,
     CPX,

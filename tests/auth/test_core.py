@@ -5,10 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from copilot_auth import login as flow
-from copilot_auth.config import GitHubOverrides, endpoints_for
-from copilot_auth.copilot import CopilotDenied, CopilotUnavailable, classify_exchange, parse_usage
-from copilot_auth.device_flow import (
+
+from copilot_proxy.auth import login as flow
+from copilot_proxy.auth.config import GitHubOverrides, endpoints_for
+from copilot_proxy.auth.copilot import (
+    CopilotDenied,
+    CopilotUnavailable,
+    classify_exchange,
+    parse_usage,
+)
+from copilot_proxy.auth.device_flow import (
     BadClient,
     Denied,
     DeviceCode,
@@ -22,8 +28,8 @@ from copilot_auth.device_flow import (
     parse_device_code,
     parse_poll,
 )
-from copilot_auth.login import Phase
-from copilot_auth.security import (
+from copilot_proxy.auth.login import Phase
+from copilot_proxy.auth.security import (
     RateLimiter,
     Scope,
     Sessions,
@@ -32,8 +38,8 @@ from copilot_auth.security import (
     csrf_ok,
     redact,
 )
-from copilot_auth.store_kubernetes import CLEAR_PATCH, read_proxy, token_info, token_secret
-from copilot_auth.stores import ProxyRef, TokenInfo
+from copilot_proxy.auth.store_kubernetes import CLEAR_PATCH, read_proxy, token_info, token_secret
+from copilot_proxy.auth.stores import ProxyRef, TokenInfo
 
 REF = ProxyRef("ai", "copilot")
 CODE = DeviceCode("dev-code", "ABCD-1234", "https://github.com/login/device", 900, 5)

@@ -30,7 +30,7 @@ def test_serve_runs_the_service_on_a_token_directory(gh: FakeGitHub, tmp_path: P
     (state / "master-key").write_text(MASTER_KEY)
     port = free_port()
     code = (
-        "from copilot_auth.app import serve; "
+        "from copilot_proxy.auth.app import serve; "
         f"serve(host='127.0.0.1', port={port}, store='directory', token_dir={str(state)!r}, "
         "proxy_name='copilot')"
     )

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from copilot_auth.store_directory import DirectoryStore, LocalProxy
-from copilot_auth.store_kubernetes import KubernetesStore
-from copilot_auth.stores import ProxyRef, StoreError, TokenStore
 
+from copilot_proxy.auth.store_directory import DirectoryStore, LocalProxy
+from copilot_proxy.auth.store_kubernetes import KubernetesStore
+from copilot_proxy.auth.stores import ProxyRef, StoreError, TokenStore
 from tests.auth.conftest import CPX, MASTER_KEY, NS, add_proxy, secret, stored_token
 from tests.kube.emulator import KubeCluster
 

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from copilot_auth.store_kubernetes import KubernetesStore
 
+from copilot_proxy.auth.store_kubernetes import KubernetesStore
 from tests.auth.conftest import SAME_ORIGIN, ServerFactory, wait_login
 from tests.kube.emulator import KubeCluster, wait_for
 from tests.kube.kopf_runner import KopfOperator
@@ -27,7 +27,7 @@ def operator(kube_api: KubeCluster, monkeypatch: pytest.MonkeyPatch) -> Iterator
     monkeypatch.setenv("COPILOT_PROXY_IMAGE", "registry.test/copilot-proxy:test")
     monkeypatch.setenv("COPILOT_PROXY_RESYNC_SECONDS", "1")
     monkeypatch.delenv("COPILOT_PROXY_METRICS_PORT", raising=False)
-    from copilot_proxy.controller.handlers import registry
+    from copilot_proxy.operator.handlers import registry
 
     with KopfOperator(registry) as running:
         yield running

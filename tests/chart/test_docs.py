@@ -6,7 +6,8 @@ import re
 import shlex
 
 import pytest
-from copilot_proxy import names
+
+from copilot_proxy.core import names
 
 from .conftest import ROOT, Helm, Rendered
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 import yaml
-from copilot_proxy.spec import DEFAULT_CHAIN, parse_spec
+
+from copilot_proxy.core.spec import DEFAULT_CHAIN, parse_spec
 
 from .conftest import CHART, ROOT, Obj, Rendered
 

@@ -14,7 +14,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from copilot_proxy import names
+
+from copilot_proxy.core import names
 
 from .conftest import NAMESPACE, RELEASE, Helm, Obj, Rendered
 

@@ -11,7 +11,7 @@ import pytest
 
 from .conftest import NAMESPACE, RELEASE, ROOT, Helm, Obj, Rendered, containers, pod_spec
 
-CLI = ROOT / "operator" / "copilot_proxy" / "cli.py"
+CLI = ROOT / "copilot_proxy" / "cli.py"
 COPILOT_PROXY = ROOT / ".venv" / "bin" / "copilot-proxy"
 OPERATOR_ENV = {"COPILOT_PROXY_IMAGE", "COPILOT_PROXY_LOGIN_HINT"}
 AUTH_ENV = {
@@ -288,8 +288,8 @@ def _sources(folder: Path) -> str:
 @pytest.mark.parametrize(
     ("folder", "names"),
     [
-        ("operator/copilot_proxy", OPERATOR_ENV),
-        ("auth-service", {*AUTH_ENV, ADMIN_PASSWORD_ENV}),
+        ("copilot_proxy/operator", OPERATOR_ENV),
+        ("copilot_proxy/auth", {*AUTH_ENV, ADMIN_PASSWORD_ENV}),
     ],
 )
 def test_the_code_reads_the_environment_the_chart_sets(folder: str, names: set[str]) -> None:

@@ -1,6 +1,6 @@
 """The operator under test: the real kopf handlers against the emulated API server.
 
-`operator` starts `copilot_proxy.controller.handlers.registry` cluster-wide with
+`operator` starts `copilot_proxy.operator.handlers.registry` cluster-wide with
 the environment the chart gives it, pointed at the emulator (`cluster`). The
 helpers read what a user would look at: children, conditions, events.
 """
@@ -47,7 +47,7 @@ def cluster(operator_env: KubeCluster) -> KubeCluster:
 @pytest.fixture
 def operator(operator_env: KubeCluster) -> Iterator[KopfOperator]:
     """The operator, running (cluster-wide); `.restart()` keeps the cluster, `.stop()` stops it."""
-    from copilot_proxy.controller.handlers import registry
+    from copilot_proxy.operator.handlers import registry
 
     with KopfOperator(registry) as running:
         yield running

@@ -136,7 +136,7 @@ def _free_port() -> int:
 async def test_metrics_are_served_on_the_metrics_port(
     cluster: KubeCluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from copilot_proxy.controller.handlers import registry
+    from copilot_proxy.operator.handlers import registry
 
     # The operator's own HTTP server (prometheus_client's thread outlives the test, on a free port).
     port = _free_port()

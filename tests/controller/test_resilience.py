@@ -183,7 +183,7 @@ async def test_transient_errors_and_slow_answers_end_converged(
 async def test_namespaced_operator_serves_its_namespaces_only(
     cluster: KubeCluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from copilot_proxy.controller.handlers import registry
+    from copilot_proxy.operator.handlers import registry
 
     monkeypatch.setenv("COPILOT_PROXY_NAMESPACED", "1")
     cluster.create(proxy("copilot", "mine"))

@@ -11,11 +11,12 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
-from copilot_proxy import manifests, names
-from copilot_proxy.render import config_yaml, render_config
-from copilot_proxy.rollout import pod_annotations
-from copilot_proxy.spec import ProxySpec, parse_spec
 from kubernetes_validate.utils import latest_version
+
+from copilot_proxy.core import manifests, names
+from copilot_proxy.core.render import config_yaml, render_config
+from copilot_proxy.core.rollout import pod_annotations
+from copilot_proxy.core.spec import ProxySpec, parse_spec
 
 Obj = dict[str, Any]
 OWNER = manifests.owner_reference("copilot", "0b6e4c7a-1111-2222-3333-444455556666")

@@ -20,8 +20,9 @@ from typing import Any
 
 import pytest
 import yaml
-from copilot_proxy.render import config_hash, config_yaml, render_config
-from copilot_proxy.spec import DEFAULT_CHAIN, ProxySpec, SpecError, parse_spec
+
+from copilot_proxy.core.render import config_hash, config_yaml, render_config
+from copilot_proxy.core.spec import DEFAULT_CHAIN, ProxySpec, SpecError, parse_spec
 
 PRIMARY, SECOND, LAST = DEFAULT_CHAIN
 DATED_ID = "claude-sonnet-4-5-20250929"  # what Claude Code sends; listed nowhere

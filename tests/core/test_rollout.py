@@ -7,10 +7,11 @@ import copy
 from typing import Any
 
 import pytest
-from copilot_proxy import manifests
-from copilot_proxy.render import config_hash, config_yaml, render_config
-from copilot_proxy.rollout import desired_replicas, differs, pod_annotations, token_hash
-from copilot_proxy.spec import parse_spec
+
+from copilot_proxy.core import manifests
+from copilot_proxy.core.render import config_hash, config_yaml, render_config
+from copilot_proxy.core.rollout import desired_replicas, differs, pod_annotations, token_hash
+from copilot_proxy.core.spec import parse_spec
 
 # --- hashes -----------------------------------------------------------------------------
 

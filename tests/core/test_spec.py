@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from copilot_proxy.spec import (
+
+from copilot_proxy.core.spec import (
     DEFAULT_CHAIN,
     GitHub,
     McpServer,

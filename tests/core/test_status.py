@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from copilot_proxy.spec import SpecError, parse_spec
-from copilot_proxy.status import Observation, build_status, conditions, transitions
 
+from copilot_proxy.core.spec import SpecError, parse_spec
+from copilot_proxy.core.status import Observation, build_status, conditions, transitions
 from tests.crds.schema import openapi_schema, validate
 
 NOW = datetime(2026, 11, 5, 14, 30, tzinfo=UTC)

@@ -18,8 +18,9 @@ from typing import Any
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 import yaml
-from copilot_proxy import spec as spec_module
-from copilot_proxy.spec import ProxySpec, SpecError, parse_spec
+
+from copilot_proxy.core import spec as spec_module
+from copilot_proxy.core.spec import ProxySpec, SpecError, parse_spec
 
 from .schema import (
     FieldError,

@@ -70,7 +70,7 @@ def test_every_command_can_be_run(stages: list[Stage]) -> None:
 def test_build_context_holds_what_the_install_reads_and_no_secrets() -> None:
     files = context_files(ROOT, (ROOT / ".dockerignore").read_text())
     assert {"Makefile", "pyproject.toml", "README.md", "requirements/runtime.txt"} <= set(files)
-    assert any(f.startswith("operator/copilot_proxy/") for f in files)
+    assert any(f.startswith("copilot_proxy/") for f in files)
     for path in files:
         top = path.split("/")[0]
         assert top in {
@@ -78,7 +78,6 @@ def test_build_context_holds_what_the_install_reads_and_no_secrets() -> None:
             "pyproject.toml",
             "README.md",
             "requirements",
-            "operator",
-            "auth-service",
+            "copilot_proxy",
         }, path
         assert "__pycache__" not in path and not path.startswith(".")

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from copilot_proxy import manifests, render
+
+from copilot_proxy.core import manifests, render
+from copilot_proxy.core.spec import parse_spec
 from copilot_proxy.local import proxy_process as pp
 from copilot_proxy.local.state import ensure_master_key, first_run_text, prepare
-from copilot_proxy.spec import parse_spec
-
 from tests.local.helpers import alive, descendants, wait_gone
 from tests.proxy.harness import free_port
 

@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from copilot_proxy import manifests, names, render, rollout
+
 from copilot_proxy.cli import load_manifest
+from copilot_proxy.core import manifests, names, render, rollout
+from copilot_proxy.core.spec import parse_spec
 from copilot_proxy.local.supervisor import (
     PROCESS_HASH,
     Action,
@@ -16,7 +18,6 @@ from copilot_proxy.local.supervisor import (
     reasons,
     wanted_template,
 )
-from copilot_proxy.spec import parse_spec
 
 TOKEN = "gho_first0000000000000000000000000000"
 OTHER = "gho_second000000000000000000000000000"

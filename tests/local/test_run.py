@@ -27,10 +27,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from copilot_auth.store_directory import DirectoryStore, write_private
-from copilot_proxy.local.supervisor import PORT_RETRY
 from openai import OpenAI
 
+from copilot_proxy.auth.store_directory import DirectoryStore, write_private
+from copilot_proxy.local.supervisor import PORT_RETRY
 from tests.fakes import FakeGitHub
 from tests.local.helpers import (
     LocalRun,

@@ -2,7 +2,7 @@
 
 Command, environment and the process itself come from the local mode
 (`copilot_proxy.local.proxy_process`), which reads them off the proxy
-container of `copilot_proxy.manifests.deployment()`: the config file rendered
+container of `copilot_proxy.core.manifests.deployment()`: the config file rendered
 from a CopilotProxy spec, the GitHub token in a read-only file named by
 GITHUB_COPILOT_ACCESS_TOKEN_FILE, a fresh GITHUB_COPILOT_TOKEN_DIR for
 LiteLLM's Copilot key, a generated LITELLM_MASTER_KEY and
@@ -32,10 +32,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from copilot_proxy import names
+from copilot_proxy.core import names
+from copilot_proxy.core.render import config_yaml, render_config
+from copilot_proxy.core.spec import ProxySpec, parse_spec
 from copilot_proxy.local import proxy_process as pp
-from copilot_proxy.render import config_yaml, render_config
-from copilot_proxy.spec import ProxySpec, parse_spec
 
 START_TIMEOUT = 90.0
 HOST = "127.0.0.1"

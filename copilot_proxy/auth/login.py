@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from copilot_auth.device_flow import (
+from copilot_proxy.auth.device_flow import (
     BadClient,
     Denied,
     DeviceCode,
@@ -26,7 +26,7 @@ from copilot_auth.device_flow import (
     SlowDown,
     Unexpected,
 )
-from copilot_auth.stores import ProxyRef
+from copilot_proxy.auth.stores import ProxyRef
 
 
 class Phase(StrEnum):

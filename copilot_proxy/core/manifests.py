@@ -12,9 +12,9 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from copilot_proxy import names
-from copilot_proxy.render import MASTER_KEY_ENV
-from copilot_proxy.spec import API_GROUP, API_VERSION, KIND, ProxySpec
+from copilot_proxy.core import names
+from copilot_proxy.core.render import MASTER_KEY_ENV
+from copilot_proxy.core.spec import API_GROUP, API_VERSION, KIND, ProxySpec
 
 CONFIG_DIR = "/etc/litellm"
 TOKEN_MOUNT = "/var/run/secrets/github"

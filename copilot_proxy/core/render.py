@@ -32,13 +32,13 @@ from typing import Any
 
 import yaml
 
-from copilot_proxy.spec import Model, ProxySpec
+from copilot_proxy.core.spec import Model, ProxySpec
 
 PROVIDER = "github_copilot"
 CATCH_ALL = "*"
 MASTER_KEY_ENV = "LITELLM_MASTER_KEY"
 # The request log line (asked model -> serving model); see proxy_log.py.
-REQUEST_LOGGER = "copilot_proxy.proxy_log.request_logger"
+REQUEST_LOGGER = "copilot_proxy.litellm.proxy_log.request_logger"
 # Joins a route and one of its 2nd..nth models into that hop's group name,
 # `fast#gpt-5-mini`. Route and model names cannot contain it (spec.py, CRD
 # patterns): no client name collides, and where LiteLLM shows the group name

@@ -28,12 +28,12 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, Field
 
-from copilot_auth import login as flow
-from copilot_auth.config import ADMIN_PASSWORD_ENV, Settings
-from copilot_auth.device_flow import DeviceFlowError, GitHubUnreachable
-from copilot_auth.manager import LoginManager, RateLimited
-from copilot_auth.metrics import Metrics
-from copilot_auth.security import (
+from copilot_proxy.auth import login as flow
+from copilot_proxy.auth.config import ADMIN_PASSWORD_ENV, Settings
+from copilot_proxy.auth.device_flow import DeviceFlowError, GitHubUnreachable
+from copilot_proxy.auth.manager import LoginManager, RateLimited
+from copilot_proxy.auth.metrics import Metrics
+from copilot_proxy.auth.security import (
     CSRF_HEADER,
     SAFE_METHODS,
     SESSION_COOKIE,
@@ -45,10 +45,10 @@ from copilot_auth.security import (
     csrf_ok,
     fingerprint,
 )
-from copilot_auth.store_directory import DirectoryStore
-from copilot_auth.store_kubernetes import KubernetesStore
-from copilot_auth.stores import ProxyInfo, ProxyRef, StoreError, TokenStore
-from copilot_auth.views import proxy_view, session_view
+from copilot_proxy.auth.store_directory import DirectoryStore
+from copilot_proxy.auth.store_kubernetes import KubernetesStore
+from copilot_proxy.auth.stores import ProxyInfo, ProxyRef, StoreError, TokenStore
+from copilot_proxy.auth.views import proxy_view, session_view
 
 log = logging.getLogger("copilot_auth")
 STATIC = Path(__file__).parent / "static"

@@ -1,6 +1,6 @@
 """The login page of the local mode: the auth service, in a thread of this process.
 
-It is the same FastAPI app as in Kubernetes (`copilot_auth.app.create_app`),
+It is the same FastAPI app as in Kubernetes (`copilot_proxy.auth.app.create_app`),
 on the auth service's directory store pointed at the state folder, so the
 token lands where the proxy reads it. The store is wrapped only to tell the
 page whether the local proxy is up (in Kubernetes the operator's Ready
@@ -18,12 +18,12 @@ import time
 from pathlib import Path
 
 import uvicorn
-from copilot_auth.app import create_app
-from copilot_auth.config import Settings
-from copilot_auth.store_directory import LOCAL_NAMESPACE, DirectoryStore, LocalProxy
-from copilot_auth.stores import ProxyInfo, ProxyRef
 
-from copilot_proxy.spec import ProxySpec
+from copilot_proxy.auth.app import create_app
+from copilot_proxy.auth.config import Settings
+from copilot_proxy.auth.store_directory import LOCAL_NAMESPACE, DirectoryStore, LocalProxy
+from copilot_proxy.auth.stores import ProxyInfo, ProxyRef
+from copilot_proxy.core.spec import ProxySpec
 
 START_TIMEOUT = 15.0
 _HANDLER = "copilot-proxy-local"

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from copilot_proxy import names
+from copilot_proxy.core import names
 
 READY, TOKEN_READY, CONFIG_READY, PROXY_AVAILABLE = (
     "Ready",

@@ -44,7 +44,7 @@ from typing import Any
 from fastapi import HTTPException
 from litellm.integrations.custom_logger import CustomLogger
 
-from copilot_proxy.render import HOP_MARK, hop_model
+from copilot_proxy.core.render import HOP_MARK, hop_model
 
 
 # LiteLLM 1.108 imports its OTel V2 logger inside every authenticated request; without

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
-from copilot_auth.config import GitHubEndpoints
+from copilot_proxy.auth.config import GitHubEndpoints
 
 SCOPE = "read:user"
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"

@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 
-from copilot_auth.config import GitHubEndpoints
-from copilot_auth.device_flow import GitHubUnreachable, decode_body
+from copilot_proxy.auth.config import GitHubEndpoints
+from copilot_proxy.auth.device_flow import GitHubUnreachable, decode_body
 
 # What the editors send; the Copilot endpoints expect an editor to be named.
 EDITOR_HEADERS = {

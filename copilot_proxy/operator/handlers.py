@@ -15,11 +15,11 @@ from typing import Any, cast
 
 import kopf
 
-from copilot_proxy import names
-from copilot_proxy.controller import metrics
-from copilot_proxy.controller.reconcile import OperatorConfig, reconcile
+from copilot_proxy.core import names
+from copilot_proxy.core.spec import API_GROUP, API_VERSION, PLURAL, token_secret_of
 from copilot_proxy.kube import KUBE_API_ENV, Kube, KubeError
-from copilot_proxy.spec import API_GROUP, API_VERSION, PLURAL, token_secret_of
+from copilot_proxy.operator import metrics
+from copilot_proxy.operator.reconcile import OperatorConfig, reconcile
 
 log = logging.getLogger(__name__)
 

@@ -17,11 +17,10 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from copilot_auth.store_directory import MASTER_KEY_FILE, TOKEN_FILE, read_text, write_private
-
-from copilot_proxy import names
-from copilot_proxy.keys import generate_master_key
-from copilot_proxy.spec import ProxySpec
+from copilot_proxy.auth.store_directory import MASTER_KEY_FILE, TOKEN_FILE, read_text, write_private
+from copilot_proxy.core import names
+from copilot_proxy.core.keys import generate_master_key
+from copilot_proxy.core.spec import ProxySpec
 
 # Keeps a state folder out of git wherever it is (same trick as virtualenv).
 GITIGNORE = "# Written by copilot-proxy run: tokens and keys, never commit them.\n*\n"

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 
-from copilot_auth.copilot import Usage
-from copilot_auth.stores import ProxyInfo, parse_rfc3339
+from copilot_proxy.auth.copilot import Usage
+from copilot_proxy.auth.stores import ProxyInfo, parse_rfc3339
 
 PROXY = ["namespace", "proxy"]
 QUOTA = [*PROXY, "quota"]

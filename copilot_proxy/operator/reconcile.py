@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from copilot_proxy import manifests, names, render, rollout, status
-from copilot_proxy.keys import generate_master_key
-from copilot_proxy.kube import Conflict, Kube, object_path, path_of
-from copilot_proxy.spec import (
+from copilot_proxy.core import manifests, names, render, rollout, status
+from copilot_proxy.core.keys import generate_master_key
+from copilot_proxy.core.spec import (
     API_GROUP,
     API_VERSION,
     KIND,
@@ -29,6 +28,7 @@ from copilot_proxy.spec import (
     parse_spec,
     token_secret_of,
 )
+from copilot_proxy.kube import Conflict, Kube, object_path, path_of
 
 log = logging.getLogger(__name__)
 

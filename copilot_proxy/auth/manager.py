@@ -17,9 +17,9 @@ from typing import ParamSpec, TypeVar
 
 import httpx
 
-from copilot_auth import login as flow
-from copilot_auth.config import GitHubEndpoints, Settings, endpoints_for
-from copilot_auth.copilot import (
+from copilot_proxy.auth import login as flow
+from copilot_proxy.auth.config import GitHubEndpoints, Settings, endpoints_for
+from copilot_proxy.auth.copilot import (
     CopilotDenied,
     CopilotUnavailable,
     Usage,
@@ -28,17 +28,17 @@ from copilot_auth.copilot import (
     fetch_login,
     fetch_usage,
 )
-from copilot_auth.device_flow import (
+from copilot_proxy.auth.device_flow import (
     DeviceCode,
     GitHubUnreachable,
     Granted,
     poll_token,
     request_device_code,
 )
-from copilot_auth.login import Login, Phase
-from copilot_auth.metrics import Metrics
-from copilot_auth.security import RateLimiter, redact
-from copilot_auth.stores import ProxyInfo, ProxyRef, StoreError, TokenStore
+from copilot_proxy.auth.login import Login, Phase
+from copilot_proxy.auth.metrics import Metrics
+from copilot_proxy.auth.security import RateLimiter, redact
+from copilot_proxy.auth.stores import ProxyInfo, ProxyRef, StoreError, TokenStore
 
 log = logging.getLogger("copilot_auth")
 P = ParamSpec("P")

@@ -38,8 +38,8 @@ from typing import IO, Any
 
 import httpx
 
-from copilot_proxy import manifests, names
-from copilot_proxy.spec import ProxySpec
+from copilot_proxy.core import manifests, names
+from copilot_proxy.core.spec import ProxySpec
 
 TOKEN_DIR_ENV = "GITHUB_COPILOT_TOKEN_DIR"
 TOKEN_FILE_ENV = "GITHUB_COPILOT_ACCESS_TOKEN_FILE"

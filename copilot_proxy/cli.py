@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
-from copilot_proxy import render
-from copilot_proxy.spec import API_GROUP, API_VERSION, KIND, ProxySpec, SpecError, parse_spec
+from copilot_proxy.core import render
+from copilot_proxy.core.spec import API_GROUP, API_VERSION, KIND, ProxySpec, SpecError, parse_spec
 
 
 class ManifestError(Exception):
@@ -57,7 +57,7 @@ def _render(args: argparse.Namespace) -> int:
 def _operator(args: argparse.Namespace) -> int:
     import kopf
 
-    from copilot_proxy.controller.handlers import registry
+    from copilot_proxy.operator.handlers import registry
 
     os.environ.setdefault("COPILOT_PROXY_METRICS_PORT", str(args.metrics_port))
     if args.namespace:
@@ -74,7 +74,7 @@ def _operator(args: argparse.Namespace) -> int:
 
 
 def _auth_service(args: argparse.Namespace) -> int:
-    from copilot_auth.app import serve
+    from copilot_proxy.auth.app import serve
 
     serve(
         host=args.host,

@@ -21,15 +21,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from copilot_auth.store_directory import write_private
-
-from copilot_proxy import names, render, rollout
+from copilot_proxy.auth.store_directory import write_private
+from copilot_proxy.core import names, render, rollout
+from copilot_proxy.core.spec import ProxySpec
 from copilot_proxy.local import ports
 from copilot_proxy.local import proxy_process as pp
 from copilot_proxy.local.console import Console
 from copilot_proxy.local.login import LocalStore, local_proxy
 from copilot_proxy.local.state import StateDir
-from copilot_proxy.spec import ProxySpec
 
 # Local only: the operator has no annotation for this, Kubernetes compares the container.
 PROCESS_HASH = "copilot-proxy.dev/process-hash"

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from copilot_proxy import names
+from copilot_proxy.core import names
 
 API_GROUP = "copilot-proxy.dev"
 API_VERSION = "v1alpha1"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from copilot_proxy import names
+from copilot_proxy.core import names
 
 
 def token_hash(token: str) -> str:

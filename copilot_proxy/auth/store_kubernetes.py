@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from copilot_proxy import names
+from copilot_proxy.auth.stores import ProxyInfo, ProxyRef, StoreError, TokenInfo, rfc3339
+from copilot_proxy.core import names
+from copilot_proxy.core.spec import API_GROUP, API_VERSION, KIND, PLURAL, token_secret_of
 from copilot_proxy.kube import Kube, KubeError, NotFound, object_path, retrying
-from copilot_proxy.spec import API_GROUP, API_VERSION, KIND, PLURAL, token_secret_of
-
-from copilot_auth.stores import ProxyInfo, ProxyRef, StoreError, TokenInfo, rfc3339
 
 Obj = dict[str, Any]
 T = TypeVar("T")
