@@ -37,7 +37,7 @@ import httpx
 from bench import procs
 from bench.configs import SPEC
 from bench.report import Report, Row, median, ms, percentile, ratio
-from copilot_proxy.core import manifests, names, render, rollout
+from copilot_proxy.core import manifests, names, render, rollout, token_secret
 from copilot_proxy.core.spec import parse_spec
 from tests.kube.emulator import KubeCluster
 from tests.proxy.harness import free_port
@@ -333,7 +333,7 @@ def _direct_writes(count: int) -> float:
             annotations = rollout.pod_annotations(render.config_hash(text), rollout.token_hash(""))
             for obj in (
                 manifests.master_key_secret(spec, "sk-" + "k" * 48, owner),
-                manifests.empty_token_secret(spec, owner),
+                token_secret.empty(spec, owner),
                 manifests.config_map(spec, text, owner),
                 manifests.service(spec, owner),
                 manifests.deployment(

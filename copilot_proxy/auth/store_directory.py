@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from copilot_proxy.auth.stores import ProxyInfo, ProxyRef, StoreError, TokenInfo, rfc3339
+from copilot_proxy.auth.stores import ProxyInfo, ProxyRef, StoreError, TokenInfo
+from copilot_proxy.core.timestamps import rfc3339
 
 TOKEN_FILE = "access-token"
 META_FILE = "access-token.json"

@@ -1,24 +1,22 @@
 """Token store on Kubernetes: CopilotProxy objects and their token Secrets.
 
 The operator creates each token Secret empty; this store patches it (or
-creates it when the operator has not yet). Pure functions build the objects
-and read them back; `KubernetesStore` only adds the API calls (the shared dict
+creates it when the operator has not yet). The Secret's format is
+copilot_proxy.core.token_secret's; `KubernetesStore` only adds the API calls (the shared dict
 client of copilot_proxy.kube, pointed at the emulator in tests through
 COPILOT_PROXY_KUBE_API). Needs: copilotproxies get/list, secrets get/create/patch.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from copilot_proxy.auth.stores import ProxyInfo, ProxyRef, StoreError, TokenInfo, rfc3339
-from copilot_proxy.core import names
+from copilot_proxy.auth.stores import ProxyInfo, ProxyRef, StoreError, TokenInfo
+from copilot_proxy.core import names, token_secret
 from copilot_proxy.core.spec import API_GROUP, API_VERSION, KIND, PLURAL, token_secret_of
 from copilot_proxy.kube import Kube, KubeError, NotFound, object_path, retrying
 
@@ -59,50 +57,9 @@ def read_proxy(obj: Obj) -> KubeProxy:
     )
 
 
-def secret_value(secret: Obj | None, key: str) -> str:
-    raw = ((secret or {}).get("data") or {}).get(key) or ""
-    try:
-        return base64.b64decode(raw, validate=True).decode().strip()
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        return ""
-
-
 def token_info(secret: Obj | None) -> TokenInfo:
-    annotations = ((secret or {}).get("metadata") or {}).get("annotations") or {}
-    present = bool(secret_value(secret, names.TOKEN_KEY))
-    return TokenInfo(
-        present=present,
-        login=str(annotations.get(names.LOGIN_ANNOTATION) or "") if present else "",
-        updated_at=str(annotations.get(names.TOKEN_UPDATED_ANNOTATION) or "") if present else "",
-    )
-
-
-def token_secret(proxy: KubeProxy, token: str, login: str, when: datetime) -> Obj:
-    """The filled token Secret: the body of a create, or of a merge patch of the operator's."""
-    return {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "type": "Opaque",
-        "metadata": {
-            "name": proxy.token_secret,
-            "namespace": proxy.ref.namespace,
-            "labels": {names.PROXY_LABEL: proxy.ref.name},
-            "annotations": {
-                names.LOGIN_ANNOTATION: login,
-                names.TOKEN_UPDATED_ANNOTATION: rfc3339(when),
-            },
-        },
-        "data": {names.TOKEN_KEY: base64.b64encode(token.encode()).decode()},
-    }
-
-
-# Signing out empties the Secret but keeps it (the operator owns its lifecycle).
-CLEAR_PATCH: Obj = {
-    "metadata": {
-        "annotations": {names.LOGIN_ANNOTATION: None, names.TOKEN_UPDATED_ANNOTATION: None}
-    },
-    "data": {names.TOKEN_KEY: None},
-}
+    stored = token_secret.read(secret)
+    return TokenInfo(present=stored.present, login=stored.login, updated_at=stored.updated_at)
 
 
 class KubernetesStore:
@@ -170,13 +127,13 @@ class KubernetesStore:
         proxy = self._proxy(ref)
         if proxy is None:
             return ""
-        return secret_value(self._secret(ref.namespace, proxy.token_secret), names.TOKEN_KEY)
+        return token_secret.read(self._secret(ref.namespace, proxy.token_secret)).value
 
     def master_key(self, ref: ProxyRef) -> str:
         if not self._watched(ref):
             return ""
         secret = self._secret(ref.namespace, names.master_key_secret(ref.name))
-        return secret_value(secret, names.MASTER_KEY_KEY)
+        return token_secret.data_value(secret, names.MASTER_KEY_KEY)
 
     def check(self) -> None:
         self._list()
@@ -187,7 +144,9 @@ class KubernetesStore:
         proxy = self._proxy(ref)
         if proxy is None:
             raise StoreError(f"CopilotProxy {ref.id} is gone; nothing was stored.")
-        secret = token_secret(proxy, token, login, when)
+        secret = token_secret.filled(
+            proxy.ref.namespace, proxy.token_secret, proxy.ref.name, token, login, when
+        )
         # Fill the operator's Secret in place, or create it when the operator has not yet.
         self._call(
             lambda: self.kube.ensure(secret, lambda _desired, _live: True),
@@ -202,7 +161,7 @@ class KubernetesStore:
 
         def clear() -> None:
             with contextlib.suppress(NotFound):  # no Secret, no token
-                self.kube.merge_patch(path, CLEAR_PATCH)
+                self.kube.merge_patch(path, token_secret.CLEAR_PATCH)
 
         self._call(clear, f"clear Secret {ref.namespace}/{proxy.token_secret}")
 

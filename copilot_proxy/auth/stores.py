@@ -13,8 +13,10 @@ a token.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
+
+from copilot_proxy.core.timestamps import parse_rfc3339
 
 
 @dataclass(frozen=True, order=True)
@@ -78,15 +80,3 @@ class TokenStore(Protocol):
     def check(self) -> None:
         """Raise StoreError when the store cannot be reached (readiness)."""
         ...
-
-
-def rfc3339(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_rfc3339(text: str) -> datetime | None:
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -41,7 +41,8 @@ def owner_reference(name: str, uid: str) -> Obj:
     }
 
 
-def _meta(name: str, spec: ProxySpec, owner: Obj | None) -> Obj:
+def metadata(name: str, spec: ProxySpec, owner: Obj | None) -> Obj:
+    """A child's metadata: its name, the proxy's namespace and labels, the owner if any."""
     meta: Obj = {"name": name, "namespace": spec.namespace, "labels": names.labels(spec.name)}
     if owner:
         meta["ownerReferences"] = [owner]
@@ -52,7 +53,7 @@ def config_map(spec: ProxySpec, config_text: str, owner: Obj | None) -> Obj:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": _meta(names.config_map(spec.name), spec, owner),
+        "metadata": metadata(names.config_map(spec.name), spec, owner),
         "data": {names.CONFIG_KEY: config_text},
     }
 
@@ -62,19 +63,8 @@ def master_key_secret(spec: ProxySpec, master_key: str, owner: Obj | None) -> Ob
         "apiVersion": "v1",
         "kind": "Secret",
         "type": "Opaque",
-        "metadata": _meta(names.master_key_secret(spec.name), spec, owner),
+        "metadata": metadata(names.master_key_secret(spec.name), spec, owner),
         "data": {names.MASTER_KEY_KEY: base64.b64encode(master_key.encode()).decode()},
-    }
-
-
-def empty_token_secret(spec: ProxySpec, owner: Obj | None) -> Obj:
-    """The Secret the login service fills; created empty, never overwritten."""
-    return {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "type": "Opaque",
-        "metadata": _meta(spec.token_secret, spec, owner),
-        "data": {},
     }
 
 
@@ -82,7 +72,7 @@ def service(spec: ProxySpec, owner: Obj | None) -> Obj:
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": _meta(names.service(spec.name), spec, owner),
+        "metadata": metadata(names.service(spec.name), spec, owner),
         "spec": {
             "type": "ClusterIP",
             "selector": names.selector(spec.name),
@@ -183,7 +173,7 @@ def deployment(
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": _meta(names.deployment(spec.name), spec, owner),
+        "metadata": metadata(names.deployment(spec.name), spec, owner),
         "spec": {
             "replicas": replicas,
             "selector": {"matchLabels": names.selector(spec.name)},

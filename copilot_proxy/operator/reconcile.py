@@ -8,7 +8,6 @@ a re-run mid-way leaves no duplicates.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import logging
 import threading
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from copilot_proxy.core import manifests, names, render, rollout, status
+from copilot_proxy.core import manifests, names, render, rollout, status, token_secret
 from copilot_proxy.core.keys import generate_master_key
 from copilot_proxy.core.spec import (
     API_GROUP,
@@ -79,7 +78,6 @@ def reconcile(
 def _reconcile(kube: Kube, body: Obj, cfg: OperatorConfig, emit: EventSink) -> Outcome:
     meta = body["metadata"]
     name, namespace = meta["name"], meta["namespace"]
-    old_status = body.get("status") or {}
     owner = manifests.owner_reference(name, meta.get("uid", ""))
     obs: dict[str, Any] = dict(
         name=name,
@@ -91,24 +89,11 @@ def _reconcile(kube: Kube, body: Obj, cfg: OperatorConfig, emit: EventSink) -> O
     try:
         spec = parse_spec(name, namespace, body.get("spec") or {})
     except SpecError as error:
-        # Keep the last good children running: a typo must not take the proxy down.
-        token_secret = token_secret_of(name, body.get("spec") or {})
-        token = _read_token(kube, namespace, token_secret)
-        observed = status.Observation(
-            **obs,
-            config_error=str(error),
-            config_hash=old_status.get("configHash", ""),
-            token_secret=token_secret,
-            token_present=bool(token.get("value")),
-            **_replica_counts(
-                kube.get(object_path("apps/v1", "Deployment", namespace, names.deployment(name)))
-            ),
-        )
-        return _report(kube, body, observed, emit, rolled=False)
+        return _report_bad_spec(kube, body, obs, error, emit)
 
     _ensure_master_key(kube, spec, owner)
     token = _ensure_token_secret(kube, spec, owner)
-    has_token = bool(token.get("value"))
+    has_token = token.present
 
     text = render.config_text(spec)
     config_hash = render.config_hash(text)
@@ -119,9 +104,7 @@ def _reconcile(kube: Kube, body: Obj, cfg: OperatorConfig, emit: EventSink) -> O
         spec,
         image=cfg.image,
         replicas=rollout.desired_replicas(spec.replicas, has_token),
-        pod_annotations=rollout.pod_annotations(
-            config_hash, rollout.token_hash(token.get("value", ""))
-        ),
+        pod_annotations=rollout.pod_annotations(config_hash, rollout.token_hash(token.value)),
         owner=owner,
     )
     before = kube.get(path_of(desired))
@@ -133,11 +116,32 @@ def _reconcile(kube: Kube, body: Obj, cfg: OperatorConfig, emit: EventSink) -> O
         config_hash=config_hash,
         token_secret=spec.token_secret,
         token_present=has_token,
-        token_login=token.get("login", ""),
-        token_updated_at=token.get("updated_at", ""),
+        token_login=token.login,
+        token_updated_at=token.updated_at,
         **_replica_counts(live),
     )
     return _report(kube, body, observed, emit, rolled=rolled)
+
+
+def _report_bad_spec(
+    kube: Kube, body: Obj, obs: dict[str, Any], error: SpecError, emit: EventSink
+) -> Outcome:
+    """Report the spec error and keep the last good children running: a typo must not
+    take the proxy down."""
+    name, namespace = obs["name"], obs["namespace"]
+    secret_name = token_secret_of(name, body.get("spec") or {})
+    token = _read_token(kube, namespace, secret_name)
+    observed = status.Observation(
+        **obs,
+        config_error=str(error),
+        config_hash=(body.get("status") or {}).get("configHash", ""),
+        token_secret=secret_name,
+        token_present=token.present,
+        **_replica_counts(
+            kube.get(object_path("apps/v1", "Deployment", namespace, names.deployment(name)))
+        ),
+    )
+    return _report(kube, body, observed, emit, rolled=False)
 
 
 def _report(
@@ -186,42 +190,26 @@ def _ensure_master_key(kube: Kube, spec: ProxySpec, owner: Obj) -> None:
         kube.create(desired)
 
 
-def _ensure_token_secret(kube: Kube, spec: ProxySpec, owner: Obj) -> dict[str, str]:
+def _ensure_token_secret(kube: Kube, spec: ProxySpec, owner: Obj) -> token_secret.StoredToken:
     """Create the token Secret empty when absent; never overwrite a token."""
     path = object_path("v1", "Secret", spec.namespace, spec.token_secret)
     live = kube.get(path)
     if live is None:
         try:
-            kube.create(manifests.empty_token_secret(spec, owner))
+            kube.create(token_secret.empty(spec, owner))
         except Conflict:  # the login service was quicker: its Secret is the one to read
             return _read_token(kube, spec.namespace, spec.token_secret)
-        return {}
-    labels = live["metadata"].get("labels") or {}
-    if names.PROXY_LABEL not in labels:
+        return token_secret.StoredToken()
+    if not token_secret.is_labelled(live):
         # A Secret the user made: label it so its changes wake the operator. Not adopted:
         # deleting the proxy must not delete a Secret the user owns. Proxies sharing it
         # keep the first label (the handlers find every user through an index).
-        kube.merge_patch(path, {"metadata": {"labels": {names.PROXY_LABEL: spec.name}}})
-    return _token_of(live)
+        kube.merge_patch(path, token_secret.label_patch(spec.name))
+    return token_secret.read(live)
 
 
-def _read_token(kube: Kube, namespace: str, secret_name: str) -> dict[str, str]:
-    live = kube.get(object_path("v1", "Secret", namespace, secret_name))
-    return _token_of(live) if live else {}
-
-
-def _token_of(secret: Obj) -> dict[str, str]:
-    raw = (secret.get("data") or {}).get(names.TOKEN_KEY) or ""
-    try:
-        value = base64.b64decode(raw).decode().strip()
-    except (ValueError, UnicodeDecodeError):
-        value = ""
-    annotations = secret["metadata"].get("annotations") or {}
-    return {
-        "value": value,
-        "login": annotations.get(names.LOGIN_ANNOTATION, ""),
-        "updated_at": annotations.get(names.TOKEN_UPDATED_ANNOTATION, ""),
-    }
+def _read_token(kube: Kube, namespace: str, secret_name: str) -> token_secret.StoredToken:
+    return token_secret.read(kube.get(object_path("v1", "Secret", namespace, secret_name)))
 
 
 def _replica_counts(deployment: Obj | None) -> dict[str, Any]:

@@ -38,7 +38,7 @@ from copilot_proxy.auth.security import (
     csrf_ok,
     redact,
 )
-from copilot_proxy.auth.store_kubernetes import CLEAR_PATCH, read_proxy, token_info, token_secret
+from copilot_proxy.auth.store_kubernetes import read_proxy
 from copilot_proxy.auth.stores import ProxyRef, TokenInfo
 
 REF = ProxyRef("ai", "copilot")
@@ -367,21 +367,3 @@ def test_proxy_fields_with_defaults_and_overrides() -> None:
         "False",
         "m",
     )
-
-
-def test_token_secret_carries_login_and_time_and_the_token_only_in_data() -> None:
-    proxy = read_proxy({"metadata": {"name": "copilot", "namespace": "ai"}, "spec": {}})
-    when = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-    body = token_secret(proxy, "gho_secret", "octocat", when)
-    assert body["metadata"]["name"] == "copilot-github-token"
-    assert body["metadata"]["labels"] == {"copilot-proxy.dev/proxy": "copilot"}
-    assert body["metadata"]["annotations"] == {
-        "copilot-proxy.dev/login": "octocat",
-        "copilot-proxy.dev/token-updated-at": "2026-11-25T12:00:00Z",
-    }
-    assert "gho_secret" not in str(body["metadata"])
-    info = token_info(body)
-    assert (info.present, info.login, info.updated_at) == (True, "octocat", "2026-11-25T12:00:00Z")
-    assert token_info({"metadata": {}, "data": {}}).present is False
-    assert token_info(None).present is False
-    assert CLEAR_PATCH["data"] == {"access-token": None}

@@ -13,7 +13,7 @@ import kubernetes_validate
 import pytest
 from kubernetes_validate.utils import latest_version
 
-from copilot_proxy.core import manifests, names
+from copilot_proxy.core import manifests, names, token_secret
 from copilot_proxy.core.render import config_yaml, render_config
 from copilot_proxy.core.rollout import pod_annotations
 from copilot_proxy.core.spec import ProxySpec, parse_spec
@@ -43,7 +43,7 @@ def children(spec: ProxySpec) -> list[Obj]:
     return [
         manifests.config_map(spec, config_yaml(render_config(spec)), OWNER),
         manifests.master_key_secret(spec, MASTER_KEY, OWNER),
-        manifests.empty_token_secret(spec, OWNER),
+        token_secret.empty(spec, OWNER),
         manifests.service(spec, OWNER),
         deployment(spec),
     ]
@@ -104,7 +104,7 @@ def test_children_can_be_built_without_owner_for_the_local_mode() -> None:
     for obj in (
         manifests.config_map(spec, "x", None),
         manifests.master_key_secret(spec, MASTER_KEY, None),
-        manifests.empty_token_secret(spec, None),
+        token_secret.empty(spec, None),
         manifests.service(spec, None),
         manifests.deployment(spec, image=IMAGE, replicas=1, pod_annotations={}, owner=None),
     ):
@@ -138,12 +138,6 @@ def test_config_map_holds_the_rendered_config() -> None:
 def test_master_key_secret_holds_the_key_base64() -> None:
     secret = manifests.master_key_secret(parsed(), MASTER_KEY, OWNER)
     assert base64.b64decode(secret["data"]["master-key"]).decode() == MASTER_KEY
-
-
-def test_token_secret_is_created_empty_under_the_chosen_name() -> None:
-    secret = manifests.empty_token_secret(parsed(tokenSecret={"name": "my-token"}), OWNER)
-    assert secret["metadata"]["name"] == "my-token"
-    assert secret["data"] == {}
 
 
 def test_service_exposes_port_4000_to_the_proxy_pods() -> None:
