@@ -45,9 +45,9 @@ from copilot_proxy.auth.security import (
     csrf_ok,
     fingerprint,
 )
-from copilot_proxy.auth.store_directory import DirectoryStore
-from copilot_proxy.auth.store_kubernetes import KubernetesStore
-from copilot_proxy.auth.stores import ProxyInfo, ProxyRef, StoreError, TokenStore
+from copilot_proxy.auth.stores.directory import DirectoryStore
+from copilot_proxy.auth.stores.kubernetes import KubernetesStore
+from copilot_proxy.auth.stores.protocol import ProxyInfo, ProxyRef, StoreError, TokenStore
 from copilot_proxy.auth.views import proxy_view, session_view
 
 log = logging.getLogger("copilot_auth")

@@ -26,7 +26,7 @@ from copilot_proxy.auth.device_flow import (
     SlowDown,
     Unexpected,
 )
-from copilot_proxy.auth.stores import ProxyRef
+from copilot_proxy.auth.stores.protocol import ProxyRef
 
 
 class Phase(StrEnum):

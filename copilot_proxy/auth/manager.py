@@ -38,7 +38,7 @@ from copilot_proxy.auth.device_flow import (
 from copilot_proxy.auth.login import Login, Phase
 from copilot_proxy.auth.metrics import Metrics
 from copilot_proxy.auth.security import RateLimiter, redact
-from copilot_proxy.auth.stores import ProxyInfo, ProxyRef, StoreError, TokenStore
+from copilot_proxy.auth.stores.protocol import ProxyInfo, ProxyRef, StoreError, TokenStore
 
 log = logging.getLogger("copilot_auth")
 P = ParamSpec("P")

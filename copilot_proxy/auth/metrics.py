@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 
 from copilot_proxy.auth.copilot import Usage
-from copilot_proxy.auth.stores import ProxyInfo
+from copilot_proxy.auth.stores.protocol import ProxyInfo
 from copilot_proxy.core.timestamps import parse_rfc3339
 
 PROXY = ["namespace", "proxy"]

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from copilot_proxy.auth.stores import ProxyRef
+from copilot_proxy.auth.stores.protocol import ProxyRef
 
 SESSION_COOKIE = "copilot_auth_session"
 CSRF_HEADER = "x-csrf-token"

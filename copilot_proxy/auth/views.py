@@ -6,7 +6,7 @@ from typing import Any
 
 from copilot_proxy.auth.copilot import Quota, Usage
 from copilot_proxy.auth.security import Scope
-from copilot_proxy.auth.stores import ProxyInfo
+from copilot_proxy.auth.stores.protocol import ProxyInfo
 
 
 def quota_view(q: Quota) -> dict[str, Any]:

@@ -21,8 +21,8 @@ import uvicorn
 
 from copilot_proxy.auth.app import create_app
 from copilot_proxy.auth.config import Settings
-from copilot_proxy.auth.store_directory import LOCAL_NAMESPACE, DirectoryStore, LocalProxy
-from copilot_proxy.auth.stores import ProxyInfo, ProxyRef
+from copilot_proxy.auth.stores.directory import LOCAL_NAMESPACE, DirectoryStore, LocalProxy
+from copilot_proxy.auth.stores.protocol import ProxyInfo, ProxyRef
 from copilot_proxy.core.spec import ProxySpec
 
 START_TIMEOUT = 15.0

@@ -17,7 +17,12 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from copilot_proxy.auth.store_directory import MASTER_KEY_FILE, TOKEN_FILE, read_text, write_private
+from copilot_proxy.auth.stores.directory import (
+    MASTER_KEY_FILE,
+    TOKEN_FILE,
+    read_text,
+    write_private,
+)
 from copilot_proxy.core import names
 from copilot_proxy.core.keys import generate_master_key
 from copilot_proxy.core.spec import ProxySpec

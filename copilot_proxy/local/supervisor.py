@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from copilot_proxy.auth.store_directory import write_private
+from copilot_proxy.auth.stores.directory import write_private
 from copilot_proxy.core import names, render, rollout
 from copilot_proxy.core.spec import ProxySpec
 from copilot_proxy.local import ports

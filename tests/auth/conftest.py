@@ -25,9 +25,9 @@ from fastapi import FastAPI
 
 from copilot_proxy.auth.app import create_app
 from copilot_proxy.auth.config import Limits, Settings
-from copilot_proxy.auth.store_directory import DirectoryStore, LocalProxy
-from copilot_proxy.auth.store_kubernetes import KubernetesStore
-from copilot_proxy.auth.stores import TokenStore
+from copilot_proxy.auth.stores.directory import DirectoryStore, LocalProxy
+from copilot_proxy.auth.stores.kubernetes import KubernetesStore
+from copilot_proxy.auth.stores.protocol import TokenStore
 from copilot_proxy.core.spec import token_secret_of
 from tests.fakes import FakeGitHub
 from tests.kube.emulator import KubeCluster

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from copilot_proxy.auth.store_kubernetes import KubernetesStore
+from copilot_proxy.auth.stores.kubernetes import KubernetesStore
 from tests.auth.conftest import (
     ADMIN_PASSWORD,
     CPX,

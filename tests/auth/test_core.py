@@ -38,8 +38,8 @@ from copilot_proxy.auth.security import (
     csrf_ok,
     redact,
 )
-from copilot_proxy.auth.store_kubernetes import read_proxy
-from copilot_proxy.auth.stores import ProxyRef, TokenInfo
+from copilot_proxy.auth.stores.kubernetes import read_proxy
+from copilot_proxy.auth.stores.protocol import ProxyRef, TokenInfo
 
 REF = ProxyRef("ai", "copilot")
 CODE = DeviceCode("dev-code", "ABCD-1234", "https://github.com/login/device", 900, 5)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from copilot_proxy.auth.store_directory import DirectoryStore, LocalProxy
-from copilot_proxy.auth.store_kubernetes import KubernetesStore
-from copilot_proxy.auth.stores import ProxyRef, StoreError, TokenStore
+from copilot_proxy.auth.stores.directory import DirectoryStore, LocalProxy
+from copilot_proxy.auth.stores.kubernetes import KubernetesStore
+from copilot_proxy.auth.stores.protocol import ProxyRef, StoreError, TokenStore
 from tests.auth.conftest import CPX, MASTER_KEY, NS, add_proxy, secret, stored_token
 from tests.kube.emulator import KubeCluster
 

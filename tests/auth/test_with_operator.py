@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from copilot_proxy.auth.store_kubernetes import KubernetesStore
+from copilot_proxy.auth.stores.kubernetes import KubernetesStore
 from tests.auth.conftest import SAME_ORIGIN, ServerFactory, wait_login
 from tests.kube.emulator import KubeCluster, wait_for
 from tests.kube.kopf_runner import KopfOperator

@@ -6,7 +6,7 @@ import re
 import shlex
 from pathlib import Path
 
-from copilot_proxy.auth.store_directory import META_FILE
+from copilot_proxy.auth.stores.directory import META_FILE
 from copilot_proxy.cli import parser
 from copilot_proxy.local.state import StateDir
 

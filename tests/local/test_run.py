@@ -29,7 +29,7 @@ import httpx
 import pytest
 from openai import OpenAI
 
-from copilot_proxy.auth.store_directory import DirectoryStore, write_private
+from copilot_proxy.auth.stores.directory import DirectoryStore, write_private
 from copilot_proxy.local.supervisor import PORT_RETRY
 from tests.fakes import FakeGitHub
 from tests.local.helpers import (

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from copilot_proxy.auth.stores import ProxyInfo, ProxyRef, StoreError, TokenInfo
+from copilot_proxy.auth.stores.protocol import ProxyInfo, ProxyRef, StoreError, TokenInfo
 from copilot_proxy.core.timestamps import rfc3339
 
 TOKEN_FILE = "access-token"

@@ -1,8 +1,8 @@
 """The proxies the service serves and where their GitHub tokens live: one interface, two stores.
 
-- `KubernetesStore` (store_kubernetes.py): CopilotProxy objects in the watched
+- `KubernetesStore` (kubernetes.py): CopilotProxy objects in the watched
   namespaces; tokens in their token Secrets (docs/contracts.md).
-- `DirectoryStore` (store_directory.py): proxies given by the caller (local
+- `DirectoryStore` (directory.py): proxies given by the caller (local
   mode: the manifest it runs); tokens in files of mode 0600.
 
 Store methods are blocking (the Kubernetes client is); the app calls them in a

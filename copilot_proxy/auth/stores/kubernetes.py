@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from copilot_proxy.auth.stores import ProxyInfo, ProxyRef, StoreError, TokenInfo
+from copilot_proxy.auth.stores.protocol import ProxyInfo, ProxyRef, StoreError, TokenInfo
 from copilot_proxy.core import names, token_secret
 from copilot_proxy.core.spec import API_GROUP, API_VERSION, KIND, PLURAL, token_secret_of
 from copilot_proxy.kube import Kube, KubeError, NotFound, object_path, retrying
