@@ -28,7 +28,7 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, Field
 
-from copilot_proxy.auth import login as flow
+from copilot_proxy.auth import login_flow as flow
 from copilot_proxy.auth.config import ADMIN_PASSWORD_ENV, Settings
 from copilot_proxy.auth.device_flow import DeviceFlowError, GitHubUnreachable
 from copilot_proxy.auth.manager import LoginManager, RateLimited

@@ -17,7 +17,7 @@ from typing import ParamSpec, TypeVar
 
 import httpx
 
-from copilot_proxy.auth import login as flow
+from copilot_proxy.auth import login_flow as flow
 from copilot_proxy.auth.config import GitHubEndpoints, Settings, endpoints_for
 from copilot_proxy.auth.copilot import (
     CopilotDenied,
@@ -35,7 +35,7 @@ from copilot_proxy.auth.device_flow import (
     poll_token,
     request_device_code,
 )
-from copilot_proxy.auth.login import Login, Phase
+from copilot_proxy.auth.login_flow import Login, Phase
 from copilot_proxy.auth.metrics import Metrics
 from copilot_proxy.auth.security import RateLimiter, redact
 from copilot_proxy.auth.stores.protocol import ProxyInfo, ProxyRef, StoreError, TokenStore

@@ -4,7 +4,7 @@
   `litellm` process with the Deployment's command, environment and token
   layout (proxy_process.py).
 - The login page is the auth service on its directory store, in a thread of
-  this process (login.py); the token and the master key live in the state
+  this process (login_page.py); the token and the master key live in the state
   folder (state.py).
 - Until a token exists the proxy is not started. A new token or an edited
   manifest restarts it, by the operator's rule (supervisor.py).
@@ -77,7 +77,7 @@ def _run(path: Path, args: argparse.Namespace) -> int:
         raise
 
     # Imported late: a bad manifest or a busy port answers at once.
-    from copilot_proxy.local.login import LocalStore, LoginPageError, LoginServer, local_proxy
+    from copilot_proxy.local.login_page import LocalStore, LoginPageError, LoginServer, local_proxy
     from copilot_proxy.local.supervisor import TICK, Addresses, Supervisor, chain_text
 
     console = Console()

@@ -27,7 +27,7 @@ from copilot_proxy.core.spec import ProxySpec
 from copilot_proxy.local import ports
 from copilot_proxy.local import proxy_process as pp
 from copilot_proxy.local.console import Console
-from copilot_proxy.local.login import LocalStore, local_proxy
+from copilot_proxy.local.login_page import LocalStore, local_proxy
 from copilot_proxy.local.state import StateDir
 
 # Local only: the operator has no annotation for this, Kubernetes compares the container.

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from copilot_proxy.auth import login as flow
+from copilot_proxy.auth import login_flow as flow
 from copilot_proxy.auth.config import GitHubOverrides, endpoints_for
 from copilot_proxy.auth.copilot import (
     CopilotDenied,
@@ -28,7 +28,7 @@ from copilot_proxy.auth.device_flow import (
     parse_device_code,
     parse_poll,
 )
-from copilot_proxy.auth.login import Phase
+from copilot_proxy.auth.login_flow import Phase
 from copilot_proxy.auth.security import (
     RateLimiter,
     Scope,
