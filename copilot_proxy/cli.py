@@ -74,15 +74,10 @@ def _operator(args: argparse.Namespace) -> int:
 
 
 def _auth_service(args: argparse.Namespace) -> int:
-    from copilot_proxy.auth.app import serve
+    from copilot_proxy.auth.app import make_store, serve
 
-    serve(
-        host=args.host,
-        port=args.port,
-        store=args.store,
-        token_dir=args.token_dir,
-        namespaces=args.namespace or [],
-    )
+    store = make_store(args.store, args.token_dir, args.namespace or [])
+    serve(store, host=args.host, port=args.port)
     return 0
 
 

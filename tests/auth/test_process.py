@@ -29,10 +29,11 @@ def test_serve_runs_the_service_on_a_token_directory(gh: FakeGitHub, tmp_path: P
     state.mkdir(mode=0o700)
     (state / "master-key").write_text(MASTER_KEY)
     port = free_port()
+    # The directory store as `--store directory` makes it, for a proxy named "copilot".
     code = (
         "from copilot_proxy.auth.app import serve; "
-        f"serve(host='127.0.0.1', port={port}, store='directory', token_dir={str(state)!r}, "
-        "proxy_name='copilot')"
+        "from copilot_proxy.auth.stores.directory import DirectoryStore; "
+        f"serve(DirectoryStore.single({str(state)!r}, 'copilot'), host='127.0.0.1', port={port})"
     )
     env = {**os.environ, **gh.env(), "COPILOT_AUTH_ADMIN_PASSWORD": ADMIN_PASSWORD}
     log = tmp_path / "service.log"
