@@ -12,40 +12,10 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from copilot_proxy.core import render
-from copilot_proxy.core.spec import API_GROUP, API_VERSION, KIND, ProxySpec, SpecError, parse_spec
-
-
-class ManifestError(Exception):
-    """A manifest file that cannot be used; the message says what to fix."""
-
-
-def load_manifest(path: Path) -> ProxySpec:
-    """Read one CopilotProxy from a YAML file, with errors naming the file and field."""
-    try:
-        docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
-    except OSError as error:
-        raise ManifestError(f"{path}: cannot read it ({error.strerror})") from None
-    except yaml.YAMLError as error:
-        raise ManifestError(f"{path}: not valid YAML: {error}") from None
-    proxies = [d for d in docs if isinstance(d, dict) and d.get("kind") == KIND]
-    if len(proxies) != 1:
-        raise ManifestError(f"{path}: expected one {KIND} document, found {len(proxies)}")
-    doc: dict[str, Any] = proxies[0]
-    if not str(doc.get("apiVersion", "")).startswith(f"{API_GROUP}/"):
-        raise ManifestError(f"{path}: apiVersion must be {API_GROUP}/{API_VERSION}")
-    meta = doc.get("metadata") or {}
-    name = meta.get("name")
-    if not isinstance(name, str) or not name:
-        raise ManifestError(f"{path}: metadata.name is missing")
-    try:
-        return parse_spec(name, str(meta.get("namespace") or "default"), doc.get("spec") or {})
-    except SpecError as error:
-        raise ManifestError(f"{path}: {error}") from None
+from copilot_proxy.core.manifest import ManifestError
+from copilot_proxy.local.manifest_file import load_manifest
 
 
 def _render(args: argparse.Namespace) -> int:
@@ -82,7 +52,7 @@ def _auth_service(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from copilot_proxy.local import run_local
+    from copilot_proxy.local.main import run_local
 
     return run_local(Path(args.file), args)
 

@@ -1,94 +1,44 @@
 """Keeps the local proxy in step with the manifest and the GitHub token.
 
-The rule is the operator's (rollout.py): proxy pods roll when their template
-changes, and the template carries the config hash and the token hash; no
-token, no pods. Here the "template" is those same annotations plus a hash of
-the process's command and environment (in Kubernetes a change of those, e.g.
-`spec.github`, rolls the pods too). `wanted_template` and `decide` are that
-rule as pure functions; `Supervisor` watches the files, applies the decision
-and tells the person at the console what happens.
+The rule (when to start, restart or stop) is the operator's, as pure functions
+in rule.py; `Supervisor` watches the files, applies the decision and tells the
+person at the console what happens.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 
 from copilot_proxy.auth.stores.directory import write_private
-from copilot_proxy.core import names, render, rollout
+from copilot_proxy.core import render, rollout
 from copilot_proxy.core.spec import ProxySpec
 from copilot_proxy.local import ports
 from copilot_proxy.local import proxy_process as pp
 from copilot_proxy.local.console import Console
 from copilot_proxy.local.login_page import LocalStore, local_proxy
+from copilot_proxy.local.rule import (
+    Action,
+    Template,
+    chain_text,
+    decide,
+    effective,
+    process_hash,
+    reasons,
+    wanted_template,
+)
 from copilot_proxy.local.state import StateDir
 
-# Local only: the operator has no annotation for this, Kubernetes compares the container.
-PROCESS_HASH = "copilot-proxy.dev/process-hash"
 TICK = 0.5  # seconds between looks at the manifest and the token
 START_TIMEOUT = pp.START_TIMEOUT
 PORT_RETRY = 5.0
 MAX_BACKOFF = 60.0
 
-Template = Mapping[str, str]
 ManifestLoader = Callable[[Path], ProxySpec]
-
-
-class Action(StrEnum):
-    KEEP = "keep"
-    START = "start"
-    RESTART = "restart"
-    STOP = "stop"
-
-
-def wanted_template(
-    config_text: str, token: str, process_hash: str, replicas: int = 1
-) -> dict[str, str] | None:
-    """What the running proxy must have been started with; None when none may run."""
-    fingerprint = rollout.token_hash(token)
-    if not rollout.desired_replicas(replicas, bool(fingerprint)):
-        return None
-    annotations = rollout.pod_annotations(render.config_hash(config_text), fingerprint)
-    return {**annotations, PROCESS_HASH: process_hash}
-
-
-def decide(running: Template | None, wanted: Template | None) -> Action:
-    """Start, restart, stop or keep the proxy: restart exactly when the template differs."""
-    if wanted is None:
-        return Action.STOP if running is not None else Action.KEEP
-    if running is None:
-        return Action.START
-    return Action.RESTART if rollout.differs(dict(wanted), dict(running)) else Action.KEEP
-
-
-_REASONS = {
-    names.CONFIG_HASH: "the manifest changed",
-    names.TOKEN_HASH: "a new GitHub token",
-    PROCESS_HASH: "the GitHub settings changed",
-}
-
-
-def reasons(running: Template, wanted: Template) -> list[str]:
-    """Why a restart happens, for people."""
-    return [text for key, text in _REASONS.items() if running.get(key) != wanted.get(key)]
-
-
-def chain_text(spec: ProxySpec) -> str:
-    return " → ".join(spec.chain)
-
-
-def process_hash(argv: list[str], env: Mapping[str, str]) -> str:
-    # The master key never changes during a run; keep it out of anything printed or stored.
-    visible = {k: v for k, v in env.items() if k != render.MASTER_KEY_ENV}
-    text = json.dumps([argv, sorted(visible.items())])
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -212,7 +162,7 @@ class Supervisor:
             return
         if (spec.name, spec.github) != (self.spec.name, self.spec.github):
             self.store.replace(local_proxy(spec, self.state.root))
-        same = _effective(spec) == _effective(self.spec)
+        same = effective(spec) == effective(self.spec)
         self.spec = spec
         if same:
             self.console.say("Manifest re-read: nothing changes for the proxy.")
@@ -340,12 +290,6 @@ class Supervisor:
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # proxy_log.LOGGER_NAME, without importing LiteLLM into this process.
 _REQUEST_LOGGER = "copilot_proxy.requests"
-
-
-def _effective(spec: ProxySpec) -> tuple[object, ...]:
-    """What of a spec the local proxy uses (image, resources and the like are Kubernetes')."""
-    config = render.config_text(spec)
-    return (config, spec.github, min(spec.replicas, 1))
 
 
 def _read(path: Path) -> str:

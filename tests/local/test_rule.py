@@ -7,10 +7,10 @@ from typing import Any
 
 import yaml
 
-from copilot_proxy.cli import load_manifest
 from copilot_proxy.core import manifests, names, render, rollout
 from copilot_proxy.core.spec import parse_spec
-from copilot_proxy.local.supervisor import (
+from copilot_proxy.local.manifest_file import load_manifest
+from copilot_proxy.local.rule import (
     PROCESS_HASH,
     Action,
     decide,
