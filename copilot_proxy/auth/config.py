@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from copilot_proxy.core.spec import GitHub
+from copilot_proxy.core.github import GitHub
 
 DEFAULT_CLIENT_ID = "Iv1.b507a08c87ecfe98"
 DEFAULT_HOST = "github.com"

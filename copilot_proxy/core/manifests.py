@@ -101,75 +101,6 @@ def deployment(
     pod_annotations: dict[str, str],
     owner: Obj | None,
 ) -> Obj:
-    probe = {"port": "http"}
-    container: Obj = {
-        "name": "litellm",
-        "image": spec.image or image,
-        "imagePullPolicy": spec.image_pull_policy,
-        "command": ["litellm"],
-        "args": [
-            "--config",
-            f"{CONFIG_DIR}/{names.CONFIG_KEY}",
-            "--host",
-            "0.0.0.0",  # noqa: S104 - the pod's own interface
-            "--port",
-            str(names.PORT),
-        ],
-        "ports": [{"name": "http", "containerPort": names.PORT, "protocol": "TCP"}],
-        "env": [
-            {"name": "GITHUB_COPILOT_TOKEN_DIR", "value": TOKEN_DIR},
-            {
-                "name": "GITHUB_COPILOT_ACCESS_TOKEN_FILE",
-                "value": f"{TOKEN_MOUNT}/{names.TOKEN_KEY}",
-            },
-            {
-                "name": MASTER_KEY_ENV,
-                "valueFrom": {
-                    "secretKeyRef": {
-                        "name": names.master_key_secret(spec.name),
-                        "key": names.MASTER_KEY_KEY,
-                    }
-                },
-            },
-            # Offline-safe start: no download of the model cost map.
-            {"name": "LITELLM_LOCAL_MODEL_COST_MAP", "value": "True"},
-            # WARNING: no uvicorn access line per request (proxy_log's request line says
-            # more), LiteLLM's warnings kept; ~5% less proxy CPU per request (make bench).
-            {"name": "LITELLM_LOG", "value": "WARNING"},
-            {"name": "HOME", "value": "/tmp"},
-            *github_env(spec),
-        ],
-        "volumeMounts": [
-            {"name": "config", "mountPath": CONFIG_DIR, "readOnly": True},
-            {"name": "github-token", "mountPath": TOKEN_MOUNT, "readOnly": True},
-            {"name": "copilot-keys", "mountPath": TOKEN_DIR},
-            {"name": "tmp", "mountPath": "/tmp"},
-        ],
-        # LiteLLM takes ~11 s to start; the startup probe keeps liveness from killing it.
-        "startupProbe": {
-            "httpGet": {"path": "/health/liveliness", **probe},
-            "periodSeconds": 2,
-            "failureThreshold": 60,
-        },
-        "livenessProbe": {
-            "httpGet": {"path": "/health/liveliness", **probe},
-            "periodSeconds": 15,
-            "timeoutSeconds": 5,
-            "failureThreshold": 4,
-        },
-        "readinessProbe": {
-            "httpGet": {"path": "/health/readiness", **probe},
-            "periodSeconds": 5,
-            "timeoutSeconds": 5,
-        },
-        "resources": spec.resources or DEFAULT_RESOURCES,
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "runAsNonRoot": True,
-            "capabilities": {"drop": ["ALL"]},
-        },
-    }
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -194,24 +125,112 @@ def deployment(
                         "fsGroup": RUN_AS,
                         "seccompProfile": {"type": "RuntimeDefault"},
                     },
-                    "containers": [container],
-                    "volumes": [
-                        {"name": "config", "configMap": {"name": names.config_map(spec.name)}},
-                        {
-                            "name": "github-token",
-                            "secret": {
-                                "secretName": spec.token_secret,
-                                "items": [{"key": names.TOKEN_KEY, "path": names.TOKEN_KEY}],
-                                "optional": True,
-                            },
-                        },
-                        {
-                            "name": "copilot-keys",
-                            "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"},
-                        },
-                        {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}},
-                    ],
+                    "containers": [_container(spec, image)],
+                    "volumes": _volumes(spec),
                 },
             },
         },
     }
+
+
+def _container(spec: ProxySpec, image: str) -> Obj:
+    """The proxy container: LiteLLM on the mounted config, locked down."""
+    return {
+        "name": "litellm",
+        "image": spec.image or image,
+        "imagePullPolicy": spec.image_pull_policy,
+        "command": ["litellm"],
+        "args": [
+            "--config",
+            f"{CONFIG_DIR}/{names.CONFIG_KEY}",
+            "--host",
+            "0.0.0.0",  # noqa: S104 - the pod's own interface
+            "--port",
+            str(names.PORT),
+        ],
+        "ports": [{"name": "http", "containerPort": names.PORT, "protocol": "TCP"}],
+        "env": _env(spec),
+        "volumeMounts": [
+            {"name": "config", "mountPath": CONFIG_DIR, "readOnly": True},
+            {"name": "github-token", "mountPath": TOKEN_MOUNT, "readOnly": True},
+            {"name": "copilot-keys", "mountPath": TOKEN_DIR},
+            {"name": "tmp", "mountPath": "/tmp"},
+        ],
+        **_probes(),
+        "resources": spec.resources or DEFAULT_RESOURCES,
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+    }
+
+
+def _env(spec: ProxySpec) -> list[Obj]:
+    return [
+        {"name": "GITHUB_COPILOT_TOKEN_DIR", "value": TOKEN_DIR},
+        {
+            "name": "GITHUB_COPILOT_ACCESS_TOKEN_FILE",
+            "value": f"{TOKEN_MOUNT}/{names.TOKEN_KEY}",
+        },
+        {
+            "name": MASTER_KEY_ENV,
+            "valueFrom": {
+                "secretKeyRef": {
+                    "name": names.master_key_secret(spec.name),
+                    "key": names.MASTER_KEY_KEY,
+                }
+            },
+        },
+        # Offline-safe start: no download of the model cost map.
+        {"name": "LITELLM_LOCAL_MODEL_COST_MAP", "value": "True"},
+        # WARNING: no uvicorn access line per request (proxy_log's request line says
+        # more), LiteLLM's warnings kept; ~5% less proxy CPU per request (make bench).
+        {"name": "LITELLM_LOG", "value": "WARNING"},
+        {"name": "HOME", "value": "/tmp"},
+        *github_env(spec),
+    ]
+
+
+def _probes() -> Obj:
+    """The cheap health endpoints, never `/health` (it calls every model)."""
+    probe = {"port": "http"}
+    return {
+        # LiteLLM takes ~11 s to start; the startup probe keeps liveness from killing it.
+        "startupProbe": {
+            "httpGet": {"path": "/health/liveliness", **probe},
+            "periodSeconds": 2,
+            "failureThreshold": 60,
+        },
+        "livenessProbe": {
+            "httpGet": {"path": "/health/liveliness", **probe},
+            "periodSeconds": 15,
+            "timeoutSeconds": 5,
+            "failureThreshold": 4,
+        },
+        "readinessProbe": {
+            "httpGet": {"path": "/health/readiness", **probe},
+            "periodSeconds": 5,
+            "timeoutSeconds": 5,
+        },
+    }
+
+
+def _volumes(spec: ProxySpec) -> list[Obj]:
+    return [
+        {"name": "config", "configMap": {"name": names.config_map(spec.name)}},
+        {
+            "name": "github-token",
+            "secret": {
+                "secretName": spec.token_secret,
+                "items": [{"key": names.TOKEN_KEY, "path": names.TOKEN_KEY}],
+                "optional": True,
+            },
+        },
+        {
+            "name": "copilot-keys",
+            "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"},
+        },
+        {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}},
+    ]

@@ -58,31 +58,7 @@ def hop_model(group: str) -> str | None:
 
 def render_config(spec: ProxySpec) -> dict[str, Any]:
     """The whole LiteLLM config for a proxy, as a plain dict ready for YAML."""
-    by_name = {m.name: m for m in spec.models}
-    model_list: list[dict[str, Any]] = []
-    fallbacks: list[dict[str, list[str]]] = []
-
-    def add_group(group: str, chain: tuple[str, ...]) -> None:
-        # A group is served by its first model; the rest of its chain are fallbacks.
-        # An empty rest is written too: LiteLLM gives a group it finds no entry for
-        # the catch-all's `*` chain, so the last resort would climb back up the chain.
-        model_list.append({"model_name": group, "litellm_params": _params(by_name[chain[0]])})
-        fallbacks.append({group: list(chain[1:])})
-
-    for i, model in enumerate(spec.models):
-        rest = spec.chain[i:]
-        add_group(model.name, rest)
-        if spec.prefixed_names:
-            add_group(f"{PROVIDER}/{model.name}", rest)
-    for route in spec.routes:
-        # Hop groups, not the model groups: those fall back into the main chain.
-        hops = [route.name, *(hop_group(route.name, m) for m in route.models[1:])]
-        for i, name in enumerate(route.models):
-            model_list.append({"model_name": hops[i], "litellm_params": _params(by_name[name])})
-            fallbacks.append({hops[i]: hops[i + 1 :]})
-    if spec.catch_all:
-        add_group(CATCH_ALL, spec.chain)
-
+    model_list, fallbacks = _groups(spec)
     config: dict[str, Any] = {
         "model_list": model_list,
         "router_settings": {
@@ -123,6 +99,35 @@ def render_config(spec: ProxySpec) -> dict[str, Any]:
         *(c for c in extra if c != REQUEST_LOGGER),
     ]
     return config
+
+
+def _groups(spec: ProxySpec) -> tuple[list[dict[str, Any]], list[dict[str, list[str]]]]:
+    """The model groups (`model_list`) and their fallbacks: the chain, routes, catch-all."""
+    by_name = {m.name: m for m in spec.models}
+    model_list: list[dict[str, Any]] = []
+    fallbacks: list[dict[str, list[str]]] = []
+
+    def add_group(group: str, chain: tuple[str, ...]) -> None:
+        # A group is served by its first model; the rest of its chain are fallbacks.
+        # An empty rest is written too: LiteLLM gives a group it finds no entry for
+        # the catch-all's `*` chain, so the last resort would climb back up the chain.
+        model_list.append({"model_name": group, "litellm_params": _params(by_name[chain[0]])})
+        fallbacks.append({group: list(chain[1:])})
+
+    for i, model in enumerate(spec.models):
+        rest = spec.chain[i:]
+        add_group(model.name, rest)
+        if spec.prefixed_names:
+            add_group(f"{PROVIDER}/{model.name}", rest)
+    for route in spec.routes:
+        # Hop groups, not the model groups: those fall back into the main chain.
+        hops = [route.name, *(hop_group(route.name, m) for m in route.models[1:])]
+        for i, name in enumerate(route.models):
+            model_list.append({"model_name": hops[i], "litellm_params": _params(by_name[name])})
+            fallbacks.append({hops[i]: hops[i + 1 :]})
+    if spec.catch_all:
+        add_group(CATCH_ALL, spec.chain)
+    return model_list, fallbacks
 
 
 def config_yaml(config: dict[str, Any]) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from copilot_proxy.core import names
+from copilot_proxy.core.github import GitHub
 
 API_GROUP = "copilot-proxy.dev"
 API_VERSION = "v1alpha1"
@@ -75,40 +76,6 @@ class McpServer:
 
 
 @dataclass(frozen=True)
-class GitHub:
-    host: str = "github.com"
-    api_url: str = ""
-
-    @property
-    def api_base(self) -> str:
-        """The REST API root: api.github.com, or api.<tenant>.ghe.com for data residency."""
-        if self.api_url:
-            return self.api_url.rstrip("/")
-        return f"https://api.{self.host}"
-
-    @property
-    def web_base(self) -> str:
-        return f"https://{self.host}"
-
-    # GitHub's endpoints, one definition for the proxy pods and the login service.
-    @property
-    def device_code_url(self) -> str:
-        return f"{self.web_base}/login/device/code"
-
-    @property
-    def access_token_url(self) -> str:
-        return f"{self.web_base}/login/oauth/access_token"
-
-    @property
-    def copilot_token_url(self) -> str:
-        return f"{self.api_base}/copilot_internal/v2/token"
-
-    @property
-    def copilot_user_url(self) -> str:
-        return f"{self.api_base}/copilot_internal/user"
-
-
-@dataclass(frozen=True)
 class ProxySpec:
     name: str
     namespace: str
@@ -121,7 +88,7 @@ class ProxySpec:
     image: str = ""
     image_pull_policy: str = "IfNotPresent"
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)
-    github: GitHub = GitHub()
+    github: GitHub = GitHub()  # noqa: RUF009 - frozen, so one shared default is safe
     token_secret: str = ""
     mcp_servers: tuple[McpServer, ...] = ()
     litellm: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from copilot_proxy.core.github import GitHub
 from copilot_proxy.core.spec import (
     DEFAULT_CHAIN,
-    GitHub,
     McpServer,
     Model,
     Route,
