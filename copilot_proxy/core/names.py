@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-PREFIX = "copilot-proxy.dev"
+# The CRD's API group; labels, annotations and kopf's state live under it too.
+API_GROUP = "copilot-proxy.dev"
+PREFIX = API_GROUP
 PROXY_LABEL = f"{PREFIX}/proxy"
 CONFIG_HASH = f"{PREFIX}/config-hash"
 TOKEN_HASH = f"{PREFIX}/token-hash"

@@ -16,7 +16,7 @@ from typing import Any
 from copilot_proxy.core import names
 from copilot_proxy.core.github import GitHub
 
-API_GROUP = "copilot-proxy.dev"
+API_GROUP = names.API_GROUP
 API_VERSION = "v1alpha1"
 KIND = "CopilotProxy"
 PLURAL = "copilotproxies"
