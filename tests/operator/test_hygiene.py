@@ -10,7 +10,7 @@ import httpx
 import prometheus_client
 import pytest
 
-from tests.controller.conftest import (
+from tests.operator.conftest import (
     CPX,
     OTHER_TOKEN,
     TOKEN,

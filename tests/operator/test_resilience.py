@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from tests.controller.conftest import (
+from tests.operator.conftest import (
     CPX,
     TOKEN,
     children,

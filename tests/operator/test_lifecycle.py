@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 
-from tests.controller.conftest import (
+from tests.operator.conftest import (
     CHAIN,
     CPX,
     IMAGE,
