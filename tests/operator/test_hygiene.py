@@ -10,6 +10,8 @@ import httpx
 import prometheus_client
 import pytest
 
+from tests.kube.emulator import KubeCluster, wait_for
+from tests.kube.kopf_runner import KopfOperator
 from tests.operator.conftest import (
     CPX,
     OTHER_TOKEN,
@@ -23,8 +25,6 @@ from tests.operator.conftest import (
     reconciles,
     settled,
 )
-from tests.kube.emulator import KubeCluster, wait_for
-from tests.kube.kopf_runner import KopfOperator
 
 NS = "default"
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import re
 
+from tests.kube.emulator import KubeCluster, wait_for
+from tests.kube.kopf_runner import KopfOperator
 from tests.operator.conftest import (
     CHAIN,
     CPX,
@@ -27,8 +29,6 @@ from tests.operator.conftest import (
     settled,
     template_annotations,
 )
-from tests.kube.emulator import KubeCluster, wait_for
-from tests.kube.kopf_runner import KopfOperator
 
 NS = "default"
 

@@ -6,6 +6,8 @@ import asyncio
 
 import pytest
 
+from tests.kube.emulator import KubeCluster, wait_for
+from tests.kube.kopf_runner import KopfOperator
 from tests.operator.conftest import (
     CPX,
     TOKEN,
@@ -21,8 +23,6 @@ from tests.operator.conftest import (
     settled,
     template_annotations,
 )
-from tests.kube.emulator import KubeCluster, wait_for
-from tests.kube.kopf_runner import KopfOperator
 
 NS = "default"
 CHILDREN = (
