@@ -4,6 +4,7 @@ Before a token is stored it is exchanged for a Copilot key, exactly as the proxy
 will do, so an account without Copilot never gets stored. `classify_exchange`
 and `parse_usage` are pure; the async functions add the HTTP calls. Field names
 of `copilot_internal/user` move (billing changed in 2026): read them defensively.
+The endpoints and their answers: docs/upstream.md.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 `parse_*` are pure: an HTTP status and body in, a typed answer out. The two
 async functions only add the HTTP call. github.com answers OAuth errors with
-200 and an `error` field, JSON when asked for it, form-encoded otherwise.
+200 and an `error` field, JSON when asked for it, form-encoded otherwise
+(docs/upstream.md, "GitHub: the OAuth device flow").
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """ProxySpec -> the Kubernetes objects of one proxy (pure functions, plain dicts).
 
-Pod settings follow ../shared/notes/copilot-and-litellm.md: the GitHub token is
+Pod settings follow docs/upstream.md (LiteLLM's provider and proxy): the GitHub token is
 read from a read-only Secret mount through GITHUB_COPILOT_ACCESS_TOKEN_FILE,
 LiteLLM writes its short-lived Copilot key into an emptyDir
 (GITHUB_COPILOT_TOKEN_DIR), and probes use the cheap health endpoints (never

@@ -1,6 +1,6 @@
 """ProxySpec -> LiteLLM proxy configuration (pure functions).
 
-Where LiteLLM reads things (see ../shared/notes/copilot-and-litellm.md):
+Where LiteLLM reads things (docs/upstream.md, "The LiteLLM proxy"):
 - fallbacks only from `router_settings.fallbacks`, as `[{group: [next, ...]}]`;
   a `fallbacks` key inside a `model_list` entry is silently ignored;
 - `num_retries: 0` makes a failing model fall through at once instead of

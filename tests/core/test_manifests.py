@@ -1,5 +1,5 @@
 """The child objects of a CopilotProxy: names, ownership, and a proxy pod that follows
-../shared/notes/copilot-and-litellm.md (token file, writable key dir, cheap probes,
+docs/upstream.md (token file, writable key dir, cheap probes,
 master key from its Secret, locked down). Each object is also checked against
 Kubernetes' own OpenAPI schema, so a misspelled field cannot hide."""
 
