@@ -39,8 +39,8 @@ from bench.configs import SPEC
 from bench.report import Report, Row, median, ms, percentile, ratio
 from copilot_proxy.core import manifests, names, render, rollout
 from copilot_proxy.core.spec import parse_spec
+from testkit.ports import free_port
 from tests.kube.emulator import KubeCluster
-from tests.proxy.harness import free_port
 
 REACTION_TARGET = 1.0  # seconds, p50
 NS = "default"

@@ -27,7 +27,7 @@ from bench.configs import LAST, PREFIX, PRIMARY, SECOND, SETUPS, Setup, bench_sp
 from bench.load import TIMEOUT, Block, Client, Target, chat_body
 from bench.report import Report, Row, median, ms, percentile, ratio
 from bench.upstream import Upstream
-from tests.proxy.harness import LiteLLMProxy
+from testkit.proxy_harness import LiteLLMProxy
 
 OVERHEAD_TARGET_MS = 10.0
 FALLBACK_TARGET = 1.2

@@ -18,8 +18,8 @@ from typing import Any
 
 import kopf
 import pytest
-from copilot_proxy.kube import KUBE_API_ENV
 
+from copilot_proxy.kube import KUBE_API_ENV
 from tests.kube.emulator import KubeCluster
 from tests.kube.kopf_runner import KopfOperator
 

@@ -31,6 +31,7 @@ from openai import OpenAI
 
 from copilot_proxy.auth.store_directory import DirectoryStore, write_private
 from copilot_proxy.local.supervisor import PORT_RETRY
+from testkit.ports import free_port
 from tests.fakes import FakeGitHub
 from tests.local.helpers import (
     LocalRun,
@@ -40,7 +41,6 @@ from tests.local.helpers import (
     wait_gone,
     write_manifest,
 )
-from tests.proxy.harness import free_port
 
 pytestmark = pytest.mark.slow
 
