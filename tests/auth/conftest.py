@@ -4,7 +4,7 @@
   its own thread, the real CRD, COPILOT_PROXY_KUBE_API pointing at it);
   `add_proxy` sets up a CopilotProxy as the operator leaves it.
 - `auth_server`: the real app served by uvicorn on 127.0.0.1 in the test's
-  event loop, talking to the fake GitHub (tests/fakes) and the emulator.
+  event loop, talking to the fake GitHub (testkit.fake_github) and the emulator.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from copilot_proxy.auth.store_directory import DirectoryStore, LocalProxy
 from copilot_proxy.auth.store_kubernetes import KubernetesStore
 from copilot_proxy.auth.stores import TokenStore
 from copilot_proxy.core.spec import token_secret_of
-from tests.fakes import FakeGitHub
+from testkit.fake_github import FakeGitHub
 from tests.kube.emulator import KubeCluster
 
 NS = "ai"

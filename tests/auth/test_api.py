@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from copilot_proxy.auth.store_kubernetes import KubernetesStore
+from testkit.fake_github import FakeGitHub
 from tests.auth.conftest import (
     ADMIN_PASSWORD,
     CPX,
@@ -29,7 +30,6 @@ from tests.auth.conftest import (
     stored_token,
     wait_login,
 )
-from tests.fakes import FakeGitHub
 from tests.kube.emulator import KubeCluster
 
 START = f"/api/proxies/{NS}/copilot/login"

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import httpx
 
+from testkit.fake_github import FakeGitHub
 from testkit.ports import free_port
 from tests.auth.conftest import ADMIN_PASSWORD, MASTER_KEY
-from tests.fakes import FakeGitHub
 
 
 def test_serve_runs_the_service_on_a_token_directory(gh: FakeGitHub, tmp_path: Path) -> None:

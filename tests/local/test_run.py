@@ -31,8 +31,8 @@ from openai import OpenAI
 
 from copilot_proxy.auth.store_directory import DirectoryStore, write_private
 from copilot_proxy.local.supervisor import PORT_RETRY
+from testkit.fake_github import FakeGitHub
 from testkit.ports import free_port
-from tests.fakes import FakeGitHub
 from tests.local.helpers import (
     LocalRun,
     descendants,

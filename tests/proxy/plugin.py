@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
+from testkit.fake_github import FakeGitHub
 from testkit.proxy_harness import LiteLLMProxy
-from tests.fakes import FakeGitHub
 
 DEFAULT_SPEC: dict[str, Any] = {
     "models": [

@@ -17,8 +17,8 @@ import litellm
 import openai
 import pytest
 
+from testkit.fake_github import FakeGitHub
 from testkit.proxy_harness import LiteLLMProxy
-from tests.fakes import FakeGitHub
 
 CHAIN = ["claude-opus-4.6", "gemini-3-pro-preview", "gpt-5-mini"]
 EXTRA = ["gpt-5.3-codex", "text-embedding-3-small"]
