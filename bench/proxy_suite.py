@@ -1,6 +1,6 @@
 """Benchmarks of the real LiteLLM proxy against the fake Copilot: overhead, fallback, start-up.
 
-Every proxy is the real `litellm` process started by tests.proxy.harness with
+Every proxy is the real `litellm` process started by testkit.proxy_harness with
 the Deployment's command, environment and token layout. Measurements of the
 set-ups are interleaved: in each round every target runs the same block, in an
 order that rotates from round to round, so a burst of load from other work on

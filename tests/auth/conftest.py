@@ -1,6 +1,6 @@
 """Fixtures for the login service's tests.
 
-- Kubernetes: the shared emulator of tests/kube (`kube_api`: a `KubeCluster` in
+- Kubernetes: the shared emulator of testkit.kube (`kube_api`: a `KubeCluster` in
   its own thread, the real CRD, COPILOT_PROXY_KUBE_API pointing at it);
   `add_proxy` sets up a CopilotProxy as the operator leaves it.
 - `auth_server`: the real app served by uvicorn on 127.0.0.1 in the test's
@@ -30,7 +30,7 @@ from copilot_proxy.auth.store_kubernetes import KubernetesStore
 from copilot_proxy.auth.stores import TokenStore
 from copilot_proxy.core.spec import token_secret_of
 from testkit.fake_github import FakeGitHub
-from tests.kube.emulator import KubeCluster
+from testkit.kube import KubeCluster
 
 NS = "ai"
 CPX = "CopilotProxy"

@@ -9,7 +9,10 @@ import httpx
 import prometheus_client
 import pytest
 
+from testkit.kube import KubeCluster
+from testkit.kube.kopf_runner import KopfOperator
 from testkit.ports import free_port
+from testkit.waiting import wait_for
 from tests.controller.conftest import (
     CPX,
     OTHER_TOKEN,
@@ -23,8 +26,6 @@ from tests.controller.conftest import (
     reconciles,
     settled,
 )
-from tests.kube.emulator import KubeCluster, wait_for
-from tests.kube.kopf_runner import KopfOperator
 
 NS = "default"
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import re
 
+from testkit.kube import KubeCluster
+from testkit.kube.kopf_runner import KopfOperator
+from testkit.waiting import wait_for
 from tests.controller.conftest import (
     CHAIN,
     CPX,
@@ -27,8 +30,6 @@ from tests.controller.conftest import (
     settled,
     template_annotations,
 )
-from tests.kube.emulator import KubeCluster, wait_for
-from tests.kube.kopf_runner import KopfOperator
 
 NS = "default"
 

@@ -6,6 +6,9 @@ import asyncio
 
 import pytest
 
+from testkit.kube import KubeCluster
+from testkit.kube.kopf_runner import KopfOperator
+from testkit.waiting import wait_for
 from tests.controller.conftest import (
     CPX,
     TOKEN,
@@ -21,8 +24,6 @@ from tests.controller.conftest import (
     settled,
     template_annotations,
 )
-from tests.kube.emulator import KubeCluster, wait_for
-from tests.kube.kopf_runner import KopfOperator
 
 NS = "default"
 CHILDREN = (
