@@ -21,7 +21,7 @@ Modules:
   delete, events, set_deployment_ready), by kind, plural or short name.
 - `server`: `ClusterEmulator`, the API-server behaviour the project relies on
   (metadata, generation, status subresource, defaults, label selectors, garbage
-  collection; see its docstring); `defaults`, `labels`: parts of it.
+  collection; see its docstring); `writes`, `defaults`, `labels`: parts of it.
 - `faults`: injected failures (`KubeCluster.fail`), before or after a change is stored.
 - `kmock_adapter`: the only module that imports kmock.
 

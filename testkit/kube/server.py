@@ -8,7 +8,8 @@ fills in (defaults.py); the status subresource (a patch of the object leaves
 patch's `test` fails (kopf's optimistic concurrency); a Secret's `stringData`
 stored as `data`; label selectors on list and watch, and watches that start
 from a list's resourceVersion; background garbage collection through
-`ownerReferences`; injected faults (faults.py).
+`ownerReferences`; injected faults (faults.py). What happens to a write's body
+before it is stored is in writes.py.
 
 To serve more of the API (e.g. what kubectl asks for), override `route` for
 paths that name no object, or `serve_list`/`serve_fetch` to answer in another
@@ -18,32 +19,25 @@ form; each `serve_*` gets kmock's request (`Request`) and answers a dict.
 from __future__ import annotations
 
 import asyncio
-import base64
 import copy
-import datetime
 import itertools
-import secrets
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any, cast
 
 import aiohttp.web
-import jsonpatch
-import jsonpointer
 
 from testkit.kube.defaults import apply_defaults
 from testkit.kube.faults import Faults
 from testkit.kube.kmock_adapter import (
     Action,
     KmockEmulator,
-    KubernetesError,
     Request,
     ResourceInfo,
-    patched,
     resource_key,
     resource_ref,
 )
 from testkit.kube.labels import label_selector, labels_of
+from testkit.kube.writes import keep_status, now, stamp_new, stamp_update, store_string_data
 
 Obj = dict[str, Any]
 
@@ -70,10 +64,6 @@ BUILTINS: dict[str, dict[str, Any]] = {
 }
 
 
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 class ClusterEmulator(KmockEmulator):
     """kmock's emulator with the API-server behaviour the project's code relies on."""
 
@@ -81,6 +71,9 @@ class ClusterEmulator(KmockEmulator):
         super().__attrs_post_init__()
         self.faults = Faults()
         self._versions = itertools.count(1)
+
+    def _next_version(self) -> str:
+        return str(next(self._versions))
 
     # -- declarations ------------------------------------------------------------------
 
@@ -107,14 +100,14 @@ class ClusterEmulator(KmockEmulator):
                 subresources=list((version.get("subresources") or {}).keys()),
             )
         stored = copy.deepcopy(crd)
-        self._stamp_new(stored)
+        stamp_new(stored, self._next_version)
         stored.setdefault("status", {})["acceptedNames"] = names
         key = ("apiextensions.k8s.io/v1/customresourcedefinitions", None, crd["metadata"]["name"])
         self.objects[key] = stored
 
     def declare_namespace(self, name: str) -> None:
         obj = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
-        self._stamp_new(obj)
+        stamp_new(obj, self._next_version)
         self.objects["v1/namespaces", None, name] = obj
 
     def kinds(self) -> dict[str, str]:
@@ -168,15 +161,6 @@ class ClusterEmulator(KmockEmulator):
             and "status" in self.resources[request.resource].subresources
         )
 
-    def _stamp_new(self, obj: Obj) -> None:
-        meta = obj.setdefault("metadata", {})
-        if not meta.get("name") and meta.get("generateName"):
-            meta["name"] = meta["generateName"] + secrets.token_hex(3)[:5]
-        meta["uid"] = str(uuid.uuid4())
-        meta["creationTimestamp"] = _now()
-        meta["resourceVersion"] = str(next(self._versions))
-        meta["generation"] = 1
-
     def _prepare(self, request: Request) -> None:
         """Edit the request's body in place before kmock stores it (the lock is held)."""
         data = request.data
@@ -186,48 +170,23 @@ class ClusterEmulator(KmockEmulator):
             and isinstance(data, dict)
             and isinstance(data.get("stringData"), dict)
         ):
-            # The API server stores stringData as base64 data and never returns it.
-            plain = data.pop("stringData")
-            encoded = {k: base64.b64encode(str(v).encode()).decode() for k, v in plain.items()}
-            data["data"] = {**(data.get("data") or {}), **encoded}
+            store_string_data(data)
         if isinstance(data, dict):
             apply_defaults(key, data, request.action == Action.CREATE)
         if request.action == Action.CREATE and isinstance(data, dict):
-            self._stamp_new(data)
+            stamp_new(data, self._next_version)
             if request.namespace and not data["metadata"].get("namespace"):
                 data["metadata"]["namespace"] = request.namespace
             if self._has_status_subresource(request):
                 data.pop("status", None)  # status is written through /status only
         elif request.action == Action.UPDATE and request.name and data is not None:
-            self._prepare_update(request)
-
-    def _prepare_update(self, request: Request) -> None:
-        """A patch: keep status apart, then stamp a new resourceVersion (and generation)."""
-        assert request.resource is not None and request.name is not None
-        data = request.data
-        key = (request.resource, request.namespace, request.name)
-        if key not in self.objects or self.objects[key].deleted:
-            return  # kmock answers 404
-        if self._has_status_subresource(request):
-            _keep_status(data, only=request.subresource == "status")
-        live = self.objects[key].raw
-        try:
-            after = patched(live, data)
-        except jsonpatch.JsonPatchTestFailed as error:
-            # kopf guards its JSON patches with a test of resourceVersion: 422 means "retry".
-            raise KubernetesError(422, "Invalid", f"test failed: {error}", {}) from None
-        except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as error:
-            raise KubernetesError(422, "Invalid", str(error), {}) from None
-        except ValueError as error:  # a dict merged into a scalar or the reverse
-            raise KubernetesError(400, "BadRequest", str(error), {}) from None
-        meta = live.get("metadata") or {}
-        stamp: Obj = {"resourceVersion": str(next(self._versions))}
-        if _content(after) != _content(live):
-            stamp["generation"] = int(meta.get("generation") or 1) + 1
-        for immutable in ("uid", "creationTimestamp"):
-            if immutable in meta:
-                stamp[immutable] = meta[immutable]
-        _add_metadata(data, stamp)
+            assert request.resource is not None
+            stored = (request.resource, request.namespace, request.name)
+            if stored not in self.objects or self.objects[stored].deleted:
+                return  # kmock answers 404
+            if self._has_status_subresource(request):
+                keep_status(data, only=request.subresource == "status")
+            stamp_update(data, self.objects[stored].raw, self._next_version)
 
     async def _mark_deleted(self, request: Request) -> None:
         """A DELETE of an object with finalizers: set deletionTimestamp in a new version.
@@ -242,7 +201,7 @@ class ClusterEmulator(KmockEmulator):
             return
         meta = self.objects[key].raw.get("metadata") or {}
         if meta.get("finalizers") and not meta.get("deletionTimestamp"):
-            stamp = {"deletionTimestamp": _now(), "resourceVersion": str(next(self._versions))}
+            stamp = {"deletionTimestamp": now(), "resourceVersion": self._next_version()}
             self.objects[key].patch({"metadata": stamp})
             await self.publish(
                 request.resource, {"type": "MODIFIED", "object": self.objects[key].raw}
@@ -278,7 +237,7 @@ class ClusterEmulator(KmockEmulator):
         if selector:
             matches = label_selector(selector)
             result["items"] = [item for item in result["items"] if matches(labels_of(item))]
-        result["metadata"]["resourceVersion"] = str(next(self._versions))
+        result["metadata"]["resourceVersion"] = self._next_version()
         return result
 
     async def serve_watch(self, request: Request) -> AsyncIterator[Any]:
@@ -298,32 +257,3 @@ class ClusterEmulator(KmockEmulator):
                 continue
             if matches is None or matches(labels_of(obj)):
                 yield event
-
-
-def _content(obj: Obj) -> Obj:
-    return {k: v for k, v in obj.items() if k not in ("metadata", "status")}
-
-
-def _keep_status(data: Any, *, only: bool) -> None:
-    """Status subresource: /status changes only status; the object never changes status."""
-    if isinstance(data, dict):
-        for key in list(data):
-            if (key == "status") != only:
-                del data[key]
-    elif isinstance(data, list):
-        data[:] = [
-            op
-            for op in data
-            if isinstance(op, dict)
-            and (op.get("op") == "test" or str(op.get("path", "")).startswith("/status") == only)
-        ]
-
-
-def _add_metadata(data: Any, stamp: Obj) -> None:
-    if isinstance(data, dict):
-        meta = data.get("metadata")
-        if not isinstance(meta, dict):
-            meta = data["metadata"] = {}
-        meta.update(stamp)
-    elif isinstance(data, list):
-        data.extend({"op": "add", "path": f"/metadata/{k}", "value": v} for k, v in stamp.items())
