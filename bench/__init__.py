@@ -12,7 +12,7 @@ same run (interleaved where the baseline can run alongside):
                token Secret change; 200 proxies from a cold start, peak RSS.
 4. startup   - proxy time to liveliness/readiness and RSS per worker.
 
-Reuses the project's test set-up: tests.fakes (the fake GitHub + Copilot),
-tests.proxy.harness (the real `litellm` process as the Deployment runs it) and
-tests.kube.emulator (the emulated API server). See docs/benchmarks.md.
+Reuses the project's test set-up, testkit/: testkit.fake_github (the fake GitHub +
+Copilot), testkit.proxy_harness (the real `litellm` process as the Deployment runs
+it) and testkit.kube (the emulated API server). See docs/benchmarks.md.
 """

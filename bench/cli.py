@@ -91,7 +91,7 @@ def machine() -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # `tests.*` (fakes, harness, emulator) are imported by package name from the repo root.
+    # `testkit` (fakes, harness, emulator) is imported by package name from the repo root.
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)

@@ -1,7 +1,7 @@
 """The operator against the Kubernetes emulator: reaction times, cold start, memory.
 
 The operator is the real command (`copilot-proxy operator`, as the chart runs
-it) in a subprocess, pointed at tests.kube.emulator's API server through
+it) in a subprocess, pointed at testkit.kube's emulated API server through
 COPILOT_PROXY_KUBE_API; the benchmark sees the cluster through a watch, as
 `kubectl get -w` would, so a reaction is timed from the PATCH that caused it to
 the watch event that shows it.
@@ -39,8 +39,8 @@ from bench.configs import SPEC
 from bench.report import Report, Row, median, ms, percentile, ratio
 from copilot_proxy.core import manifests, names, render, rollout, token_secret
 from copilot_proxy.core.spec import parse_spec
-from tests.kube.emulator import KubeCluster
-from tests.proxy.harness import free_port
+from testkit.kube import KubeCluster
+from testkit.ports import free_port
 
 REACTION_TARGET = 1.0  # seconds, p50
 NS = "default"

@@ -1,6 +1,6 @@
 """Benchmarks of the real LiteLLM proxy against the fake Copilot: overhead, fallback, start-up.
 
-Every proxy is the real `litellm` process started by tests.proxy.harness with
+Every proxy is the real `litellm` process started by testkit.proxy_harness with
 the Deployment's command, environment and token layout. Measurements of the
 set-ups are interleaved: in each round every target runs the same block, in an
 order that rotates from round to round, so a burst of load from other work on
@@ -27,7 +27,7 @@ from bench.configs import LAST, PREFIX, PRIMARY, SECOND, SETUPS, Setup, bench_sp
 from bench.load import TIMEOUT, Block, Client, Target, chat_body
 from bench.report import Report, Row, median, ms, percentile, ratio
 from bench.upstream import Upstream
-from tests.proxy.harness import LiteLLMProxy
+from testkit.proxy_harness import LiteLLMProxy
 
 OVERHEAD_TARGET_MS = 10.0
 FALLBACK_TARGET = 1.2

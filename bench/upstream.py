@@ -1,4 +1,4 @@
-"""The fake GitHub + Copilot of the tests (tests.fakes.FakeGitHub), in a process of its own.
+"""The fake GitHub + Copilot of the tests (testkit.fake_github.FakeGitHub), in a process of its own.
 
 Why a process: in the benchmark's own process the fake would share the GIL
 with the load generator, and the "direct" baseline would measure their
@@ -99,7 +99,7 @@ class Upstream:
 
 
 def _serve() -> None:
-    from tests.fakes import FakeGitHub
+    from testkit.fake_github import FakeGitHub
 
     with FakeGitHub() as gh:
         gh.recording = False  # no per-request memory over thousands of requests

@@ -29,8 +29,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,20 +122,6 @@ def environment(
     return env
 
 
-def rebased_github_urls(spec: ProxySpec, base_url: str) -> dict[str, str]:
-    """Every GitHub URL of the proxy moved onto `base_url` (one fake or mirror of GitHub)."""
-    bases = sorted({spec.github.web_base, spec.github.api_base}, key=len, reverse=True)
-    urls: dict[str, str] = {}
-    for item in manifests.github_env(spec):
-        value = item["value"]
-        for base in bases:
-            if value.startswith(base):
-                value = base_url.rstrip("/") + value[len(base) :]
-                break
-        urls[item["name"]] = value
-    return urls
-
-
 def local_url(host: str, port: int) -> str:
     """Where a client on this machine reaches a server listening on `host`."""
     if host in ("", "0.0.0.0"):  # noqa: S104 - mapping a wildcard to loopback
@@ -153,10 +137,6 @@ def fresh_token_dir(path: Path) -> None:
     """An empty, private, writable folder, like a new pod's emptyDir."""
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(mode=0o700, parents=True)
-
-
-class ProxyExited(RuntimeError):
-    """The proxy process ended by itself; the message ends with its last log lines."""
 
 
 # -- the process --------------------------------------------------------------------------
@@ -178,7 +158,7 @@ def _child_setup(parent: int) -> None:
 
 @dataclass
 class ProxyProcess:
-    """One `litellm` process: start(), is_live(), wait_ready(), stop()."""
+    """One `litellm` process: start(), is_live(), stop()."""
 
     argv: list[str]
     env: dict[str, str]
@@ -227,23 +207,6 @@ class ProxyProcess:
         except httpx.HTTPError:
             return False
         return answer.status_code == 200
-
-    def wait_ready(
-        self, timeout: float = START_TIMEOUT, stop: threading.Event | None = None
-    ) -> bool:
-        """Block until live (True), `stop` is set (False), or raise ProxyExited/TimeoutError."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            code = self.exited()
-            if code is not None:
-                raise ProxyExited(f"litellm exited with code {code}:\n{self.log_tail()}")
-            if self.is_live():
-                return True
-            if stop is not None and stop.wait(0.25):
-                return False
-            if stop is None:
-                time.sleep(0.25)
-        raise TimeoutError(f"litellm was not live after {timeout:g} s:\n{self.log_tail()}")
 
     def stop(self, grace: float = STOP_GRACE) -> int | None:
         """SIGTERM to the process group, SIGKILL after `grace` seconds; the exit code."""

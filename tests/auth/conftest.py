@@ -1,10 +1,10 @@
 """Fixtures for the login service's tests.
 
-- Kubernetes: the shared emulator of tests/kube (`kube_api`: a `KubeCluster` in
+- Kubernetes: the shared emulator of testkit.kube (`kube_api`: a `KubeCluster` in
   its own thread, the real CRD, COPILOT_PROXY_KUBE_API pointing at it);
   `add_proxy` sets up a CopilotProxy as the operator leaves it.
 - `auth_server`: the real app served by uvicorn on 127.0.0.1 in the test's
-  event loop, talking to the fake GitHub (tests/fakes) and the emulator.
+  event loop, talking to the fake GitHub (testkit.fake_github) and the emulator.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from copilot_proxy.auth.stores.directory import DirectoryStore, LocalProxy
 from copilot_proxy.auth.stores.kubernetes import KubernetesStore
 from copilot_proxy.auth.stores.protocol import TokenStore
 from copilot_proxy.core.spec import token_secret_of
-from tests.fakes import FakeGitHub
-from tests.kube.emulator import KubeCluster
+from testkit.fake_github import FakeGitHub
+from testkit.kube import KubeCluster
 
 NS = "ai"
 CPX = "CopilotProxy"

@@ -15,6 +15,8 @@ import httpx
 import pytest
 
 from copilot_proxy.auth.stores.kubernetes import KubernetesStore
+from testkit.fake_github import FakeGitHub
+from testkit.kube import KubeCluster
 from tests.auth.conftest import (
     ADMIN_PASSWORD,
     CPX,
@@ -29,8 +31,6 @@ from tests.auth.conftest import (
     stored_token,
     wait_login,
 )
-from tests.fakes import FakeGitHub
-from tests.kube.emulator import KubeCluster
 
 START = f"/api/proxies/{NS}/copilot/login"
 TOKEN_PATH = f"/api/proxies/{NS}/copilot/token"

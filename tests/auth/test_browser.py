@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, ConsoleMessage, async_playwright, expect
 
+from testkit.kube import KubeCluster
 from tests.auth.conftest import MASTER_KEY, NS, AuthServer, stored_token
-from tests.kube.emulator import KubeCluster
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "test-output"

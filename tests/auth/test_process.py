@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -14,14 +13,9 @@ from pathlib import Path
 
 import httpx
 
+from testkit.fake_github import FakeGitHub
+from testkit.ports import free_port
 from tests.auth.conftest import ADMIN_PASSWORD, MASTER_KEY
-from tests.fakes import FakeGitHub
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_serve_runs_the_service_on_a_token_directory(gh: FakeGitHub, tmp_path: Path) -> None:

@@ -12,8 +12,8 @@ import pytest
 from copilot_proxy.auth.stores.directory import DirectoryStore, LocalProxy
 from copilot_proxy.auth.stores.kubernetes import KubernetesStore
 from copilot_proxy.auth.stores.protocol import ProxyRef, StoreError, TokenStore
+from testkit.kube import KubeCluster
 from tests.auth.conftest import CPX, MASTER_KEY, NS, add_proxy, secret, stored_token
-from tests.kube.emulator import KubeCluster
 
 REF = ProxyRef(NS, "copilot")
 WHEN = datetime(2026, 11, 25, 12, 30, tzinfo=UTC)

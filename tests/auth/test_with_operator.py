@@ -1,6 +1,6 @@
 """The login service and the operator together: a sign-in scales the proxy up, a sign-out down.
 
-The real kopf operator (tests/kube's runner) and the real login service share
+The real kopf operator (testkit.kube's runner) and the real login service share
 the emulated API server; GitHub is the fake. The admin unlocks the page with
 the master key the operator generated, as a user would.
 """
@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from copilot_proxy.auth.stores.kubernetes import KubernetesStore
+from testkit.kube import KubeCluster
+from testkit.kube.kopf_runner import KopfOperator
+from testkit.waiting import wait_for
 from tests.auth.conftest import SAME_ORIGIN, ServerFactory, wait_login
-from tests.kube.emulator import KubeCluster, wait_for
-from tests.kube.kopf_runner import KopfOperator
 
 NS = "default"
 CPX = "CopilotProxy"

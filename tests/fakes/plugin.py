@@ -1,4 +1,4 @@
-"""pytest fixtures for the fake GitHub; registered in tests/conftest.py.
+"""pytest fixtures for the fake GitHub (testkit.fake_github); registered in tests/conftest.py.
 
 - `fake_github`: a fresh server per test.
 - `fake_github_module` / `fake_github_session`: one server per module / session;
@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.fakes.github import FakeGitHub
+from testkit.fake_github import FakeGitHub
 
 
 @pytest.fixture

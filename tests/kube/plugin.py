@@ -8,7 +8,7 @@
 - `kopf_operator`: a factory `kopf_operator(registry, namespaces=None)` -> a
   started `KopfOperator` (kopf in a thread of its own), stopped at teardown.
 
-Waiting: `tests.kube.emulator.wait_for` (async) and `wait_for_sync`.
+Waiting: `testkit.waiting.wait_for` (async) and `wait_for_sync`.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import kopf
 import pytest
 
 from copilot_proxy.kube import KUBE_API_ENV
-from tests.kube.emulator import KubeCluster
-from tests.kube.kopf_runner import KopfOperator
+from testkit.kube import KubeCluster
+from testkit.kube.kopf_runner import KopfOperator
 
 
 @pytest.fixture

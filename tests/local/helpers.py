@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import yaml
 
-from tests.fakes import FakeGitHub
+from testkit.fake_github import FakeGitHub
 
 CLI = str(Path(sys.executable).with_name("copilot-proxy"))
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from testkit.ports import free_port
 from tests.local.helpers import CLI, write_manifest
-from tests.proxy.harness import free_port
 
 
 def run(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:

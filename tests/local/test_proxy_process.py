@@ -19,8 +19,9 @@ from copilot_proxy.core import manifests, render
 from copilot_proxy.core.spec import parse_spec
 from copilot_proxy.local import proxy_process as pp
 from copilot_proxy.local.state import ensure_master_key, first_run_text, prepare
+from testkit.ports import free_port
+from testkit.proxy_harness import ProxyExited, rebased_github_urls, wait_ready
 from tests.local.helpers import alive, descendants, wait_gone
-from tests.proxy.harness import free_port
 
 SPEC = parse_spec("copilot", "local", {"models": [{"name": "claude-opus-4.6"}]})
 GHE = parse_spec(
@@ -79,7 +80,7 @@ def test_github_urls_follow_the_manifest_unless_overridden(tmp_path: Path) -> No
     assert env["GITHUB_COPILOT_API_KEY_URL"] == (
         "https://api.acme.ghe.com/copilot_internal/v2/token"
     )
-    fake = pp.rebased_github_urls(GHE, "http://127.0.0.1:9")
+    fake = rebased_github_urls(GHE, "http://127.0.0.1:9")
     assert fake["GITHUB_COPILOT_DEVICE_CODE_URL"] == "http://127.0.0.1:9/login/device/code"
     env = env_of(fake)
     assert env["GITHUB_COPILOT_API_KEY_URL"] == "http://127.0.0.1:9/copilot_internal/v2/token"
@@ -103,7 +104,7 @@ def test_wait_ready_probes_the_liveness_path(tmp_path: Path) -> None:
     assert not proc.is_live()
     proc.start()
     try:
-        assert proc.wait_ready(timeout=20) is True
+        assert wait_ready(proc, timeout=20) is True
         assert proc.is_live()
     finally:
         assert proc.stop() is not None
@@ -119,8 +120,8 @@ def test_a_proxy_that_exits_during_start_up_says_why(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     proc.start()
-    with pytest.raises(pp.ProxyExited, match=r"exited with code 3:\ncannot load config.yaml"):
-        proc.wait_ready(timeout=20)
+    with pytest.raises(ProxyExited, match=r"exited with code 3:\ncannot load config.yaml"):
+        wait_ready(proc, timeout=20)
     proc.stop()
 
 

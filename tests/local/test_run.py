@@ -31,7 +31,8 @@ from openai import OpenAI
 
 from copilot_proxy.auth.stores.directory import DirectoryStore, write_private
 from copilot_proxy.local.supervisor import PORT_RETRY
-from tests.fakes import FakeGitHub
+from testkit.fake_github import FakeGitHub
+from testkit.ports import free_port
 from tests.local.helpers import (
     LocalRun,
     descendants,
@@ -40,7 +41,6 @@ from tests.local.helpers import (
     wait_gone,
     write_manifest,
 )
-from tests.proxy.harness import free_port
 
 pytestmark = pytest.mark.slow
 

@@ -15,8 +15,9 @@ import prometheus_client
 import pytest
 import yaml
 
-from tests.kube.emulator import KubeCluster, wait_for
-from tests.kube.kopf_runner import KopfOperator
+from testkit.kube import KubeCluster
+from testkit.kube.kopf_runner import KopfOperator
+from testkit.waiting import wait_for
 
 IMAGE = "registry.test/copilot-proxy:test"
 LOGIN_HINT = "open https://login.test/github and sign in"

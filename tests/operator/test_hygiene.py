@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 
 import httpx
 import prometheus_client
 import pytest
 
-from tests.kube.emulator import KubeCluster, wait_for
-from tests.kube.kopf_runner import KopfOperator
+from testkit.kube import KubeCluster
+from testkit.kube.kopf_runner import KopfOperator
+from testkit.ports import free_port
+from testkit.waiting import wait_for
 from tests.operator.conftest import (
     CPX,
     OTHER_TOKEN,
@@ -127,19 +128,13 @@ async def test_reconciles_and_conditions_are_counted(
     await wait_for(lambda: sample("copilot_proxy_proxies", condition="Ready", status="True") >= 1)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def test_metrics_are_served_on_the_metrics_port(
     cluster: KubeCluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from copilot_proxy.operator.handlers import registry
 
     # The operator's own HTTP server (prometheus_client's thread outlives the test, on a free port).
-    port = _free_port()
+    port = free_port()
     monkeypatch.setenv("COPILOT_PROXY_METRICS_PORT", str(port))
     cluster.create(proxy("scraped"))
     with KopfOperator(registry):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import re
 
-from tests.kube.emulator import KubeCluster, wait_for
-from tests.kube.kopf_runner import KopfOperator
+from testkit.kube import KubeCluster
+from testkit.kube.kopf_runner import KopfOperator
+from testkit.waiting import wait_for
 from tests.operator.conftest import (
     CHAIN,
     CPX,

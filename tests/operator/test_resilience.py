@@ -6,8 +6,9 @@ import asyncio
 
 import pytest
 
-from tests.kube.emulator import KubeCluster, wait_for
-from tests.kube.kopf_runner import KopfOperator
+from testkit.kube import KubeCluster
+from testkit.kube.kopf_runner import KopfOperator
+from testkit.waiting import wait_for
 from tests.operator.conftest import (
     CPX,
     TOKEN,

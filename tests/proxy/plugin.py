@@ -1,4 +1,4 @@
-"""pytest fixtures for tests that run the real LiteLLM proxy (see harness.py).
+"""pytest fixtures for tests that run the real LiteLLM proxy (see testkit/proxy_harness.py).
 
 A test module sets the CopilotProxy spec its proxy serves by overriding the
 module-scoped `proxy_spec` fixture; the proxy starts once per module:
@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from tests.fakes import FakeGitHub
-from tests.proxy.harness import LiteLLMProxy
+from testkit.fake_github import FakeGitHub
+from testkit.proxy_harness import LiteLLMProxy
 
 DEFAULT_SPEC: dict[str, Any] = {
     "models": [

@@ -17,8 +17,8 @@ import litellm
 import openai
 import pytest
 
-from tests.fakes import FakeGitHub
-from tests.proxy.harness import LiteLLMProxy
+from testkit.fake_github import FakeGitHub
+from testkit.proxy_harness import LiteLLMProxy
 
 CHAIN = ["claude-opus-4.6", "gemini-3-pro-preview", "gpt-5-mini"]
 EXTRA = ["gpt-5.3-codex", "text-embedding-3-small"]

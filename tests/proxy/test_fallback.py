@@ -16,8 +16,8 @@ import httpx
 import openai
 import pytest
 
-from tests.fakes import FakeGitHub
-from tests.proxy.harness import LiteLLMProxy
+from testkit.fake_github import FakeGitHub
+from testkit.proxy_harness import LiteLLMProxy
 
 ROUTES = {
     "quota": ["claude-opus-4.5", "gpt-4.1"],

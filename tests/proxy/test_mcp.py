@@ -19,7 +19,8 @@ from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.server.mcpserver import MCPServer
 
-from tests.proxy.harness import LiteLLMProxy, free_port
+from testkit.ports import free_port
+from testkit.proxy_harness import LiteLLMProxy
 
 
 def _notes_server() -> MCPServer:

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from tests.fakes import DEFAULT_CLIENT_ID, FakeGitHub
+from testkit.fake_github import DEFAULT_CLIENT_ID, FakeGitHub
 
 JSON = {"accept": "application/json"}
 GRANT = "urn:ietf:params:oauth:grant-type:device_code"

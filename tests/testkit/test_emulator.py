@@ -11,7 +11,8 @@ import httpx
 import kopf
 import pytest
 
-from tests.kube.emulator import ApiError, KubeCluster, label_selector, wait_for, wait_for_sync
+from testkit.kube import ApiError, KubeCluster, label_selector
+from testkit.waiting import wait_for, wait_for_sync
 
 CPX = "CopilotProxy"
 

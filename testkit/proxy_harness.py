@@ -24,7 +24,6 @@ import contextlib
 import os
 import secrets
 import shutil
-import socket
 import stat
 import subprocess
 import tempfile
@@ -32,20 +31,44 @@ import time
 from pathlib import Path
 from typing import Any
 
-from copilot_proxy.core import names
+from copilot_proxy.core import manifests, names
 from copilot_proxy.core.render import config_yaml, render_config
 from copilot_proxy.core.spec import ProxySpec, parse_spec
 from copilot_proxy.local import proxy_process as pp
+from testkit.ports import HOST, free_port
 
 START_TIMEOUT = 90.0
-HOST = "127.0.0.1"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        port: int = s.getsockname()[1]
-        return port
+def rebased_github_urls(spec: ProxySpec, base_url: str) -> dict[str, str]:
+    """Every GitHub URL of the proxy moved onto `base_url` (one fake or mirror of GitHub)."""
+    bases = sorted({spec.github.web_base, spec.github.api_base}, key=len, reverse=True)
+    urls: dict[str, str] = {}
+    for item in manifests.github_env(spec):
+        value = item["value"]
+        for base in bases:
+            if value.startswith(base):
+                value = base_url.rstrip("/") + value[len(base) :]
+                break
+        urls[item["name"]] = value
+    return urls
+
+
+class ProxyExited(RuntimeError):
+    """The proxy process ended by itself; the message ends with its last log lines."""
+
+
+def wait_ready(process: pp.ProxyProcess, timeout: float = pp.START_TIMEOUT) -> bool:
+    """Block until `process` is live (True), or raise ProxyExited/TimeoutError."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        code = process.exited()
+        if code is not None:
+            raise ProxyExited(f"litellm exited with code {code}:\n{process.log_tail()}")
+        if process.is_live():
+            return True
+        time.sleep(0.25)
+    raise TimeoutError(f"litellm was not live after {timeout:g} s:\n{process.log_tail()}")
 
 
 class LiteLLMProxy:
@@ -126,7 +149,7 @@ class LiteLLMProxy:
                 token_dir=self.token_dir,
                 master_key=self.master_key,
                 home=self.workdir,
-                github_urls=pp.rebased_github_urls(self.spec, self.upstream),
+                github_urls=rebased_github_urls(self.spec, self.upstream),
             )
         )
         env["PYTHONUNBUFFERED"] = "1"
@@ -146,7 +169,7 @@ class LiteLLMProxy:
         began = time.monotonic()
         try:
             self.process.start()
-            self.process.wait_ready(timeout)
+            wait_ready(self.process, timeout)
         except BaseException:
             self.stop()
             raise

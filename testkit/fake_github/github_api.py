@@ -1,0 +1,118 @@
+"""GitHub's API for a GitHub token: the Copilot key exchange, Copilot's user and quota, `/user`.
+
+The exchange (`GET /copilot_internal/v2/token`) answers what an account's
+Copilot access allows (`Account.copilot`), or what `fail_token_exchange` set;
+a key expires after `key_ttl` seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+import uuid
+
+from aiohttp import web
+
+from testkit.fake_github.state import Account, GitHubState
+
+_EXCHANGE_ERRORS = {
+    401: "Bad credentials",
+    403: "Resource not accessible by integration",
+    404: "Not Found",
+}
+
+
+def gh_error(status: int, message: str) -> web.Response:
+    return web.json_response(
+        {"message": message, "documentation_url": "https://docs.github.com/rest"}, status=status
+    )
+
+
+def github_account(gh: GitHubState, request: web.Request) -> Account | None:
+    """The account whose GitHub token the request carries (`token` or `Bearer`)."""
+    auth = request.headers.get("authorization", "")
+    scheme, _, token = auth.partition(" ")
+    if scheme.lower() not in ("token", "bearer"):
+        return None
+    with gh.lock:
+        return gh.accounts.get(token.strip())
+
+
+async def copilot_token(gh: GitHubState, request: web.Request) -> web.Response:
+    await gh.record(request)
+    with gh.lock:
+        gh.token_calls += 1
+        token_error = gh.token_error
+    account = github_account(gh, request)
+    if token_error is not None:
+        status, message = token_error
+        return gh_error(status, message or _EXCHANGE_ERRORS.get(status, "Server Error"))
+    if account is None:
+        return gh_error(401, "Bad credentials")
+    if account.copilot == "no_access":
+        return gh_error(403, "You do not have access to GitHub Copilot.")
+    if account.copilot == "suspended":
+        return gh_error(403, "Your Copilot access has been suspended. Contact GitHub support.")
+    if account.copilot == "not_found":
+        return gh_error(404, "Not Found")
+    now = time.time()
+    with gh.lock:
+        expires_at = int(now + gh.key_ttl)
+        key = f"tid={uuid.uuid4().hex};exp={expires_at};sku=copilot_{account.plan};" + (
+            secrets.token_hex(16)
+        )
+        gh.keys[key] = (float(expires_at), account.token)
+    return web.json_response(
+        {
+            "token": key,
+            "expires_at": expires_at,
+            "refresh_in": max(int(gh.key_ttl) - 300, 0),
+            "endpoints": {
+                "api": gh.api_url,
+                "proxy": gh.url,
+                "telemetry": gh.url,
+                "origin-tracker": gh.url,
+            },
+            "chat_enabled": True,
+            "sku": f"copilot_{account.plan}",
+            "annotations_enabled": True,
+            "tracking_id": uuid.uuid4().hex,
+        }
+    )
+
+
+async def copilot_user(gh: GitHubState, request: web.Request) -> web.Response:
+    await gh.record(request)
+    account = github_account(gh, request)
+    if account is None:
+        return gh_error(401, "Bad credentials")
+    if account.copilot != "ok":
+        return gh_error(404, "Not Found")
+    with gh.lock:
+        quota = json.loads(json.dumps(gh.quota))
+        reset = gh.quota_reset_date
+    return web.json_response(
+        {
+            "login": account.login,
+            "copilot_plan": account.plan,
+            "chat_enabled": True,
+            "quota_reset_date": reset,
+            "quota_snapshots": quota,
+        }
+    )
+
+
+async def user(gh: GitHubState, request: web.Request) -> web.Response:
+    await gh.record(request)
+    account = github_account(gh, request)
+    if account is None:
+        return gh_error(401, "Bad credentials")
+    return web.json_response({"login": account.login, "id": 583231, "type": "User"})
+
+
+ROUTES = [
+    ("GET", "/copilot_internal/v2/token", copilot_token),
+    ("GET", "/copilot_internal/user", copilot_user),
+    ("GET", "/user", user),
+]

@@ -1,0 +1,81 @@
+"""What the fake model says, pure: its words in stream pieces, token counts, embeddings,
+and the tool call it makes.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+
+def pieces(text: str) -> list[str]:
+    words = text.split(" ")
+    return [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
+
+
+def count_tokens(messages: Any) -> int:
+    return max(1, len(json.dumps(messages or "")) // 4)
+
+
+def vector(text: str) -> list[float]:
+    seed = sum(text.encode()) or 1
+    return [((seed * (i + 1)) % 97) / 97.0 for i in range(8)]
+
+
+def anthropic_as_openai(messages: Any) -> list[dict[str, Any]]:
+    """Enough of Anthropic messages for tool_call: a tool_result counts as a tool message."""
+    out: list[dict[str, Any]] = []
+    for m in messages or []:
+        if not isinstance(m, dict):
+            continue
+        content = m.get("content")
+        if isinstance(content, list) and any(
+            isinstance(b, dict) and b.get("type") == "tool_result" for b in content
+        ):
+            out.append({"role": "tool"})
+        else:
+            out.append({"role": m.get("role"), "content": content})
+    return out
+
+
+def tool_call(tools: Any, tool_choice: Any, messages: Any) -> dict[str, Any] | None:
+    """The tool call the fake model makes, if any.
+
+    It calls a tool the last user message names (e.g. "use get_weather"), or the
+    one `tool_choice` forces; never once the conversation ends with a tool result.
+    """
+    if not tools or tool_choice == "none":
+        return None
+    last = messages[-1] if isinstance(messages, list) and messages else None
+    if not isinstance(last, dict) or last.get("role") != "user":
+        return None
+    fns = [t.get("function", {}) for t in tools if isinstance(t, dict)]
+    said = json.dumps(last.get("content"))
+    fn = next((f for f in fns if f.get("name") and str(f["name"]) in said), None)
+    if isinstance(tool_choice, dict):
+        wanted = (tool_choice.get("function") or {}).get("name") or tool_choice.get("name")
+        fn = next((f for f in fns if f.get("name") == wanted), fn or (fns[0] if fns else None))
+    elif tool_choice in ("required", "any") and fn is None and fns:
+        fn = fns[0]
+    if fn is None:
+        return None
+    params = fn.get("parameters") or {}
+    args = {
+        name: _sample((params.get("properties") or {}).get(name) or {})
+        for name in params.get("required") or []
+    }
+    return {
+        "id": "call_" + uuid.uuid4().hex[:24],
+        "type": "function",
+        "function": {"name": fn.get("name", "tool"), "arguments": json.dumps(args)},
+    }
+
+
+def _sample(schema: dict[str, Any]) -> Any:
+    kind = schema.get("type")
+    if "enum" in schema:
+        return schema["enum"][0]
+    return {"integer": 1, "number": 1.0, "boolean": True, "array": [], "object": {}}.get(
+        str(kind), "Paris"
+    )

@@ -1,0 +1,89 @@
+"""Copilot's OpenAI Responses endpoint: `/responses` (whole or streamed), for GPT-5 models."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from aiohttp import web
+
+from testkit.fake_github.copilot_gate import model_gate, sse
+from testkit.fake_github.replies import count_tokens, pieces
+from testkit.fake_github.state import GitHubState
+
+
+async def responses(gh: GitHubState, request: web.Request) -> web.StreamResponse:
+    rec, fail, sw = await model_gate(gh, request, "/responses")
+    if fail is not None:
+        return fail
+    body: dict[str, Any] = rec.body
+    model = str(body["model"])
+    text = f"Hello from {model}."
+    head = {"id": "resp_" + uuid.uuid4().hex, "model": model}
+    in_tokens = count_tokens(body.get("input"))
+    usage = {
+        "input_tokens": in_tokens,
+        "output_tokens": 5,
+        "total_tokens": in_tokens + 5,
+        "input_tokens_details": {"cached_tokens": 0},
+        "output_tokens_details": {"reasoning_tokens": 0},
+    }
+    part = {"type": "output_text", "text": text, "annotations": []}
+    item = {
+        "type": "message",
+        "id": "msg_" + uuid.uuid4().hex,
+        "status": "completed",
+        "role": "assistant",
+        "content": [part],
+    }
+    if not body.get("stream"):
+        return web.json_response(_response(head, "completed", [item], usage))
+    raw = _stream(head, item, part, usage)
+    events = [(e["type"], {**e, "sequence_number": n}) for n, e in enumerate(raw)]
+    return await sse(request, events, sw)
+
+
+def _response(head: dict[str, Any], status: str, output: list[Any], usage: Any) -> dict[str, Any]:
+    return {
+        "id": head["id"],
+        "object": "response",
+        "created_at": int(time.time()),
+        "status": status,
+        "model": head["model"],
+        "output": output,
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+        "tools": [],
+        "usage": usage,
+    }
+
+
+def _stream(
+    head: dict[str, Any], item: dict[str, Any], part: dict[str, Any], usage: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The streamed answer's events, in the order OpenAI sends them (numbered by the caller)."""
+    item_id, text = item["id"], part["text"]
+    at = {"item_id": item_id, "output_index": 0, "content_index": 0}
+    raw: list[dict[str, Any]] = [
+        {"type": "response.created", "response": _response(head, "in_progress", [], None)},
+        {"type": "response.in_progress", "response": _response(head, "in_progress", [], None)},
+        {
+            "type": "response.output_item.added",
+            "output_index": 0,
+            "item": {**item, "status": "in_progress", "content": []},
+        },
+        {"type": "response.content_part.added", **at, "part": {**part, "text": ""}},
+    ]
+    for p in pieces(text):
+        raw.append({"type": "response.output_text.delta", **at, "delta": p})
+    raw += [
+        {"type": "response.output_text.done", **at, "text": text},
+        {"type": "response.content_part.done", **at, "part": part},
+        {"type": "response.output_item.done", "output_index": 0, "item": item},
+        {"type": "response.completed", "response": _response(head, "completed", [item], usage)},
+    ]
+    return raw
+
+
+ROUTES = [("POST", "/responses", responses)]
