@@ -185,7 +185,7 @@ SETUPS: dict[str, Setup] = {
         Setup(
             "rendered-otel-fast-fail",
             "rendered, LiteLLM's per-request OTel import failing at once "
-            "(bench/proxy_experiments.py, a proposal for proxy_log.py)",
+            "(bench/proxy_experiments.py, a proposal for copilot_proxy/litellm/)",
             _with_callback("bench.proxy_experiments.otel_fast_fail"),
             env={"PYTHONPATH": ROOT},
         ),

@@ -2,7 +2,7 @@
 
 Loaded inside a `litellm` proxy as extra `litellm_settings.callbacks` of a
 variant set-up (see configs.py), with the repository root on PYTHONPATH; only
-the benchmark uses them. Each is a proposal for copilot_proxy/proxy_log.py.
+the benchmark uses them. Each is a proposal for copilot_proxy/litellm/.
 """
 
 from __future__ import annotations

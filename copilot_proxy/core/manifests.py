@@ -185,7 +185,7 @@ def _env(spec: ProxySpec) -> list[Obj]:
         },
         # Offline-safe start: no download of the model cost map.
         {"name": "LITELLM_LOCAL_MODEL_COST_MAP", "value": "True"},
-        # WARNING: no uvicorn access line per request (proxy_log's request line says
+        # WARNING: no uvicorn access line per request (the plugin's request line says
         # more), LiteLLM's warnings kept; ~5% less proxy CPU per request (make bench).
         {"name": "LITELLM_LOG", "value": "WARNING"},
         {"name": "HOME", "value": "/tmp"},

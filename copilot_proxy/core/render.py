@@ -8,7 +8,7 @@ Where LiteLLM reads things (docs/upstream.md, "The LiteLLM proxy"):
 - LiteLLM's own cooldowns are off (`disable_cooldowns`): they never skip a
   one-deployment group after a 402 and they charge a skipped model's "cooling
   down" error to the model that served, which soon cools the whole chain. The
-  request logger (proxy_log.py) cools a model down after more than
+  request logger (litellm/cooldowns.py) cools a model down after more than
   `allowed_fails` 402/429 answers, for `cooldown_time`;
 - the master key is read from the environment, never written into the config;
 - LiteLLM follows fallbacks recursively: when a fallback group fails, its own
@@ -37,8 +37,8 @@ from copilot_proxy.core.spec import Model, ProxySpec
 PROVIDER = "github_copilot"
 CATCH_ALL = "*"
 MASTER_KEY_ENV = "LITELLM_MASTER_KEY"
-# The request log line (asked model -> serving model); see proxy_log.py.
-REQUEST_LOGGER = "copilot_proxy.litellm.proxy_log.request_logger"
+# The callback LiteLLM loads: request log line, cooldowns, errors (copilot_proxy/litellm/).
+REQUEST_LOGGER = "copilot_proxy.litellm.hook.request_logger"
 # Joins a route and one of its 2nd..nth models into that hop's group name,
 # `fast#gpt-5-mini`. Route and model names cannot contain it (spec.py, CRD
 # patterns): no client name collides, and where LiteLLM shows the group name

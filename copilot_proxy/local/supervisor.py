@@ -17,6 +17,7 @@ from pathlib import Path
 from copilot_proxy.auth.stores.directory import write_private
 from copilot_proxy.core import render, rollout
 from copilot_proxy.core.spec import ProxySpec
+from copilot_proxy.litellm.request_line import LOGGER_NAME as _REQUEST_LOGGER
 from copilot_proxy.local import ports
 from copilot_proxy.local import proxy_process as pp
 from copilot_proxy.local.console import Console
@@ -288,8 +289,6 @@ class Supervisor:
 
 # LiteLLM colours its start-up lines; a log tail on the console shows them plain.
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-# proxy_log.LOGGER_NAME, without importing LiteLLM into this process.
-_REQUEST_LOGGER = "copilot_proxy.requests"
 
 
 def _read(path: Path) -> str:

@@ -1,0 +1,204 @@
+"""`request_logger`: the callback LiteLLM loads (render.REQUEST_LOGGER in its config).
+
+Loaded inside the `litellm` proxy process (same image as the operator). It:
+- logs one line per request (request_line.py);
+- cools down a model that answered 402 or 429 more than `allowed_fails` times
+  in a minute, for the router's `cooldown_time` (cooldowns.py: the only source
+  of cooldowns, LiteLLM's own are off);
+- answers a request whose whole chain failed with one error that names each
+  model of the chain and why it failed or was skipped (failures.py);
+- drops LiteLLM's cached Copilot key when Copilot answers 401, so the next
+  attempt (the fallback hop) fetches a fresh one from the token endpoint;
+- answers 401 to a wrong client key (LiteLLM says 400 "No connected db." on a
+  proxy without a database);
+- keeps a route's hop groups (`fast#gpt-5-mini`, see render.py) internal:
+  hidden from the model listings, refused when a client names one, and shown
+  as their model in the log line and in `x-litellm-model-group` (routing.py).
+  One case LiteLLM decides after this hook: a /v1/messages stream that falls
+  back after its first bytes sends the hop group's name in that header.
+Each method only gathers what LiteLLM hands it and delegates to those pure
+modules; what it reaches of LiteLLM beyond its arguments is in internals.py.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi import HTTPException
+from litellm.integrations.custom_logger import CustomLogger
+
+from copilot_proxy.litellm import internals, request_line, routing
+from copilot_proxy.litellm.cooldowns import Cooldowns
+from copilot_proxy.litellm.failures import (
+    COOLDOWN_STATUSES,
+    Attempts,
+    Failure,
+    all_failed,
+    model_id,
+)
+from copilot_proxy.litellm.request_line import Served
+from copilot_proxy.litellm.routing import RouterView
+
+_BAD_KEY = (
+    "Invalid API key: send this proxy's key as 'Authorization: Bearer <key>' "
+    "(or 'x-api-key: <key>' from Anthropic clients)."
+)
+
+
+class RequestLogger(CustomLogger):
+    def __init__(self) -> None:
+        super().__init__()
+        internals.fail_otel_import_fast()  # the proxy loads this callback before any request
+        self.log = request_line.make_logger()
+        self.attempts = Attempts()  # the failed hops of requests still running
+        self.cooldowns = Cooldowns()
+
+    async def async_pre_call_hook(
+        self, user_api_key_dict: Any, cache: Any, data: dict[str, Any], call_type: Any
+    ) -> dict[str, Any]:
+        """Refuse a hop group by name: it would serve one model of a route, out of its chain."""
+        refusal = routing.hop_refusal(data.get("model"))
+        if refusal is not None:
+            raise HTTPException(status_code=400, detail=refusal)
+        return data
+
+    async def async_filter_listed_models(
+        self, user_api_key_dict: Any, model_names: Sequence[str]
+    ) -> Sequence[str]:
+        return [name for name in model_names if not routing.is_hop(name)]
+
+    async def async_post_call_response_headers_hook(
+        self,
+        data: dict[str, Any],
+        user_api_key_dict: Any,
+        response: object,
+        request_headers: dict[str, str] | None = None,
+        litellm_call_info: dict[str, object] | None = None,
+    ) -> dict[str, str] | None:
+        """Name the model behind a hop group in `x-litellm-model-group` (clients read it)."""
+        headers = internals.extra_headers(response)
+        group = headers.get(internals.GROUP_HEADER) if headers is not None else None
+        if group is None:
+            group = internals.logged_model_group(data)
+        if not isinstance(group, str) or not routing.is_hop(group):
+            return None
+        shown = routing.shown(group)
+        if headers is not None:
+            # A stream that fell back stamps this value as `model` on each chunk.
+            headers[internals.GROUP_HEADER] = shown
+        return {internals.GROUP_HEADER: shown}
+
+    async def async_post_call_failure_deployment_hook(
+        self,
+        request_data: Mapping[str, object],
+        exception: Exception,
+        call_type: Any,
+        fallback_depth: int | None = None,
+    ) -> None:
+        """Once per failed upstream attempt, awaited before the router falls back."""
+        if internals.is_router_refusal(exception):
+            return
+        data: Mapping[str, Any] = request_data
+        failure = Failure.of(data.get("model"), internals.error_of(exception))
+        call_id = data.get("litellm_call_id")
+        if isinstance(call_id, str):
+            self.attempts.add(call_id, failure)
+        if failure.status in COOLDOWN_STATUSES:
+            self._cool_down(internals.deployment_id(data), exception, failure)
+        elif failure.status == 401:
+            internals.drop_copilot_key()
+
+    def _cool_down(self, deployment: str | None, exc: Exception, failure: Failure) -> None:
+        router = internals.proxy_router()
+        view = internals.view_of(router)
+        if deployment is None or not view.cooldown_time:
+            return
+        now = time.monotonic()
+        if self.cooldowns.cools_down(failure, now, view.allowed_fails, view.cooldown_time):
+            ids = {deployment, *routing.deployment_ids(view, failure.model)}
+            internals.cool_down(router, ids, exc, failure.status)
+
+    async def async_log_success_event(
+        self, kwargs: dict[str, Any], response_obj: Any, start_time: Any, end_time: Any
+    ) -> None:
+        slo = kwargs.get("standard_logging_object") or {}
+        meta = (kwargs.get("litellm_params") or {}).get("metadata") or {}
+        group = str(slo.get("model_group") or meta.get("model_group") or kwargs.get("model"))
+        asked = str(meta.get("original_model_group") or group)
+        route = meta.get("user_api_key_request_route") or slo.get("call_type") or "-"
+        ms = request_line.millis(start_time, end_time)
+        tool = request_line.mcp_tool(asked)
+        if tool is not None:
+            self.log.info(request_line.mcp_line(route, tool, ms))
+            return
+        # Hops skipped while cooling down are only in LiteLLM's own record.
+        hops = meta.get("previous_models") or ()
+        router = internals.router_view() if hops else RouterView()
+        skipped = [
+            model_id(hop.get("model") or routing.group_model(router, hop.get("model_group")))
+            for hop in hops
+        ]
+        failures = self.attempts.pop(kwargs.get("litellm_call_id"))
+        failed = request_line.failed_before([f.model for f in failures], skipped)
+        served = Served(
+            route=route,
+            asked=asked,
+            served=routing.shown(group),
+            upstream=model_id(slo.get("model")),
+            failed=failed,
+            stream=bool(slo.get("stream")),
+            ms=ms,
+        )
+        self.log.info(request_line.served_line(served))
+
+    async def async_post_call_failure_hook(
+        self,
+        request_data: dict[str, Any],
+        original_exception: Exception,
+        user_api_key_dict: Any,
+        traceback_str: str | None = None,
+    ) -> HTTPException | None:
+        """Once per failed client request: log it and make the error say what happened."""
+        meta = request_data.get("metadata") or {}
+        route = getattr(user_api_key_dict, "request_route", None) or meta.get(
+            "user_api_key_request_route"
+        )
+        asked = str(request_data.get("model") or "-")
+        failures = self.attempts.pop(request_data.get("litellm_call_id"))
+        status, answer = self._answer(asked, original_exception, failures)
+        # The reason is read after _answer, which may have rewritten the message.
+        reason = internals.error_of(original_exception).reason
+        line = request_line.failed_line(
+            route or "-", asked, [f.model for f in failures], status or "-", reason
+        )
+        self.log.info(line)
+        return answer
+
+    def _answer(
+        self, asked: str, exc: Exception, failures: list[Failure]
+    ) -> tuple[int | None, HTTPException | None]:
+        """The status the client gets, and the error to answer instead of LiteLLM's, if any."""
+        if internals.is_wrong_client_key(exc):
+            return 401, HTTPException(status_code=401, detail=_BAD_KEY)
+        if internals.is_missing_client_key(exc):
+            return 401, None
+        status = internals.error_of(exc).status
+        if failures or internals.is_router_refusal(exc):
+            answer = self._all_failed(asked, status, failures)
+            if answer is not None:
+                internals.set_message(exc, answer.detail)  # what /v1/messages sends
+                return answer.status_code, answer
+        return status, None
+
+    def _all_failed(
+        self, asked: str, status: int | None, failures: list[Failure]
+    ) -> HTTPException | None:
+        chain = routing.chain(internals.router_view(), asked)
+        skipped = self.cooldowns.skipped(time.monotonic())
+        answer = all_failed(asked, status, chain, failures, skipped)
+        return HTTPException(answer.status, answer.detail) if answer else None
+
+
+request_logger = RequestLogger()

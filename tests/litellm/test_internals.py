@@ -1,0 +1,160 @@
+"""The LiteLLM internals the hook relies on, checked against the installed LiteLLM.
+
+No proxy process: LiteLLM's own exceptions, Router and Authenticator, so a
+LiteLLM upgrade that renames what internals.py reads fails here first.
+(This folder has no __init__.py on purpose: as a package named `litellm` on
+pytest's sys.path it would hide the real one.)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no internet for the cost map
+
+import litellm
+from litellm import exceptions as errors
+from litellm.proxy._types import ProxyErrorTypes, ProxyException
+from litellm.router import Router
+from litellm.types.router import RouterRateLimitError
+from litellm.types.utils import ModelResponse
+
+from copilot_proxy.core.render import render_config
+from copilot_proxy.core.spec import parse_spec
+from copilot_proxy.litellm import internals, routing
+
+WEEKLY = "user_weekly_rate_limited"
+CHAIN = ["claude-opus-4.6", "gemini-3-pro-preview", "gpt-5-mini"]
+
+
+def copilot(cls: Any, message: str) -> Exception:
+    """An exception as LiteLLM raises it for a github_copilot/ model."""
+    error: Exception = cls(message=message, llm_provider="github_copilot", model="gpt-5-mini")
+    return error
+
+
+@pytest.mark.parametrize(
+    ("exc", "status", "reason"),
+    [
+        (copilot(errors.RateLimitError, "code: rate_limited"), 429, "rate_limited"),
+        (copilot(errors.RateLimitError, "Too Many Requests"), 429, "rate_limited"),
+        (copilot(errors.RateLimitError, "user_weekly_rate_limited"), 429, WEEKLY),
+        (copilot(errors.PaymentRequiredError, "quota_exceeded"), 402, "quota_exceeded"),
+        (copilot(errors.InternalServerError, "boom"), 500, "upstream_error"),
+        (copilot(errors.ServiceUnavailableError, "down"), 503, "upstream_error"),
+        (copilot(errors.Timeout, "no answer"), 408, "Timeout"),
+        (copilot(errors.BadRequestError, "model_not_supported"), 400, "model_not_supported"),
+        (copilot(errors.AuthenticationError, "token_expired"), 401, "token_expired"),
+    ],
+)
+def test_error_of_litellms_exceptions(exc: Exception, status: int, reason: str) -> None:
+    error = internals.error_of(exc)
+    assert (error.status, error.reason) == (status, reason)
+
+
+def test_the_routers_refusal_is_recognised_and_is_no_upstream_failure() -> None:
+    refusal = RouterRateLimitError("fast", 60.0, False, ["id-0"])
+    assert internals.is_router_refusal(refusal)
+    assert not internals.is_router_refusal(copilot(errors.RateLimitError, "x"))
+
+
+def test_wrong_and_missing_client_keys_are_recognised() -> None:
+    wrong = ProxyException("No connected db.", ProxyErrorTypes.no_db_connection, None, 400)
+    assert internals.is_wrong_client_key(wrong)
+    assert internals.error_of(wrong).status == 400  # what LiteLLM would answer
+    assert not internals.is_wrong_client_key(copilot(errors.RateLimitError, "x"))
+    assert internals.is_missing_client_key(Exception("No api key passed in."))
+
+
+@pytest.fixture
+def router(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Router:
+    """LiteLLM's router for our rendered config, as the proxy builds it.
+
+    It needs a GitHub token and a Copilot key on disk to keep github_copilot/
+    deployments, and registers itself in module-wide lists kept from other tests.
+    """
+    (tmp_path / "access-token").write_text("gho_test_token\n")
+    key = {"token": "tid=test", "expires_at": time.time() + 3600, "endpoints": {"api": "x"}}
+    (tmp_path / "api-key.json").write_text(json.dumps(key))
+    monkeypatch.setenv("GITHUB_COPILOT_TOKEN_DIR", str(tmp_path))
+    for name in ("callbacks", "success_callback", "failure_callback"):
+        monkeypatch.setattr(litellm, name, list(getattr(litellm, name)))
+    for name in ("_async_success_callback", "_async_failure_callback"):
+        monkeypatch.setattr(litellm, name, list(getattr(litellm, name)))
+    raw = {
+        "models": [{"name": n} for n in CHAIN],
+        "routes": [{"name": "fast", "models": ["gpt-5-mini", "claude-opus-4.6"]}],
+    }
+    config = render_config(parse_spec("copilot", "default", raw))
+    return Router(model_list=config["model_list"], **config["router_settings"])
+
+
+def test_view_of_the_router_built_from_the_rendered_config(router: Router) -> None:
+    view = internals.view_of(router)
+    assert (view.cooldown_time, view.allowed_fails) == (60.0, 0)
+    assert routing.chain(view, "gemini-3-pro-preview") == CHAIN[1:]
+    assert routing.chain(view, "fast") == ["gpt-5-mini", "claude-opus-4.6"]
+    assert routing.group_model(view, "fast#claude-opus-4.6") == "claude-opus-4.6"
+    assert len(routing.deployment_ids(view, "claude-opus-4.6")) == 4  # 2 names, hop, "*"
+    assert internals.view_of(None) == routing.RouterView()
+
+
+def test_cool_down_puts_deployments_in_the_routers_cooldown_cache(router: Router) -> None:
+    view = internals.view_of(router)
+    ids = routing.deployment_ids(view, "claude-opus-4.6")
+    quota = copilot(errors.PaymentRequiredError, "quota_exceeded")
+    internals.cool_down(router, ids, quota, 402)
+    cooling = router.cooldown_cache.get_active_cooldowns(model_ids=ids, parent_otel_span=None)
+    assert sorted(ident for ident, _ in cooling) == sorted(ids)
+
+
+def test_deployment_id_of_a_request_attempt() -> None:
+    assert internals.deployment_id({"model_info": {"id": "abc"}}) == "abc"
+    assert internals.deployment_id({"litellm_params": {"model_info": {"id": "abc"}}}) == "abc"
+    assert internals.deployment_id({"model": "github_copilot/gpt-5-mini"}) is None
+
+
+def test_extra_headers_are_the_responses_own() -> None:
+    response = ModelResponse()
+    response._hidden_params["additional_headers"] = {internals.GROUP_HEADER: "fast#gpt-5-mini"}
+    headers = internals.extra_headers(response)
+    assert headers is not None
+    headers[internals.GROUP_HEADER] = "gpt-5-mini"
+    assert response._hidden_params["additional_headers"][internals.GROUP_HEADER] == "gpt-5-mini"
+    assert internals.extra_headers(object()) is None
+
+
+def test_drop_copilot_key_removes_litellms_cached_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_COPILOT_TOKEN_DIR", str(tmp_path))
+    key = tmp_path / "api-key.json"
+    key.write_text('{"token": "tid=1", "expires_at": 9999999999}')
+    (tmp_path / "access-token").write_text("ghu_x")
+    internals.drop_copilot_key()
+    assert not key.exists()
+    assert (tmp_path / "access-token").exists()
+    internals.drop_copilot_key()  # nothing to drop: no error
+
+
+def test_otel_import_fails_at_once_without_the_sdk() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("opentelemetry.sdk") is not None:
+        pytest.skip("opentelemetry-sdk is installed: LiteLLM's OTel import works")
+    assert importlib.util.find_spec(internals.OTEL_LOGGER) is not None, "renamed in LiteLLM?"
+    had = internals.OTEL_LOGGER in sys.modules
+    try:
+        internals.fail_otel_import_fast()
+        with pytest.raises(ImportError):
+            __import__(internals.OTEL_LOGGER)
+    finally:
+        if not had:
+            sys.modules.pop(internals.OTEL_LOGGER, None)
