@@ -180,7 +180,7 @@ class LiteLLMProxy:
         return self.process.log_text() if self.process is not None else ""
 
     def request_log_line(self, needle: str, timeout: float = 5.0) -> str:
-        """The newest line of the request log (copilot_proxy/litellm/request_line.py) that contains `needle`.
+        """The newest request log line (litellm/request_line.py) that contains `needle`.
 
         The line is written by a callback after the answer, so wait a little for it.
         """

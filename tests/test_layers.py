@@ -3,10 +3,10 @@
 Layers of copilot_proxy/ (docs/contracts.md, README "Layout"), each may import
 only from the layers below it:
 
-    cli  >  local  >  operator | auth | litellm  >  kube  >  core
+    cli  >  local  >  operator | auth | litellm  >  kube | github  >  core
 
-operator, auth and litellm never import each other; core imports nothing of
-ours but core; kube imports nothing of ours. Every import counts, also one
+operator, auth and litellm never import each other, nor do kube and github;
+core imports nothing of ours but core; kube imports nothing of ours. Every import counts, also one
 inside a function or under TYPE_CHECKING: it is still a dependency.
 """
 
@@ -22,7 +22,16 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "copilot_proxy"
 
 # Rank of each layer; the three services of one rank are separate components.
-LAYERS = {"core": 0, "kube": 1, "operator": 2, "auth": 2, "litellm": 2, "local": 3, "cli": 4}
+LAYERS = {
+    "core": 0,
+    "kube": 1,
+    "github": 1,
+    "operator": 2,
+    "auth": 2,
+    "litellm": 2,
+    "local": 3,
+    "cli": 4,
+}
 # Infrastructure that imports nothing of ours (not even the core).
 STANDALONE = {"kube"}
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from copilot_proxy.auth.device_flow import (
+from copilot_proxy.auth.stores.protocol import ProxyRef
+from copilot_proxy.github.device_flow import (
     BadClient,
     Denied,
     DeviceCode,
@@ -26,7 +27,6 @@ from copilot_proxy.auth.device_flow import (
     SlowDown,
     Unexpected,
 )
-from copilot_proxy.auth.stores.protocol import ProxyRef
 
 
 class Phase(StrEnum):

@@ -18,8 +18,12 @@ from typing import ParamSpec, TypeVar
 import httpx
 
 from copilot_proxy.auth import login_flow as flow
-from copilot_proxy.auth.config import GitHubEndpoints, Settings, endpoints_for
-from copilot_proxy.auth.copilot import (
+from copilot_proxy.auth.config import Settings
+from copilot_proxy.auth.login_flow import Login, Phase
+from copilot_proxy.auth.metrics import Metrics
+from copilot_proxy.auth.security import RateLimiter, redact
+from copilot_proxy.auth.stores.protocol import ProxyInfo, ProxyRef, StoreError, TokenStore
+from copilot_proxy.github.copilot import (
     CopilotDenied,
     CopilotUnavailable,
     Usage,
@@ -28,17 +32,14 @@ from copilot_proxy.auth.copilot import (
     fetch_login,
     fetch_usage,
 )
-from copilot_proxy.auth.device_flow import (
+from copilot_proxy.github.device_flow import (
     DeviceCode,
     GitHubUnreachable,
     Granted,
     poll_token,
     request_device_code,
 )
-from copilot_proxy.auth.login_flow import Login, Phase
-from copilot_proxy.auth.metrics import Metrics
-from copilot_proxy.auth.security import RateLimiter, redact
-from copilot_proxy.auth.stores.protocol import ProxyInfo, ProxyRef, StoreError, TokenStore
+from copilot_proxy.github.endpoints import GitHubEndpoints, endpoints_for
 
 log = logging.getLogger("copilot_auth")
 P = ParamSpec("P")

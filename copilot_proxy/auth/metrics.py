@@ -10,9 +10,9 @@ from collections.abc import Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 
-from copilot_proxy.auth.copilot import Usage
 from copilot_proxy.auth.stores.protocol import ProxyInfo
 from copilot_proxy.core.timestamps import parse_rfc3339
+from copilot_proxy.github.copilot import Usage
 
 PROXY = ["namespace", "proxy"]
 QUOTA = [*PROXY, "quota"]

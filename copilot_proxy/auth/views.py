@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from copilot_proxy.auth.copilot import Quota, Usage
 from copilot_proxy.auth.security import Scope
 from copilot_proxy.auth.stores.protocol import ProxyInfo
+from copilot_proxy.github.copilot import Quota, Usage
 
 
 def quota_view(q: Quota) -> dict[str, Any]:

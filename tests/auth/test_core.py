@@ -7,14 +7,25 @@ from datetime import UTC, datetime
 import pytest
 
 from copilot_proxy.auth import login_flow as flow
-from copilot_proxy.auth.config import GitHubOverrides, endpoints_for
-from copilot_proxy.auth.copilot import (
+from copilot_proxy.auth.login_flow import Phase
+from copilot_proxy.auth.security import (
+    RateLimiter,
+    Scope,
+    Sessions,
+    credential_scope,
+    cross_site_problem,
+    csrf_ok,
+    redact,
+)
+from copilot_proxy.auth.stores.kubernetes import read_proxy
+from copilot_proxy.auth.stores.protocol import ProxyRef, TokenInfo
+from copilot_proxy.github.copilot import (
     CopilotDenied,
     CopilotUnavailable,
     classify_exchange,
     parse_usage,
 )
-from copilot_proxy.auth.device_flow import (
+from copilot_proxy.github.device_flow import (
     BadClient,
     Denied,
     DeviceCode,
@@ -28,18 +39,7 @@ from copilot_proxy.auth.device_flow import (
     parse_device_code,
     parse_poll,
 )
-from copilot_proxy.auth.login_flow import Phase
-from copilot_proxy.auth.security import (
-    RateLimiter,
-    Scope,
-    Sessions,
-    credential_scope,
-    cross_site_problem,
-    csrf_ok,
-    redact,
-)
-from copilot_proxy.auth.stores.kubernetes import read_proxy
-from copilot_proxy.auth.stores.protocol import ProxyRef, TokenInfo
+from copilot_proxy.github.endpoints import GitHubOverrides, endpoints_for
 
 REF = ProxyRef("ai", "copilot")
 CODE = DeviceCode("dev-code", "ABCD-1234", "https://github.com/login/device", 900, 5)

@@ -19,11 +19,11 @@ from copilot_proxy.auth.deps import (
     StoreDep,
     proxy_or_404,
 )
-from copilot_proxy.auth.device_flow import DeviceFlowError, GitHubUnreachable
 from copilot_proxy.auth.errors import ApiError
 from copilot_proxy.auth.manager import LoginManager, RateLimited
 from copilot_proxy.auth.stores.protocol import ProxyInfo
 from copilot_proxy.auth.views import proxy_view
+from copilot_proxy.github.device_flow import DeviceFlowError, GitHubUnreachable
 
 router = APIRouter(prefix="/api/proxies")
 

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
-from copilot_proxy.auth.config import GitHubEndpoints
+from copilot_proxy.github.endpoints import GitHubEndpoints
 
 SCOPE = "read:user"
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"

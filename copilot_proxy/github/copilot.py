@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 
-from copilot_proxy.auth.config import GitHubEndpoints
-from copilot_proxy.auth.device_flow import GitHubUnreachable, decode_body
+from copilot_proxy.github.device_flow import GitHubUnreachable, decode_body
+from copilot_proxy.github.endpoints import GitHubEndpoints
 
 # What the editors send; the Copilot endpoints expect an editor to be named.
 EDITOR_HEADERS = {
