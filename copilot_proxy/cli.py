@@ -14,12 +14,13 @@ import sys
 from pathlib import Path
 
 from copilot_proxy.core import render
+from copilot_proxy.core.github import GitHubConfigError, hosts_from
 from copilot_proxy.core.manifest import ManifestError
 from copilot_proxy.local.manifest_file import load_manifest
 
 
 def _render(args: argparse.Namespace) -> int:
-    spec = load_manifest(Path(args.file))
+    spec = load_manifest(Path(args.file), hosts_from(args.github_host, os.environ))
     sys.stdout.write(render.config_text(spec))
     return 0
 
@@ -57,12 +58,25 @@ def _run(args: argparse.Namespace) -> int:
     return run_local(Path(args.file), args)
 
 
+def _github_host_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--github-host",
+        action="append",
+        default=[],
+        metavar="NAME[=WEB_URL,API_URL]",
+        help="a GitHub host spec.github.host may name (repeat; default: github.com, or the"
+        " JSON list in COPILOT_PROXY_GITHUB_HOSTS); URLs default to https://NAME and"
+        " https://api.NAME",
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="copilot-proxy", description=__doc__.split("\n")[0])
     sub = top.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("render", help="print the LiteLLM config for a CopilotProxy manifest")
     p.add_argument("-f", "--file", required=True, help="a CopilotProxy YAML manifest")
+    _github_host_flag(p)
     p.set_defaults(func=_render)
 
     p = sub.add_parser("run", help="run the login page and the proxy on this machine")
@@ -83,6 +97,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--auth-port", type=int, default=4001, help="the login page's port (default: %(default)s)"
     )
+    _github_host_flag(p)
     p.set_defaults(func=_run)
 
     p = sub.add_parser("operator", help="run the Kubernetes operator")
@@ -106,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         code: int = args.func(args)
-    except ManifestError as error:
+    except (ManifestError, GitHubConfigError) as error:
         print(f"copilot-proxy: {error}", file=sys.stderr)
         return 2
     return code

@@ -1,6 +1,8 @@
-"""How the login service behaves (limits, admin password, cookies); read once at start-up.
+"""How the login service behaves (limits, admin password, cookies, the GitHub hosts it may
+talk to); read once at start-up.
 
-Where GitHub lives is copilot_proxy/github/endpoints.py.
+Which GitHub hosts exist is core/github.py (`COPILOT_PROXY_GITHUB_HOSTS`); their
+URLs, copilot_proxy/github/endpoints.py.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from copilot_proxy.core.github import DEFAULT_HOSTS, HOSTS_ENV, GitHub, parse_hosts
 from copilot_proxy.github.endpoints import GitHubOverrides
 
 ADMIN_PASSWORD_ENV = "COPILOT_AUTH_ADMIN_PASSWORD"
@@ -29,6 +32,8 @@ class Limits:
     # Consecutive unanswered polls before a login gives up as "unreachable".
     max_poll_failures: int = 3
     session_ttl: float = 8 * 3600.0
+    # How often the Copilot quota of every signed-in proxy is read (in the background:
+    # a request never makes the service call GitHub with a stored token).
     usage_ttl: float = 60.0
     http_timeout: float = 10.0
     # How long a finished login stays readable by GET /api/logins/{id}.
@@ -37,6 +42,8 @@ class Limits:
 
 @dataclass(frozen=True)
 class Settings:
+    # The GitHub hosts a proxy may name; a token is sent nowhere else.
+    github_hosts: tuple[GitHub, ...] = DEFAULT_HOSTS
     overrides: GitHubOverrides = field(default_factory=GitHubOverrides)
     admin_password: str = field(default="", repr=False)
     limits: Limits = field(default_factory=Limits)
@@ -46,6 +53,7 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str], limits: Limits | None = None) -> Settings:
         return cls(
+            github_hosts=parse_hosts(env.get(HOSTS_ENV, "")),
             overrides=GitHubOverrides.from_env(env),
             admin_password=env.get(ADMIN_PASSWORD_ENV, ""),
             limits=limits or Limits(),

@@ -6,10 +6,13 @@ resource, for the local mode and `copilot-proxy render`, which read a file.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import yaml
 
+from copilot_proxy.core import render
+from copilot_proxy.core.github import DEFAULT_HOSTS, GitHub
 from copilot_proxy.core.spec import API_GROUP, API_VERSION, KIND, ProxySpec, SpecError, parse_spec
 
 
@@ -17,9 +20,9 @@ class ManifestError(Exception):
     """A manifest file that cannot be used; the message says what to fix."""
 
 
-def parse_manifest(text: str, source: str) -> ProxySpec:
+def parse_manifest(text: str, source: str, hosts: Sequence[GitHub] = DEFAULT_HOSTS) -> ProxySpec:
     """The one CopilotProxy in `text` (YAML, maybe several documents); `source` names the
-    file in error messages."""
+    file in error messages; `hosts` are the GitHub hosts allowed (core/github.py)."""
     try:
         docs = [d for d in yaml.safe_load_all(text) if d]
     except yaml.YAMLError as error:
@@ -35,6 +38,10 @@ def parse_manifest(text: str, source: str) -> ProxySpec:
     if not isinstance(name, str) or not name:
         raise ManifestError(f"{source}: metadata.name is missing")
     try:
-        return parse_spec(name, str(meta.get("namespace") or "default"), doc.get("spec") or {})
+        spec = parse_spec(
+            name, str(meta.get("namespace") or "default"), doc.get("spec") or {}, hosts
+        )
+        render.config_text(spec)  # what the API server would refuse to store as a ConfigMap
+        return spec
     except SpecError as error:
         raise ManifestError(f"{source}: {error}") from None

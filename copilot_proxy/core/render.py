@@ -32,7 +32,8 @@ from typing import Any
 
 import yaml
 
-from copilot_proxy.core.spec import Model, ProxySpec
+from copilot_proxy.core.bounds import MAX_CONFIG_BYTES
+from copilot_proxy.core.spec import Model, ProxySpec, SpecError
 
 PROVIDER = "github_copilot"
 CATCH_ALL = "*"
@@ -136,8 +137,21 @@ def config_yaml(config: dict[str, Any]) -> str:
 
 
 def config_text(spec: ProxySpec) -> str:
-    """The config file a proxy runs: what the ConfigMap holds and `copilot-proxy render` prints."""
-    return config_yaml(render_config(spec))
+    """The config file a proxy runs: what the ConfigMap holds and `copilot-proxy render` prints.
+
+    SpecError when it would not fit a ConfigMap: the CRD's bounds admit specs
+    (many routes of many long names) that render to more than 1 MiB.
+    """
+    text = config_yaml(render_config(spec))
+    size = len(text.encode())
+    if size > MAX_CONFIG_BYTES:
+        raise SpecError(
+            "",
+            f"the LiteLLM config it renders is {size // 1024} KiB, over the"
+            f" {MAX_CONFIG_BYTES // 1024} KiB a ConfigMap can hold; use fewer or shorter"
+            " routes, models or MCP servers",
+        )
+    return text
 
 
 def config_hash(text: str) -> str:

@@ -2,19 +2,37 @@
 
 The CRD's openAPIV3Schema rejects what is malformed (types, patterns, ranges,
 unknown fields). What it cannot express (duplicates in list-maps, a route to a
-model outside the chain, settings the operator must own) is checked here, so
+model outside the chain, settings the operator must own, the GitHub hosts this
+operator allows) is checked here, and so are the CRD's own bounds (bounds.py):
 the operator, the local mode and the tests share one definition of "valid".
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from copilot_proxy.core import names
-from copilot_proxy.core.github import GitHub
+from copilot_proxy.core import bounds, names
+from copilot_proxy.core.bounds import (
+    SpecError,
+    boolean,
+    integer,
+    listed,
+    mapping,
+    matching,
+    only,
+    sized,
+    text,
+)
+from copilot_proxy.core.github import (
+    DEFAULT_HOSTS,
+    HOST_PATTERN,
+    GitHub,
+    HostNotAllowed,
+    resolve,
+)
+from copilot_proxy.core.litellm_settings import parse_litellm
 
 API_GROUP = names.API_GROUP
 API_VERSION = "v1alpha1"
@@ -23,28 +41,7 @@ PLURAL = "copilotproxies"
 
 DEFAULT_CHAIN = ("claude-opus-4.6", "gemini-3-pro-preview", "gpt-5-mini")
 
-_MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-_ROUTE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")
-# The proxy's name is its Service's name and a label value: a DNS-1035 label.
-_PROXY_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
-_HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
-
-# Keys of `spec.litellm.*` that would take over what the operator must own.
-_OWNED_SETTINGS = {
-    "router_settings": ("fallbacks", "model_list", "model_group_alias"),
-    "general_settings": ("master_key", "database_url"),
-    "litellm_settings": ("fallbacks",),
-}
-
-
-class SpecError(ValueError):
-    """A spec the operator cannot serve; `field` is the path a user must fix."""
-
-    def __init__(self, field: str, message: str) -> None:
-        where = field if field.startswith("metadata.") else f"spec.{field}"
-        super().__init__(f"{where}: {message}")
-        self.field = field
-        self.message = message
+__all__ = ["SpecError"]  # raised by parse_spec; defined with the bounds it applies
 
 
 @dataclass(frozen=True)
@@ -98,57 +95,55 @@ class ProxySpec:
         return tuple(m.name for m in self.models)
 
 
-def parse_spec(name: str, namespace: str, spec: dict[str, Any]) -> ProxySpec:
+def parse_spec(
+    name: str, namespace: str, spec: dict[str, Any], hosts: Sequence[GitHub] = DEFAULT_HOSTS
+) -> ProxySpec:
     """Turn a CopilotProxy `spec` into a ProxySpec, or raise SpecError naming the field.
 
     Accepts specs with or without the API server's defaults applied (a manifest
-    file in local mode has none).
+    file in local mode has none). `hosts`: the GitHub hosts the operator's
+    configuration allows (core/github.py).
     """
     if not isinstance(spec, dict):
         raise SpecError("", "must be a mapping")
-    if not _PROXY_NAME.match(name):
+    if not bounds.PROXY_NAME.match(name):
         raise SpecError(
             "metadata.name",
             f"{name!r} must be at most 63 lower-case letters, digits and '-', starting with a"
             " letter: it is also the proxy's Service name",
         )
-    _only(spec, "", _SPEC_FIELDS)
+    only(spec, "", _SPEC_FIELDS)
     models = _parse_models(spec.get("models"))
-    chain = {m.name for m in models}
-    router = _only(_mapping(spec, "router"), "router.", _ROUTER_FIELDS)
-    github = _only(_mapping(spec, "github"), "github.", {"host", "apiUrl"})
-    host = github.get("host", "github.com")
-    if not isinstance(host, str) or not _HOST.match(host):
-        raise SpecError("github.host", f"{host!r} is not a host name such as github.com")
-    return ProxySpec(
+    router = only(mapping(spec, "router"), "router.", _ROUTER_FIELDS)
+    parsed = ProxySpec(
         name=name,
         namespace=namespace,
         models=models,
-        routes=_parse_routes(_list(spec, "routes"), chain),
-        catch_all=_bool(spec, "catchAll", True),
-        prefixed_names=_bool(spec, "prefixedNames", True),
+        routes=_parse_routes(listed(spec, "routes"), {m.name for m in models}),
+        catch_all=boolean(spec, "catchAll", True),
+        prefixed_names=boolean(spec, "prefixedNames", True),
         router=Router(
-            num_retries=_int(router, "router.", "numRetries", Router.num_retries, 0, 5),
-            allowed_fails=_int(router, "router.", "allowedFails", Router.allowed_fails, 0, 100),
-            cooldown_seconds=_int(
+            num_retries=integer(router, "router.", "numRetries", Router.num_retries, 0, 5),
+            allowed_fails=integer(router, "router.", "allowedFails", Router.allowed_fails, 0, 100),
+            cooldown_seconds=integer(
                 router, "router.", "cooldownSeconds", Router.cooldown_seconds, 0, 86400
             ),
-            timeout_seconds=_int(
+            timeout_seconds=integer(
                 router, "router.", "timeoutSeconds", Router.timeout_seconds, 1, 3600
             ),
         ),
-        replicas=_int(spec, "", "replicas", ProxySpec.replicas, 0, 20),
-        image=str(spec.get("image") or ""),
-        image_pull_policy=str(spec.get("imagePullPolicy") or "IfNotPresent"),
-        resources=dict(_only(_mapping(spec, "resources"), "resources.", {"requests", "limits"})),
-        github=GitHub(host=host, api_url=str(github.get("apiUrl") or "")),
-        token_secret=str(
-            _only(_mapping(spec, "tokenSecret"), "tokenSecret.", {"name"}).get("name")
-            or names.token_secret(name)
-        ),
-        mcp_servers=_parse_mcp(_mapping(spec, "mcpServers")),
-        litellm=_parse_litellm(_mapping(spec, "litellm")),
+        replicas=integer(spec, "", "replicas", ProxySpec.replicas, 0, 20),
+        image=text(spec, "image", "image", "spec.image"),
+        image_pull_policy=_pull_policy(spec),
+        resources=_parse_resources(mapping(spec, "resources")),
+        github=_parse_github(only(mapping(spec, "github"), "github.", {"host", "apiUrl"}), hosts),
+        token_secret=_parse_token_secret(name, mapping(spec, "tokenSecret")),
+        mcp_servers=_parse_mcp(sized(mapping(spec, "mcpServers"), "mcpServers", "spec.mcpServers")),
+        litellm=parse_litellm(mapping(spec, "litellm")),
     )
+    # LiteLLM reads `os.environ/NAME` as that variable in many places: none in a spec.
+    bounds.no_environment_references(spec, "")
+    return parsed
 
 
 def token_secret_of(name: str, spec: Mapping[str, Any]) -> str:
@@ -160,48 +155,60 @@ def token_secret_of(name: str, spec: Mapping[str, Any]) -> str:
 def _parse_models(raw: Any) -> tuple[Model, ...]:
     if not isinstance(raw, list) or not raw:
         raise SpecError("models", "the chain needs at least one model, primary first")
+    sized(raw, "models", "spec.models")
     models: list[Model] = []
     seen: set[str] = set()
     for i, item in enumerate(raw):
         where = f"models[{i}]"
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             raise SpecError(f"{where}.name", "every model needs a name, e.g. claude-opus-4.6")
-        _only(item, f"{where}.", {"name", "dropParams"})
-        name = item["name"]
+        only(item, f"{where}.", {"name", "dropParams"})
+        name = sized(item["name"], f"{where}.name", "spec.models[].name")
         if name.startswith("github_copilot/"):
             raise SpecError(f"{where}.name", f"write {name.split('/', 1)[1]!r} without the prefix")
-        if not _MODEL_NAME.match(name):
-            raise SpecError(f"{where}.name", f"{name!r} is not a Copilot model id")
+        matching(name, bounds.MODEL_NAME, f"{where}.name", "a Copilot model id")
         if name in seen:
             raise SpecError(f"{where}.name", f"{name!r} is listed twice in the chain")
         seen.add(name)
-        drop = item.get("dropParams") or []
-        if not isinstance(drop, list) or not all(isinstance(p, str) and p for p in drop):
-            raise SpecError(f"{where}.dropParams", "must be a list of parameter names")
-        if len(set(drop)) != len(drop):
-            raise SpecError(f"{where}.dropParams", "lists a parameter twice")
-        models.append(Model(name=name, drop_params=tuple(drop)))
+        models.append(Model(name=name, drop_params=_parse_drop_params(item, where)))
     return tuple(models)
 
 
+def _parse_drop_params(item: dict[str, Any], where: str) -> tuple[str, ...]:
+    field = f"{where}.dropParams"
+    drop = item.get("dropParams") or []
+    if not isinstance(drop, list) or not all(isinstance(p, str) and p for p in drop):
+        raise SpecError(field, "must be a list of parameter names")
+    sized(drop, field, "spec.models[].dropParams")
+    for j, param in enumerate(drop):
+        sized(param, f"{field}[{j}]", "spec.models[].dropParams[]")
+        matching(param, bounds.PARAM_NAME, f"{field}[{j}]", "a request parameter name")
+    if len(set(drop)) != len(drop):
+        raise SpecError(field, "lists a parameter twice")
+    return tuple(drop)
+
+
 def _parse_routes(raw: list[Any], chain: set[str]) -> tuple[Route, ...]:
+    sized(raw, "routes", "spec.routes")
     routes: list[Route] = []
     seen: set[str] = set()
     for i, item in enumerate(raw):
         where = f"routes[{i}]"
         name = item.get("name") if isinstance(item, dict) else None
-        if not isinstance(name, str) or not _ROUTE_NAME.match(name):
+        if not isinstance(name, str) or not bounds.ROUTE_NAME.match(name):
             raise SpecError(f"{where}.name", f"{name!r} is not a model name clients can send")
+        sized(name, f"{where}.name", "spec.routes[].name")
         if name in seen:
             raise SpecError(f"{where}.name", f"route {name!r} is declared twice")
         if name in chain or name.removeprefix("github_copilot/") in chain:
             raise SpecError(f"{where}.name", f"{name!r} is already a model of the chain")
         seen.add(name)
-        _only(item, f"{where}.", {"name", "models"})
+        only(item, f"{where}.", {"name", "models"})
         models = item.get("models")
         if not isinstance(models, list) or not models:
             raise SpecError(f"{where}.models", "needs at least one model of spec.models")
-        if len(set(models)) != len(models):
+        sized(models, f"{where}.models", "spec.routes[].models")
+        if len(set(map(str, models))) != len(models):
             raise SpecError(f"{where}.models", "lists a model twice")
         for j, model in enumerate(models):
             if model not in chain:
@@ -214,40 +221,67 @@ def _parse_routes(raw: list[Any], chain: set[str]) -> tuple[Route, ...]:
     return tuple(routes)
 
 
+def _parse_github(raw: dict[str, Any], hosts: Sequence[GitHub]) -> GitHub:
+    host = text(raw, "host", "github.host", "spec.github.host", "github.com")
+    matching(host, HOST_PATTERN, "github.host", "a host name such as github.com")
+    api_url = text(raw, "apiUrl", "github.apiUrl", "spec.github.apiUrl")
+    if api_url:
+        matching(api_url, bounds.HTTP_URL, "github.apiUrl", "an http(s) URL")
+    try:
+        return resolve(hosts, host, api_url)
+    except HostNotAllowed as refused:
+        raise SpecError(refused.field, refused.message) from None
+
+
+def _parse_token_secret(proxy: str, raw: dict[str, Any]) -> str:
+    only(raw, "tokenSecret.", {"name"})
+    name = text(raw, "name", "tokenSecret.name", "spec.tokenSecret.name")
+    if not name:
+        return names.token_secret(proxy)
+    return matching(name, bounds.SECRET_NAME, "tokenSecret.name", "a Secret name")
+
+
+def _pull_policy(spec: dict[str, Any]) -> str:
+    policy = spec.get("imagePullPolicy")
+    policy = "IfNotPresent" if policy is None else policy
+    if policy not in bounds.PULL_POLICIES:
+        raise SpecError("imagePullPolicy", "must be one of " + ", ".join(bounds.PULL_POLICIES))
+    return str(policy)
+
+
+def _parse_resources(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    only(raw, "resources.", {"requests", "limits"})
+    for kind in raw:
+        for resource, amount in mapping(raw, kind, "resources.").items():
+            ok = isinstance(amount, int) and not isinstance(amount, bool)
+            if not ok and not (isinstance(amount, str) and bounds.QUANTITY.match(amount)):
+                raise SpecError(f"resources.{kind}.{resource}", f"{amount!r} is not a quantity")
+    return dict(raw)
+
+
 def _parse_mcp(raw: dict[str, Any]) -> tuple[McpServer, ...]:
     servers = []
-    for name, item in sorted(raw.items()):
+    for name, item in sorted(raw.items(), key=lambda kv: str(kv[0])):
+        if not isinstance(name, str) or not bounds.MCP_KEY.match(name):
+            raise SpecError(
+                "mcpServers",
+                "server names are 1 to 63 lower-case letters, digits, '-' and '_',"
+                " starting and ending with a letter or digit",
+            )
+        where = f"mcpServers.{name}"
         if not isinstance(item, dict) or not isinstance(item.get("url"), str):
-            raise SpecError(f"mcpServers.{name}.url", "needs the server's http(s) URL")
-        _only(item, f"mcpServers.{name}.", {"url", "transport", "description"})
-        url = item["url"]
-        if not url.startswith(("http://", "https://")):
-            raise SpecError(f"mcpServers.{name}.url", f"{url!r} is not an http(s) URL")
+            raise SpecError(f"{where}.url", "needs the server's http(s) URL")
+        only(item, f"{where}.", {"url", "transport", "description"})
+        url = text(item, "url", f"{where}.url", "spec.mcpServers.*.url")
+        matching(url, bounds.HTTP_URL, f"{where}.url", "an http(s) URL")
         transport = item.get("transport", "http")
         if transport not in ("http", "sse"):
-            raise SpecError(f"mcpServers.{name}.transport", "must be http or sse")
-        servers.append(McpServer(name, url, transport, str(item.get("description") or "")))
+            raise SpecError(f"{where}.transport", "must be http or sse")
+        description = text(
+            item, "description", f"{where}.description", "spec.mcpServers.*.description"
+        )
+        servers.append(McpServer(name, url, transport, description))
     return tuple(servers)
-
-
-def _parse_litellm(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for section, value in raw.items():
-        if section not in _OWNED_SETTINGS:
-            raise SpecError(
-                f"litellm.{section}",
-                "unknown section; use litellm_settings, router_settings or general_settings",
-            )
-        if not isinstance(value, dict):
-            raise SpecError(f"litellm.{section}", "must be a mapping")
-        for key in _OWNED_SETTINGS[section]:
-            if key in value:
-                raise SpecError(
-                    f"litellm.{section}.{key}",
-                    "is set by the operator; declare the chain in spec.models and spec.routes",
-                )
-        out[section] = dict(value)
-    return out
 
 
 # Without the API server (local mode) nothing else checks the shapes: a wrong one
@@ -257,39 +291,3 @@ _SPEC_FIELDS = {
     "imagePullPolicy", "resources", "github", "tokenSecret", "mcpServers", "litellm",
 }  # fmt: skip
 _ROUTER_FIELDS = {"numRetries", "allowedFails", "cooldownSeconds", "timeoutSeconds"}
-
-
-def _only(raw: dict[str, Any], where: str, known: set[str]) -> dict[str, Any]:
-    """Refuse unknown fields, as `kubectl apply` does: a typo must not be ignored."""
-    for key in raw:
-        if key not in known:
-            raise SpecError(f"{where}{key}", "unknown field; known: " + ", ".join(sorted(known)))
-    return raw
-
-
-def _mapping(raw: dict[str, Any], key: str) -> dict[str, Any]:
-    value = raw.get(key) or {}
-    if not isinstance(value, dict):
-        raise SpecError(key, "must be a mapping")
-    return value
-
-
-def _list(raw: dict[str, Any], key: str) -> list[Any]:
-    value = raw.get(key) or []
-    if not isinstance(value, list):
-        raise SpecError(key, "must be a list")
-    return value
-
-
-def _bool(raw: dict[str, Any], key: str, default: bool) -> bool:
-    value = raw.get(key, default)
-    if not isinstance(value, bool):
-        raise SpecError(key, f"must be true or false, not {value!r}")
-    return value
-
-
-def _int(raw: dict[str, Any], where: str, key: str, default: int, low: int, high: int) -> int:
-    value = raw.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise SpecError(where + key, f"must be a whole number from {low} to {high}, not {value!r}")
-    return value

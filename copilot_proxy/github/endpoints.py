@@ -1,9 +1,9 @@
 """Where GitHub lives for the login service and the Copilot clients: the endpoint URLs.
 
-GitHub URLs are configuration: a proxy's `spec.github` names its host (GHE.com
-tenants with data residency use other hosts), and the `GITHUB_*` environment
-variables of docs/contracts.md override them for every proxy (the Helm chart
-and the tests set them).
+GitHub URLs are configuration: the operator's configured hosts (core/github.py),
+of which a proxy's `spec.github` picks one by name, and the `GITHUB_*`
+environment variables of docs/contracts.md, which override them for every
+proxy (tests point them at the fake GitHub). Never the resource's own URLs.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 from copilot_proxy.core.github import GitHub
 
 DEFAULT_CLIENT_ID = "Iv1.b507a08c87ecfe98"
-DEFAULT_HOST = "github.com"
 
 
 @dataclass(frozen=True)
@@ -59,12 +58,9 @@ class GitHubOverrides:
         )
 
 
-def endpoints_for(
-    host: str = DEFAULT_HOST, api_url: str = "", overrides: GitHubOverrides | None = None
-) -> GitHubEndpoints:
-    """The URLs for a proxy whose `spec.github` says `host` / `apiUrl`."""
+def endpoints_for(gh: GitHub, overrides: GitHubOverrides | None = None) -> GitHubEndpoints:
+    """The URLs of one configured GitHub (`core.github.resolve` picked it for the proxy)."""
     o = overrides or GitHubOverrides()
-    gh = GitHub(host=host or DEFAULT_HOST, api_url=api_url)
     return GitHubEndpoints(
         device_code_url=o.device_code_url or gh.device_code_url,
         access_token_url=o.access_token_url or gh.access_token_url,

@@ -15,6 +15,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import uvicorn
@@ -23,6 +24,7 @@ from copilot_proxy.auth.app import create_app
 from copilot_proxy.auth.config import Settings
 from copilot_proxy.auth.stores.directory import LOCAL_NAMESPACE, DirectoryStore, LocalProxy
 from copilot_proxy.auth.stores.protocol import ProxyInfo, ProxyRef
+from copilot_proxy.core.github import DEFAULT_HOSTS, GitHub
 from copilot_proxy.core.spec import ProxySpec
 
 START_TIMEOUT = 15.0
@@ -36,7 +38,7 @@ def local_proxy(spec: ProxySpec, directory: Path) -> LocalProxy:
         directory=directory,
         namespace=LOCAL_NAMESPACE,
         github_host=spec.github.host,
-        github_api_url=spec.github.api_url,
+        github_api_url=spec.github.api_base,
     )
 
 
@@ -78,9 +80,17 @@ class LoginPageError(RuntimeError):
 class LoginServer:
     """uvicorn in a thread on an already bound socket (so a busy port fails before start)."""
 
-    def __init__(self, store: LocalStore, sock: socket.socket, log_file: Path) -> None:
+    def __init__(
+        self,
+        store: LocalStore,
+        sock: socket.socket,
+        log_file: Path,
+        github_hosts: Sequence[GitHub] = DEFAULT_HOSTS,
+    ) -> None:
         self.sock = sock
-        settings = Settings.from_env(os.environ)
+        settings = dataclasses.replace(
+            Settings.from_env(os.environ), github_hosts=tuple(github_hosts)
+        )
         config = uvicorn.Config(
             create_app(settings, store),
             log_config=None,

@@ -15,6 +15,8 @@
 from __future__ import annotations
 
 import argparse
+import functools
+import os
 import signal
 import socket
 import sys
@@ -24,6 +26,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from copilot_proxy.core.github import hosts_from
 from copilot_proxy.core.spec import ProxySpec
 from copilot_proxy.local import ports
 from copilot_proxy.local.console import Console
@@ -74,7 +77,8 @@ def run_local(path: Path, args: argparse.Namespace) -> int:
 
 
 def _run(path: Path, args: argparse.Namespace) -> int:
-    spec = load_manifest(path)
+    hosts = hosts_from(getattr(args, "github_host", None) or [], os.environ)
+    spec = load_manifest(path, hosts)
     host, proxy_port, auth_port = str(args.host), int(args.proxy_port), int(args.auth_port)
     try:
         ready = _prepare(host, proxy_port, auth_port, Path(args.state_dir))
@@ -91,12 +95,12 @@ def _run(path: Path, args: argparse.Namespace) -> int:
     login_url = f"http://{shown}:{auth_port}/github"
     state = ready.state
     store = LocalStore(local_proxy(spec, state.root))
-    login = LoginServer(store, ready.auth_sock, state.login_log)
+    login = LoginServer(store, ready.auth_sock, state.login_log, github_hosts=hosts)
     _greet(console, path, spec, ready, proxy_url, login_url)
     supervisor = Supervisor(
         manifest=path,
         spec=spec,
-        load=load_manifest,
+        load=functools.partial(load_manifest, hosts=hosts),
         state=state,
         store=store,
         master_key=ready.master_key,

@@ -16,6 +16,7 @@ from typing import Any, cast
 import kopf
 
 from copilot_proxy.core import names
+from copilot_proxy.core.github import HOSTS_ENV, GitHubConfigError, parse_hosts
 from copilot_proxy.core.spec import API_GROUP, API_VERSION, PLURAL, token_secret_of
 from copilot_proxy.kube import KUBE_API_ENV, Kube, KubeError
 from copilot_proxy.operator import metrics
@@ -34,9 +35,11 @@ RESYNC_TICK = 2.0
 
 
 def operator_config() -> OperatorConfig:
+    """The operator's configuration, from the environment the chart sets."""
     return OperatorConfig(
         image=os.environ.get("COPILOT_PROXY_IMAGE", DEFAULT_IMAGE),
         login_hint=os.environ.get("COPILOT_PROXY_LOGIN_HINT", ""),
+        github_hosts=parse_hosts(os.environ.get(HOSTS_ENV, "")),
     )
 
 
@@ -83,6 +86,10 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     global _kube
     _kube = None  # A new start may face another API server (tests restart the operator).
     _last_run.clear()
+    try:
+        operator_config()
+    except GitHubConfigError as error:  # the administrator's mistake: say it and stop
+        raise kopf.PermanentError(f"{HOSTS_ENV}: {error}") from None
     settings.persistence.finalizer = f"{names.PREFIX}/finalizer"
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=names.PREFIX)
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(

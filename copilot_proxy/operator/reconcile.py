@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from copilot_proxy.core import manifests, names, render, rollout, status, token_secret
+from copilot_proxy.core.github import DEFAULT_HOSTS, GitHub
 from copilot_proxy.core.keys import generate_master_key
 from copilot_proxy.core.spec import (
     API_GROUP,
@@ -39,6 +40,8 @@ EventSink = Callable[[Obj, str, str, str], None]
 class OperatorConfig:
     image: str
     login_hint: str = ""
+    # The GitHub hosts a CopilotProxy may pick (core/github.py); never its own URLs.
+    github_hosts: tuple[GitHub, ...] = DEFAULT_HOSTS
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,7 @@ def _reconcile(kube: Kube, body: Obj, cfg: OperatorConfig, emit: EventSink) -> O
     )
 
     try:
-        spec = parse_spec(name, namespace, body.get("spec") or {})
+        spec = parse_spec(name, namespace, body.get("spec") or {}, cfg.github_hosts)
     except SpecError as error:
         return _report_bad_spec(kube, body, obs, error, emit)
 

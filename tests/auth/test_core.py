@@ -19,6 +19,7 @@ from copilot_proxy.auth.security import (
 )
 from copilot_proxy.auth.stores.kubernetes import read_proxy
 from copilot_proxy.auth.stores.protocol import ProxyRef, TokenInfo
+from copilot_proxy.core.github import GitHub
 from copilot_proxy.github.copilot import (
     CopilotDenied,
     CopilotUnavailable,
@@ -49,13 +50,14 @@ CODE = DeviceCode("dev-code", "ABCD-1234", "https://github.com/login/device", 90
 
 
 def test_endpoints_follow_the_proxys_github_host() -> None:
-    ep = endpoints_for("acme.ghe.com")
+    ep = endpoints_for(GitHub.named("acme.ghe.com"))
     assert ep.device_code_url == "https://acme.ghe.com/login/device/code"
     assert ep.access_token_url == "https://acme.ghe.com/login/oauth/access_token"
     assert ep.copilot_token_url == "https://api.acme.ghe.com/copilot_internal/v2/token"
     assert ep.user_url == "https://api.acme.ghe.com/user"
     assert ep.client_id == "Iv1.b507a08c87ecfe98"
-    assert endpoints_for(api_url="https://gh.example/api/v3/").copilot_user_url == (
+    custom = GitHub.named("acme.ghe.com", api_url="https://gh.example/api/v3/")
+    assert endpoints_for(custom).copilot_user_url == (
         "https://gh.example/api/v3/copilot_internal/user"
     )
 
@@ -68,7 +70,7 @@ def test_environment_overrides_win_over_the_proxys_host() -> None:
             "GITHUB_OAUTH_CLIENT_ID": "Iv1.other",
         }
     )
-    ep = endpoints_for("acme.ghe.com", overrides=overrides)
+    ep = endpoints_for(GitHub.named("acme.ghe.com"), overrides=overrides)
     assert ep.device_code_url == "http://127.0.0.1:9/login/device/code"
     assert ep.access_token_url == "https://acme.ghe.com/login/oauth/access_token"
     assert ep.user_url == "http://127.0.0.1:9/user"

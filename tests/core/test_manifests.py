@@ -14,6 +14,7 @@ import pytest
 from kubernetes_validate.utils import latest_version
 
 from copilot_proxy.core import manifests, names, token_secret
+from copilot_proxy.core.github import GitHub
 from copilot_proxy.core.render import config_yaml, render_config
 from copilot_proxy.core.rollout import pod_annotations
 from copilot_proxy.core.spec import ProxySpec, parse_spec
@@ -24,9 +25,17 @@ IMAGE = "ghcr.io/example/copilot-proxy:0.1.0"
 MASTER_KEY = "sk-" + "k" * 48
 
 
+# A GHE.com tenant an administrator allowed; one with its API behind a gateway.
+HOSTS = (
+    GitHub(),
+    GitHub.named("acme.ghe.com"),
+    GitHub.named("gw.ghe.com", api_url="https://gw.acme.example/"),
+)
+
+
 def parsed(**fields: Any) -> ProxySpec:
     raw = {"models": [{"name": "claude-opus-4.6"}, {"name": "gpt-5-mini"}], **fields}
-    return parse_spec("copilot", "team-a", raw)
+    return parse_spec("copilot", "team-a", raw, HOSTS)
 
 
 def deployment(spec: ProxySpec | None = None, replicas: int = 1) -> Obj:
@@ -266,8 +275,8 @@ def test_ghe_tenant_urls_point_at_the_tenant() -> None:
     assert not any("github.com" in url for url in urls.values())
 
 
-def test_api_url_override_moves_the_copilot_key_url() -> None:
-    dep = deployment(parsed(github={"host": "acme.ghe.com", "apiUrl": "https://gw.acme.example/"}))
+def test_a_configured_api_url_moves_the_copilot_key_url() -> None:
+    dep = deployment(parsed(github={"host": "gw.ghe.com"}))
     key_url = env(dep)["GITHUB_COPILOT_API_KEY_URL"]["value"]
     assert key_url == "https://gw.acme.example/copilot_internal/v2/token"
 

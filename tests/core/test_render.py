@@ -174,14 +174,14 @@ def test_pass_through_merges_over_the_rendered_settings() -> None:
     config = render(
         litellm={
             "litellm_settings": {"drop_params": False, "set_verbose": False},
-            "router_settings": {"routing_strategy": "simple-shuffle", "num_retries": 1},
+            "router_settings": {"routing_strategy": "simple-shuffle", "retry_after": 1},
             "general_settings": {"disable_spend_logs": True},
         }
     )
     assert config["litellm_settings"]["drop_params"] is False
     assert config["litellm_settings"]["set_verbose"] is False
     assert config["router_settings"]["routing_strategy"] == "simple-shuffle"
-    assert config["router_settings"]["num_retries"] == 1
+    assert config["router_settings"]["retry_after"] == 1
     assert config["router_settings"]["fallbacks"] == base["router_settings"]["fallbacks"]
     assert config["general_settings"]["disable_spend_logs"] is True
     assert config["general_settings"]["master_key"] == base["general_settings"]["master_key"]
@@ -233,7 +233,7 @@ def test_fields_outside_the_config_leave_the_hash_alone() -> None:
         image="registry.example.com/proxy:2",
         resources={"requests": {"cpu": "2"}},
         tokenSecret={"name": "other"},
-        github={"host": "acme.ghe.com"},
+        github={"apiUrl": "https://api.github.com"},
     )
     assert config_hash(config_yaml(after)) == before
 

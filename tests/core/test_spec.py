@@ -47,7 +47,9 @@ def test_minimal_spec_gets_the_defaults_that_fall_back_at_once() -> None:
     assert parsed.replicas == 1
     assert parsed.image == "" and parsed.image_pull_policy == "IfNotPresent"
     assert parsed.resources == {}
-    assert parsed.github == GitHub(host="github.com", api_url="")
+    assert parsed.github == GitHub(
+        host="github.com", web_base="https://github.com", api_base="https://api.github.com"
+    )
     assert parsed.token_secret == "copilot-github-token"
 
 
@@ -112,7 +114,11 @@ def test_full_spec_is_read_field_by_field() -> None:
     assert parsed.litellm == {"router_settings": {"routing_strategy": "simple-shuffle"}}
 
 
-# --- GitHub hosts --------------------------------------------------------------------
+# --- GitHub hosts: the operator's configuration picks them, never the resource -------
+
+ACME = GitHub.named("acme.ghe.com")
+GATEWAY = GitHub.named("gw.ghe.com", api_url="https://gateway.acme.example/api/")
+HOSTS = (GitHub(), ACME, GATEWAY)
 
 
 @pytest.mark.parametrize(
@@ -122,18 +128,42 @@ def test_full_spec_is_read_field_by_field() -> None:
         ({"host": "github.com"}, "https://github.com", "https://api.github.com"),
         ({"host": "acme.ghe.com"}, "https://acme.ghe.com", "https://api.acme.ghe.com"),
         (
-            {"host": "acme.ghe.com", "apiUrl": "https://gateway.acme.example/api/"},
+            {"host": "acme.ghe.com", "apiUrl": "https://api.acme.ghe.com/"},
             "https://acme.ghe.com",
-            "https://gateway.acme.example/api",
+            "https://api.acme.ghe.com",
         ),
+        ({"host": "gw.ghe.com"}, "https://gw.ghe.com", "https://gateway.acme.example/api"),
     ],
 )
-def test_github_host_gives_the_web_and_api_bases(
+def test_github_host_gives_the_configured_web_and_api_bases(
     github: dict[str, str], web: str, api: str
 ) -> None:
-    parsed = parse_spec("p", "ns", spec(github=github))
+    parsed = parse_spec("p", "ns", spec(github=github), HOSTS)
     assert parsed.github.web_base == web
     assert parsed.github.api_base == api
+
+
+@pytest.mark.parametrize(
+    ("github", "field", "says"),
+    [
+        ({"host": "attacker.example"}, "github.host", "github.com, acme.ghe.com, gw.ghe.com"),
+        ({"apiUrl": "http://attacker.example/"}, "github.apiUrl", "https://api.github.com"),
+        ({"host": "acme.ghe.com", "apiUrl": "https://api.github.com"}, "github.apiUrl", "acme"),
+    ],
+)
+def test_a_github_the_configuration_does_not_list_is_refused(
+    github: dict[str, str], field: str, says: str
+) -> None:
+    with pytest.raises(SpecError) as caught:
+        parse_spec("p", "ns", spec(github=github), HOSTS)
+    assert caught.value.field == field and says in caught.value.message
+
+
+def test_without_configuration_only_github_com_is_allowed() -> None:
+    assert parse_spec("p", "ns", spec()).github == GitHub()
+    with pytest.raises(SpecError) as caught:
+        parse_spec("p", "ns", spec(github={"host": "acme.ghe.com"}))
+    assert "Helm values github.hosts" in caught.value.message
 
 
 # --- what the schema admits but the operator refuses --------------------------------

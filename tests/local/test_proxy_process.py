@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from copilot_proxy.core import manifests, render
+from copilot_proxy.core.github import GitHub
 from copilot_proxy.core.spec import parse_spec
 from copilot_proxy.local import proxy_process as pp
 from copilot_proxy.local.state import ensure_master_key, first_run_text, prepare
@@ -25,7 +26,10 @@ from tests.local.helpers import alive, descendants, wait_gone
 
 SPEC = parse_spec("copilot", "local", {"models": [{"name": "claude-opus-4.6"}]})
 GHE = parse_spec(
-    "copilot", "local", {"models": [{"name": "gpt-5-mini"}], "github": {"host": "acme.ghe.com"}}
+    "copilot",
+    "local",
+    {"models": [{"name": "gpt-5-mini"}], "github": {"host": "acme.ghe.com"}},
+    (GitHub.named("acme.ghe.com"),),
 )
 
 
