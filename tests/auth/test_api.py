@@ -17,6 +17,7 @@ import pytest
 from copilot_proxy.auth.stores.kubernetes import KubernetesStore
 from testkit.fake_github import FakeGitHub
 from testkit.kube import KubeCluster
+from testkit.waiting import wait_for
 from tests.auth.conftest import (
     ADMIN_PASSWORD,
     CPX,
@@ -279,9 +280,13 @@ async def test_a_rejected_stored_token_is_shown(
     auth_server.gh.approve(login["userCode"])
     await wait_login(c, login["id"])
     auth_server.gh.reset(full=True)  # GitHub forgot the token (revoked)
-    state = await proxy_state(c)
-    assert state["token"]["state"] == "present"
-    assert "rejects the stored token" in state["copilot"]["error"]
+
+    async def rejected() -> bool:
+        copilot = (await proxy_state(c))["copilot"] or {}
+        return "rejects the stored token" in (copilot.get("error") or "")
+
+    await wait_for(rejected, message="the next quota refresh shows the rejection")
+    assert (await proxy_state(c))["token"]["state"] == "present"
 
 
 # -- GitHub unreachable ------------------------------------------------------------------------
@@ -509,8 +514,15 @@ async def test_metrics_show_quota_per_proxy(auth_server: AuthServer) -> None:
     auth_server.gh.approve(login["userCode"])
     await wait_login(c, login["id"])
     auth_server.gh.quota["premium_interactions"]["remaining"] = 12
-    text = (await c.get("/metrics")).text
     labels = 'namespace="ai",proxy="copilot"'
+    remaining = f'copilot_auth_quota_remaining{{{labels},quota="premium_interactions"}} 12.0'
+
+    async def scraped() -> str:
+        text = (await c.get("/metrics")).text
+        return text if remaining in text else ""
+
+    # The quota is read in the background (every usage_ttl), never on a scrape's behalf.
+    text = await wait_for(scraped, message="the refreshed quota")
     assert f"copilot_auth_token_present{{{labels}}} 1.0" in text
     assert f'copilot_auth_quota_remaining{{{labels},quota="premium_interactions"}} 12.0' in text
     assert f'copilot_auth_quota_entitlement{{{labels},quota="premium_interactions"}} 300.0' in text

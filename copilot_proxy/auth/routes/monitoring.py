@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -29,6 +27,6 @@ async def metrics_endpoint(
     store: StoreDep, manager: ManagerDep, metrics: MetricsDep, clock: ClockDep
 ) -> Response:
     infos = await manager.call_store(store.list_proxies)
-    usages = await asyncio.gather(*(manager.usage(i) for i in infos))
-    metrics.observe([(i, u) for i, (u, _) in zip(infos, usages, strict=True)], clock())
+    # The quota as last read in the background: a scrape never makes us call GitHub.
+    metrics.observe([(i, manager.usage(i)[0]) for i in infos], clock())
     return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)

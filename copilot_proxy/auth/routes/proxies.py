@@ -3,7 +3,6 @@ sign-in for one (202, the login then runs in the background) or sign it out."""
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -23,26 +22,28 @@ from copilot_proxy.auth.errors import ApiError
 from copilot_proxy.auth.manager import LoginManager, RateLimited
 from copilot_proxy.auth.stores.protocol import ProxyInfo
 from copilot_proxy.auth.views import proxy_view
+from copilot_proxy.core.github import HostNotAllowed
 from copilot_proxy.github.device_flow import DeviceFlowError, GitHubUnreachable
 
 router = APIRouter(prefix="/api/proxies")
 
 
-async def views(
+def views(
     manager: LoginManager, clock: Callable[[], float], infos: Sequence[ProxyInfo]
 ) -> list[dict[str, Any]]:
-    usages = await asyncio.gather(*(manager.usage(i) for i in infos))
+    """The proxies as the page shows them; the quota is the last one read in the background
+    (these answers need no credential: they must not make the service call GitHub)."""
     now = clock()
     return [
-        proxy_view(i, u, e, manager.active_login(i.ref) is not None, now)
-        for i, (u, e) in zip(infos, usages, strict=True)
+        proxy_view(i, *manager.usage(i), manager.active_login(i.ref) is not None, now)
+        for i in infos
     ]
 
 
 @router.get("")
 async def list_proxies(store: StoreDep, manager: ManagerDep, clock: ClockDep) -> dict[str, Any]:
     infos = await manager.call_store(store.list_proxies)
-    return {"store": store.kind, "proxies": await views(manager, clock, infos)}
+    return {"store": store.kind, "proxies": views(manager, clock, infos)}
 
 
 @router.get("/{namespace}/{name}")
@@ -50,7 +51,7 @@ async def get_proxy(
     ref: ProxyRefDep, store: StoreDep, manager: ManagerDep, clock: ClockDep
 ) -> dict[str, Any]:
     info = await proxy_or_404(manager, store, ref)
-    return (await views(manager, clock, [info]))[0]
+    return views(manager, clock, [info])[0]
 
 
 @router.post("/{namespace}/{name}/login", status_code=202)
@@ -60,6 +61,8 @@ async def start_login(
     info = await proxy_or_404(manager, store, ref)
     try:
         login = await manager.start(info, who.client)
+    except HostNotAllowed as refused:
+        raise ApiError(409, "github_host_not_allowed", str(refused)) from None
     except RateLimited as limited:
         wait = math.ceil(limited.retry_after)
         scope = "from you" if limited.limit == "client" else "in total"
@@ -86,4 +89,4 @@ async def sign_out(
 ) -> dict[str, Any]:
     await proxy_or_404(manager, store, ref)
     await manager.sign_out(ref)
-    return (await views(manager, clock, [await proxy_or_404(manager, store, ref)]))[0]
+    return views(manager, clock, [await proxy_or_404(manager, store, ref)])[0]
