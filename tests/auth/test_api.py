@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -17,7 +18,6 @@ import pytest
 from copilot_proxy.auth.stores.kubernetes import KubernetesStore
 from testkit.fake_github import FakeGitHub
 from testkit.kube import KubeCluster
-from testkit.waiting import wait_for
 from tests.auth.conftest import (
     ADMIN_PASSWORD,
     CPX,
@@ -33,6 +33,7 @@ from tests.auth.conftest import (
     wait_login,
 )
 
+T = TypeVar("T")
 START = f"/api/proxies/{NS}/copilot/login"
 TOKEN_PATH = f"/api/proxies/{NS}/copilot/token"
 
@@ -79,6 +80,15 @@ async def test_proxies_are_listed_without_credentials(auth_server: AuthServer) -
 
 
 # -- signing in ------------------------------------------------------------------------------
+
+
+async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 10.0) -> T:
+    """`check()` once it is truthy (the last value after `timeout`): the quota is read in
+    the background, so a change shows at the next refresh."""
+    deadline = time.monotonic() + timeout
+    while not (value := await check()) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    return value
 
 
 async def test_sign_in_stores_the_token_and_shows_the_account(
@@ -285,7 +295,7 @@ async def test_a_rejected_stored_token_is_shown(
         copilot = (await proxy_state(c))["copilot"] or {}
         return "rejects the stored token" in (copilot.get("error") or "")
 
-    await wait_for(rejected, message="the next quota refresh shows the rejection")
+    assert await eventually(rejected), "the next quota refresh shows the rejection"
     assert (await proxy_state(c))["token"]["state"] == "present"
 
 
@@ -522,7 +532,8 @@ async def test_metrics_show_quota_per_proxy(auth_server: AuthServer) -> None:
         return text if remaining in text else ""
 
     # The quota is read in the background (every usage_ttl), never on a scrape's behalf.
-    text = await wait_for(scraped, message="the refreshed quota")
+    text = await eventually(scraped)
+    assert text, "the refreshed quota"
     assert f"copilot_auth_token_present{{{labels}}} 1.0" in text
     assert f'copilot_auth_quota_remaining{{{labels},quota="premium_interactions"}} 12.0' in text
     assert f'copilot_auth_quota_entitlement{{{labels},quota="premium_interactions"}} 300.0' in text
