@@ -24,6 +24,8 @@ from kubernetes import client, config
 log = logging.getLogger(__name__)
 
 KUBE_API_ENV = "COPILOT_PROXY_KUBE_API"
+# Asks the API server for an object's metadata only (no Secret data crosses the wire).
+METADATA_ONLY = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
 Obj = dict[str, Any]
 T = TypeVar("T")
 
@@ -53,6 +55,20 @@ class NotFound(KubeError):
 
 class Conflict(KubeError):
     pass
+
+
+def describe(obj: Obj) -> str:
+    """`Service team-a/billing-api`: an object as people name it in messages."""
+    meta = obj.get("metadata") or {}
+    return f"{obj.get('kind', 'object')} {meta.get('namespace', '')}/{meta.get('name', '')}"
+
+
+class NotOwned(Exception):
+    """An object exists under the name but is not the caller's: it was not changed."""
+
+    def __init__(self, live: Obj) -> None:
+        self.what = describe(live)
+        super().__init__(f"{self.what} exists and is not ours")
 
 
 def object_path(api_version: str, kind: str, namespace: str, name: str = "") -> str:
@@ -88,8 +104,12 @@ class Kube:
         self.timeout = timeout
 
     @classmethod
-    def from_environment(cls) -> Kube:
-        return cls(api_client_from_environment())
+    def from_environment(cls, user_agent: str = "") -> Kube:
+        """The client of this environment; `user_agent` names the component in audit logs."""
+        api = api_client_from_environment()
+        if user_agent:
+            api.user_agent = user_agent
+        return cls(api)
 
     def request(
         self,
@@ -98,12 +118,13 @@ class Kube:
         body: Obj | None = None,
         content_type: str = "application/json",
         query: list[tuple[str, str]] | None = None,
+        accept: str = "application/json",
     ) -> Obj:
         _method, url, headers, payload, _ = self.api.param_serialize(
             method=method,
             resource_path=path,
             query_params=query or [],
-            header_params={"Content-Type": content_type, "Accept": "application/json"},
+            header_params={"Content-Type": content_type, "Accept": accept},
             body=body,
             auth_settings=["BearerToken"],
         )
@@ -123,6 +144,13 @@ class Kube:
         except NotFound:
             return None
 
+    def get_metadata(self, path: str) -> Obj | None:
+        """An object's metadata only (a PartialObjectMetadata): whose it is, without its data."""
+        try:
+            return retrying(lambda: self.request("GET", path, accept=METADATA_ONLY))
+        except NotFound:
+            return None
+
     def create(self, obj: Obj) -> Obj:
         meta = obj["metadata"]
         collection = object_path(obj["apiVersion"], obj["kind"], meta["namespace"])
@@ -132,14 +160,19 @@ class Kube:
         return retrying(lambda: self.request("PATCH", path, patch, "application/merge-patch+json"))
 
     def ensure(
-        self, desired: Obj, differs: Callable[[Obj, Obj], bool], live: Obj | None = None
+        self,
+        desired: Obj,
+        differs: Callable[[Obj, Obj], bool],
+        live: Obj | None = None,
+        mine: Callable[[Obj], bool] | None = None,
     ) -> Obj:
         """Create `desired`, or patch the live object where `differs` says it drifted.
 
         Returns the live object after the change. A create that races another
         writer (409) falls back to compare-and-patch; a patch of an object deleted
         meanwhile (404) falls back to create. `live`: the object as just read by
-        the caller, to save a second read.
+        the caller, to save a second read. `mine`: whether an existing object may
+        be patched at all; NotOwned (nothing changed) when it may not.
         """
         path = path_of(desired)
         if live is None:
@@ -151,6 +184,8 @@ class Kube:
                 live = self.get(path)
                 if live is None:
                     raise
+        if mine is not None and not mine(live):
+            raise NotOwned(live)
         if not differs(desired, live):
             return live
         try:

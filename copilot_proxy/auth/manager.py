@@ -53,6 +53,10 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
+class TokenSecretNotAllowed(Exception):
+    """The proxy names a token Secret it may not use (core/token_secret.py): no sign-in."""
+
+
 class RateLimited(Exception):
     def __init__(self, limit: str, retry_after: float) -> None:
         super().__init__(f"rate limited ({limit})")
@@ -105,10 +109,12 @@ class LoginManager:
     async def start(self, info: ProxyInfo, client: str) -> Login:
         """Ask GitHub for a device code and poll in the background.
 
-        Raises HostNotAllowed, RateLimited, GitHubUnreachable or DeviceFlowError
-        (nothing started).
+        Raises HostNotAllowed, TokenSecretNotAllowed, RateLimited, GitHubUnreachable or
+        DeviceFlowError (nothing started).
         """
         ep = self.endpoints(info)
+        if info.token_refused:  # the token could not be stored: do not start what cannot end
+            raise TokenSecretNotAllowed(info.token_refused)
         now = self.clock()
         for limit, limiter, key in (
             ("client", self._starts_client, client),

@@ -100,7 +100,10 @@ def deployment(
     replicas: int,
     pod_annotations: dict[str, str],
     owner: Obj | None,
+    token_volume: bool = True,
 ) -> Obj:
+    """The proxy's Deployment; `token_volume` False leaves the token Secret unmounted
+    (a Secret the proxy may not use is never mounted, even with no pods)."""
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -125,15 +128,15 @@ def deployment(
                         "fsGroup": RUN_AS,
                         "seccompProfile": {"type": "RuntimeDefault"},
                     },
-                    "containers": [_container(spec, image)],
-                    "volumes": _volumes(spec),
+                    "containers": [_container(spec, image, token_volume)],
+                    "volumes": _volumes(spec, token_volume),
                 },
             },
         },
     }
 
 
-def _container(spec: ProxySpec, image: str) -> Obj:
+def _container(spec: ProxySpec, image: str, token_volume: bool) -> Obj:
     """The proxy container: LiteLLM on the mounted config, locked down."""
     return {
         "name": "litellm",
@@ -152,7 +155,10 @@ def _container(spec: ProxySpec, image: str) -> Obj:
         "env": _env(spec),
         "volumeMounts": [
             {"name": "config", "mountPath": CONFIG_DIR, "readOnly": True},
-            {"name": "github-token", "mountPath": TOKEN_MOUNT, "readOnly": True},
+            *(
+                [{"name": "github-token", "mountPath": TOKEN_MOUNT, "readOnly": True}]
+                * token_volume
+            ),
             {"name": "copilot-keys", "mountPath": TOKEN_DIR},
             {"name": "tmp", "mountPath": "/tmp"},
         ],
@@ -217,17 +223,18 @@ def _probes() -> Obj:
     }
 
 
-def _volumes(spec: ProxySpec) -> list[Obj]:
+def _volumes(spec: ProxySpec, token_volume: bool) -> list[Obj]:
+    token = {
+        "name": "github-token",
+        "secret": {
+            "secretName": spec.token_secret,
+            "items": [{"key": names.TOKEN_KEY, "path": names.TOKEN_KEY}],
+            "optional": True,
+        },
+    }
     return [
         {"name": "config", "configMap": {"name": names.config_map(spec.name)}},
-        {
-            "name": "github-token",
-            "secret": {
-                "secretName": spec.token_secret,
-                "items": [{"key": names.TOKEN_KEY, "path": names.TOKEN_KEY}],
-                "optional": True,
-            },
-        },
+        *([token] if token_volume else []),
         {
             "name": "copilot-keys",
             "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"},

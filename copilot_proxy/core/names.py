@@ -10,6 +10,8 @@ CONFIG_HASH = f"{PREFIX}/config-hash"
 TOKEN_HASH = f"{PREFIX}/token-hash"
 LOGIN_ANNOTATION = f"{PREFIX}/login"
 TOKEN_UPDATED_ANNOTATION = f"{PREFIX}/token-updated-at"
+# On a Secret someone made: the proxies (comma-separated names) that may use it as their token.
+TOKEN_FOR_ANNOTATION = f"{PREFIX}/token-for"
 MANAGED_BY = "copilot-proxy-operator"
 
 TOKEN_KEY = "access-token"

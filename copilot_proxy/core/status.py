@@ -34,6 +34,10 @@ class Observation:
     replicas: int = 0
     ready_replicas: int = 0
     login_hint: str = ""
+    # Why the named token Secret is not used (not this proxy's); '' when it may be.
+    token_refused: str = ""
+    # A child's name is taken by an object this proxy does not own: what to do.
+    conflict: str = ""
 
 
 def _cond(kind: str, ok: bool, reason: str, message: str) -> dict[str, str]:
@@ -48,7 +52,9 @@ def conditions(obs: Observation) -> list[dict[str, str]]:
         config = _cond(CONFIG_READY, False, "InvalidSpec", obs.config_error)
     else:
         config = _cond(CONFIG_READY, True, "Rendered", f"LiteLLM config {obs.config_hash}")
-    if obs.token_present:
+    if obs.token_refused:
+        token = _cond(TOKEN_READY, False, "TokenSecretNotAllowed", obs.token_refused)
+    elif obs.token_present:
         who = f" for {obs.token_login}" if obs.token_login else ""
         token = _cond(
             TOKEN_READY, True, "TokenPresent", f"GitHub token in Secret {obs.token_secret}{who}"
@@ -60,7 +66,9 @@ def conditions(obs: Observation) -> list[dict[str, str]]:
             "WaitingForLogin",
             f"Secret {obs.token_secret} has no GitHub token; to log in, {login}",
         )
-    if obs.replicas and obs.ready_replicas >= obs.replicas:
+    if obs.conflict:
+        proxy = _cond(PROXY_AVAILABLE, False, "NameConflict", obs.conflict)
+    elif obs.replicas and obs.ready_replicas >= obs.replicas:
         proxy = _cond(
             PROXY_AVAILABLE, True, "PodsReady", f"{obs.ready_replicas}/{obs.replicas} pods ready"
         )
@@ -75,8 +83,10 @@ def conditions(obs: Observation) -> list[dict[str, str]]:
         proxy = _cond(PROXY_AVAILABLE, False, "ScaledToZero", "no proxy pods run")
     if config["status"] == "False":
         ready = _cond(READY, False, "InvalidSpec", obs.config_error)
+    elif obs.conflict:
+        ready = _cond(READY, False, "NameConflict", obs.conflict)
     elif token["status"] == "False":
-        ready = _cond(READY, False, "WaitingForLogin", token["message"])
+        ready = _cond(READY, False, token["reason"], token["message"])
     elif proxy["status"] == "False":
         ready = _cond(READY, False, proxy["reason"], proxy["message"])
     else:
@@ -101,10 +111,7 @@ def build_status(obs: Observation, old: dict[str, Any], now: datetime) -> dict[s
                 "observedGeneration": obs.generation,
             }
         )
-    token: dict[str, Any] = {
-        "state": "Present" if obs.token_present else "Missing",
-        "secretName": obs.token_secret,
-    }
+    token: dict[str, Any] = {"state": _token_state(obs), "secretName": obs.token_secret}
     if obs.token_present:
         updated = obs.token_updated_at or (old.get("token") or {}).get("updatedAt") or stamp
         token["updatedAt"] = updated
@@ -120,9 +127,24 @@ def build_status(obs: Observation, old: dict[str, Any], now: datetime) -> dict[s
         "masterKeySecret": names.master_key_secret(obs.name),
         "replicas": obs.replicas,
         "readyReplicas": obs.ready_replicas,
-        "login": "" if obs.token_present else (obs.login_hint or conds[1]["message"]),
+        "login": _login(obs, str(conds[1]["message"])),
     }
     return status
+
+
+def _token_state(obs: Observation) -> str:
+    if obs.token_refused:
+        return "NotAllowed"
+    return "Present" if obs.token_present else "Missing"
+
+
+def _login(obs: Observation, token_message: str) -> str:
+    """What to do to get a token in: nothing with one; mark the Secret when it is refused."""
+    if obs.token_present:
+        return ""
+    if obs.token_refused:
+        return token_message
+    return obs.login_hint or token_message
 
 
 def transitions(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str, str]]:

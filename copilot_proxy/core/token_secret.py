@@ -4,13 +4,20 @@ A CopilotProxy's GitHub token lives in one Secret (docs/contracts.md): data key
 `access-token` (the token), label `copilot-proxy.dev/proxy: <proxy>`, and the
 annotations `copilot-proxy.dev/login` and `copilot-proxy.dev/token-updated-at`
 (RFC 3339). Its life:
-- the operator creates it empty (`empty`) when absent and never overwrites it;
-  a Secret the user made only gets the label (`label_patch`), so its changes
-  wake the operator;
+- the operator creates it empty (`empty`), owned by the proxy, when absent and
+  never overwrites it;
 - the login service fills it (`filled`: the body of a create, or of a merge
   patch of the operator's) and empties it on sign-out (`CLEAR_PATCH`), keeping
   the Secret (the operator owns its lifecycle);
 - both read it with one rule (`read`, `data_value`).
+
+Whose Secret it is decides whether it is used at all (`refusal`): whoever may
+create a CopilotProxy must not be able to name another application's Secret
+(or another proxy's) and have the operator mount it or the login service read
+it and send it to GitHub. A proxy uses a Secret it owns (the operator made it
+for it), or one someone who can write it marked for it with the annotation
+`copilot-proxy.dev/token-for`; never one another object controls (deleting that
+owner would delete it).
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from copilot_proxy.core import manifests, names
-from copilot_proxy.core.spec import ProxySpec
+from copilot_proxy.core.spec import KIND, ProxySpec
 from copilot_proxy.core.timestamps import rfc3339
 
 Obj = dict[str, Any]
@@ -41,6 +48,58 @@ class StoredToken:
         return bool(self.value)
 
 
+def owned_by(obj: Obj | None, uid: str) -> bool:
+    """Whether `obj`'s controller (its owner reference with controller: true) has `uid`."""
+    return bool(uid) and any(
+        ref.get("controller") and ref.get("uid") == uid for ref in _owner_refs(obj)
+    )
+
+
+def marked_for(secret: Obj | None) -> tuple[str, ...]:
+    """The proxies the `copilot-proxy.dev/token-for` annotation names."""
+    annotations = ((secret or {}).get("metadata") or {}).get("annotations") or {}
+    raw = str(annotations.get(names.TOKEN_FOR_ANNOTATION) or "")
+    return tuple(n.strip() for n in raw.split(",") if n.strip())
+
+
+def refusal(secret: Obj, proxy: str, uid: str) -> str:
+    """'' when proxy `proxy` (uid `uid`) may use this existing Secret, else what to do.
+
+    `secret` may be metadata only (a PartialObjectMetadata answer).
+    """
+    meta = secret.get("metadata") or {}
+    where = f"Secret {meta.get('namespace', '')}/{meta.get('name', '')}"
+    if owned_by(secret, uid):
+        return ""
+    others = [
+        r
+        for r in _owner_refs(secret)
+        if r.get("uid") != uid and (r.get("controller") or r.get("kind") == KIND)
+    ]
+    if others:
+        owner = f"{others[0].get('kind', '')} {others[0].get('name', '')}".strip()
+        return (
+            f"{where} belongs to {owner}: a proxy never uses a Secret another object"
+            " controls (deleting it would delete the Secret); create a Secret of your own"
+            f" and mark it: kubectl annotate secret NAME {names.TOKEN_FOR_ANNOTATION}={proxy}"
+        )
+    if secret.get("type", "Opaque") != "Opaque":
+        return f"{where} is of type {secret.get('type')}; a token Secret is an Opaque Secret"
+    if proxy not in marked_for(secret):
+        return (
+            f"{where} was not made for this proxy; if it holds its GitHub token, mark it:"
+            f" kubectl annotate secret -n {meta.get('namespace', '')} {meta.get('name', '')}"
+            f" {names.TOKEN_FOR_ANNOTATION}={proxy} (several proxies: comma-separated),"
+            f" or leave spec.tokenSecret out to use {names.token_secret(proxy)}"
+        )
+    return ""
+
+
+def _owner_refs(obj: Obj | None) -> list[Obj]:
+    refs = ((obj or {}).get("metadata") or {}).get("ownerReferences") or []
+    return [r for r in refs if isinstance(r, dict)]
+
+
 def empty(spec: ProxySpec, owner: Obj | None) -> Obj:
     """The Secret the operator creates for the login service to fill; never overwritten."""
     return {
@@ -53,22 +112,32 @@ def empty(spec: ProxySpec, owner: Obj | None) -> Obj:
 
 
 def filled(
-    namespace: str, secret_name: str, proxy_name: str, token: str, login: str, when: datetime
+    namespace: str,
+    secret_name: str,
+    proxy_name: str,
+    token: str,
+    login: str,
+    when: datetime,
+    owner: Obj | None = None,
 ) -> Obj:
-    """The Secret with a token: the body of a create, or of a merge patch of the operator's."""
+    """The Secret with a token: the body of a create (with the proxy as `owner`), or of a
+    merge patch of a Secret the proxy may use."""
+    meta: Obj = {
+        "name": secret_name,
+        "namespace": namespace,
+        "labels": {names.PROXY_LABEL: proxy_name},
+        "annotations": {
+            names.LOGIN_ANNOTATION: login,
+            names.TOKEN_UPDATED_ANNOTATION: rfc3339(when),
+        },
+    }
+    if owner:
+        meta["ownerReferences"] = [owner]
     return {
         "apiVersion": "v1",
         "kind": "Secret",
         "type": "Opaque",
-        "metadata": {
-            "name": secret_name,
-            "namespace": namespace,
-            "labels": {names.PROXY_LABEL: proxy_name},
-            "annotations": {
-                names.LOGIN_ANNOTATION: login,
-                names.TOKEN_UPDATED_ANNOTATION: rfc3339(when),
-            },
-        },
+        "metadata": meta,
         "data": {names.TOKEN_KEY: base64.b64encode(token.encode()).decode()},
     }
 
@@ -80,16 +149,6 @@ CLEAR_PATCH: Obj = {
     },
     "data": {names.TOKEN_KEY: None},
 }
-
-
-def is_labelled(secret: Obj) -> bool:
-    """Whether the Secret carries the proxy label (the operator's watch finds it)."""
-    return names.PROXY_LABEL in ((secret.get("metadata") or {}).get("labels") or {})
-
-
-def label_patch(proxy_name: str) -> Obj:
-    """Label a Secret the user made, so its changes wake the operator (not adopted)."""
-    return {"metadata": {"labels": {names.PROXY_LABEL: proxy_name}}}
 
 
 def data_value(secret: Obj | None, key: str) -> str:

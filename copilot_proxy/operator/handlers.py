@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 registry = kopf.OperatorRegistry()
 
 DEFAULT_IMAGE = "ghcr.io/copilot-proxy/copilot-proxy:0.1.0"
+USER_AGENT = "copilot-proxy-operator"  # the reconciler's requests, as audit logs show them
 MANAGED = {"app.kubernetes.io/managed-by": names.MANAGED_BY}
 
 _kube: Kube | None = None
@@ -50,7 +51,7 @@ def resync_seconds() -> float:
 def kube() -> Kube:
     global _kube
     if _kube is None:
-        _kube = Kube.from_environment()
+        _kube = Kube.from_environment(user_agent=USER_AGENT)
     return _kube
 
 
@@ -199,3 +200,16 @@ def secret_changed(
     owners = set(users.get((namespace, name), ()))
     owners.add(labels[names.PROXY_LABEL])
     _converge(namespace, owners)
+
+
+@kopf.on.event(
+    "", "v1", "secrets", annotations={names.TOKEN_FOR_ANNOTATION: kopf.PRESENT}, registry=registry
+)
+def marked_secret_changed(
+    name: str, namespace: str | None, labels: Mapping[str, str], **kwargs: Any
+) -> None:
+    """A Secret someone marked for proxies (copilot-proxy.dev/token-for) changed: converge
+    the proxies that name it. The operator never labels or changes such a Secret."""
+    users: kopf.Index[Any, str] = kwargs["token_users"]
+    if namespace and names.PROXY_LABEL not in labels:  # else secret_changed does it
+        _converge(namespace, set(users.get((namespace, name), ())))

@@ -9,6 +9,7 @@ a re-run mid-way leaves no duplicates.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -28,7 +29,8 @@ from copilot_proxy.core.spec import (
     parse_spec,
     token_secret_of,
 )
-from copilot_proxy.kube import Conflict, Kube, object_path, path_of
+from copilot_proxy.kube import Conflict, Kube, NotOwned, object_path, path_of
+from copilot_proxy.operator import ownership
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +82,7 @@ def reconcile(
 
 def _reconcile(kube: Kube, body: Obj, cfg: OperatorConfig, emit: EventSink) -> Outcome:
     meta = body["metadata"]
-    name, namespace = meta["name"], meta["namespace"]
-    owner = manifests.owner_reference(name, meta.get("uid", ""))
+    name, namespace, uid = meta["name"], meta["namespace"], meta.get("uid", "")
     obs: dict[str, Any] = dict(
         name=name,
         namespace=namespace,
@@ -91,27 +92,57 @@ def _reconcile(kube: Kube, body: Obj, cfg: OperatorConfig, emit: EventSink) -> O
 
     try:
         spec = parse_spec(name, namespace, body.get("spec") or {}, cfg.github_hosts)
+        text = render.config_text(spec)
     except SpecError as error:
         return _report_bad_spec(kube, body, obs, error, emit)
 
-    _ensure_master_key(kube, spec, owner)
-    token = _ensure_token_secret(kube, spec, owner)
-    has_token = token.present
+    # Children are named after the proxy: a name another object already has is not ours
+    # to patch (a proxy named like another app's Service must not rewrite it).
+    live = ownership.children(kube, spec)
+    taken = ownership.conflicts(live, uid)
+    if taken:
+        return _report_conflict(kube, body, obs, spec, taken, emit)
+    try:
+        return _converge(kube, body, obs, spec, text, live, cfg, emit)
+    except NotOwned as raced:  # made by someone else between our read and our write
+        return _report_conflict(kube, body, obs, spec, [raced.what], emit)
 
-    text = render.config_text(spec)
+
+def _converge(
+    kube: Kube,
+    body: Obj,
+    obs: dict[str, Any],
+    spec: ProxySpec,
+    text: str,
+    live: dict[str, Obj | None],
+    cfg: OperatorConfig,
+    emit: EventSink,
+) -> Outcome:
+    uid = body["metadata"].get("uid", "")
+    owner = manifests.owner_reference(spec.name, uid)
+    mine = functools.partial(token_secret.owned_by, uid=uid)
+    _ensure_master_key(kube, spec, owner, live[ownership.MASTER_KEY])
+    token = ownership.token(kube, spec.namespace, spec.token_secret, spec.name, uid, spec)
+    has_token = token.stored.present
+
     config_hash = render.config_hash(text)
-    kube.ensure(manifests.config_map(spec, text, owner), rollout.differs)
-    kube.ensure(manifests.service(spec, owner), rollout.differs)
+    kube.ensure(
+        manifests.config_map(spec, text, owner), rollout.differs, live[ownership.CONFIG], mine
+    )
+    kube.ensure(manifests.service(spec, owner), rollout.differs, live[ownership.SERVICE], mine)
 
     desired = manifests.deployment(
         spec,
         image=cfg.image,
         replicas=rollout.desired_replicas(spec.replicas, has_token),
-        pod_annotations=rollout.pod_annotations(config_hash, rollout.token_hash(token.value)),
+        pod_annotations=rollout.pod_annotations(
+            config_hash, rollout.token_hash(token.stored.value)
+        ),
         owner=owner,
+        token_volume=not token.refused,
     )
-    before = kube.get(path_of(desired))
-    live = kube.ensure(desired, rollout.differs, live=before)
+    before = live[ownership.DEPLOYMENT]
+    deployed = kube.ensure(desired, rollout.differs, before, mine)
     rolled = _announce_rollout(body, before, desired, emit)
 
     observed = status.Observation(
@@ -119,9 +150,10 @@ def _reconcile(kube: Kube, body: Obj, cfg: OperatorConfig, emit: EventSink) -> O
         config_hash=config_hash,
         token_secret=spec.token_secret,
         token_present=has_token,
-        token_login=token.login,
-        token_updated_at=token.updated_at,
-        **_replica_counts(live),
+        token_login=token.stored.login,
+        token_updated_at=token.stored.updated_at,
+        token_refused=token.refused,
+        **_replica_counts(deployed),
     )
     return _report(kube, body, observed, emit, rolled=rolled)
 
@@ -132,17 +164,38 @@ def _report_bad_spec(
     """Report the spec error and keep the last good children running: a typo must not
     take the proxy down."""
     name, namespace = obs["name"], obs["namespace"]
+    uid = body["metadata"].get("uid", "")
     secret_name = token_secret_of(name, body.get("spec") or {})
-    token = _read_token(kube, namespace, secret_name)
+    token = ownership.token(kube, namespace, secret_name, name, uid, None)
+    deployment = kube.get(object_path("apps/v1", "Deployment", namespace, names.deployment(name)))
     observed = status.Observation(
         **obs,
         config_error=str(error),
         config_hash=(body.get("status") or {}).get("configHash", ""),
         token_secret=secret_name,
-        token_present=token.present,
-        **_replica_counts(
-            kube.get(object_path("apps/v1", "Deployment", namespace, names.deployment(name)))
-        ),
+        token_present=token.stored.present,
+        token_refused=token.refused,
+        **_replica_counts(deployment if token_secret.owned_by(deployment, uid) else None),
+    )
+    return _report(kube, body, observed, emit, rolled=False)
+
+
+def _report_conflict(
+    kube: Kube,
+    body: Obj,
+    obs: dict[str, Any],
+    spec: ProxySpec,
+    taken: list[str],
+    emit: EventSink,
+) -> Outcome:
+    """Touch nothing; say which names are taken and what to do."""
+    message = ownership.conflict_message(spec.name, taken)
+    log.warning("%s/%s: %s", spec.namespace, spec.name, message)
+    observed = status.Observation(
+        **obs,
+        config_hash=(body.get("status") or {}).get("configHash", ""),
+        token_secret=spec.token_secret,
+        conflict=message,
     )
     return _report(kube, body, observed, emit, rolled=False)
 
@@ -179,40 +232,16 @@ def _announce_rollout(body: Obj, before: Obj | None, desired: Obj, emit: EventSi
     return True
 
 
-def _ensure_master_key(kube: Kube, spec: ProxySpec, owner: Obj) -> None:
+def _ensure_master_key(kube: Kube, spec: ProxySpec, owner: Obj, live: Obj | None) -> None:
     """Generate the proxy's master key once; later reconciliations keep it."""
-    path = object_path("v1", "Secret", spec.namespace, names.master_key_secret(spec.name))
-    live = kube.get(path)
     if live is not None and (live.get("data") or {}).get(names.MASTER_KEY_KEY):
         return
     desired = manifests.master_key_secret(spec, generate_master_key(), owner)
     if live is not None:  # The key was removed by hand: a new one, or the proxy cannot start.
-        kube.merge_patch(path, {"data": desired["data"]})
+        kube.merge_patch(path_of(desired), {"data": desired["data"]})
         return
     with contextlib.suppress(Conflict):  # made meanwhile (or our answer was lost): keep that key
         kube.create(desired)
-
-
-def _ensure_token_secret(kube: Kube, spec: ProxySpec, owner: Obj) -> token_secret.StoredToken:
-    """Create the token Secret empty when absent; never overwrite a token."""
-    path = object_path("v1", "Secret", spec.namespace, spec.token_secret)
-    live = kube.get(path)
-    if live is None:
-        try:
-            kube.create(token_secret.empty(spec, owner))
-        except Conflict:  # the login service was quicker: its Secret is the one to read
-            return _read_token(kube, spec.namespace, spec.token_secret)
-        return token_secret.StoredToken()
-    if not token_secret.is_labelled(live):
-        # A Secret the user made: label it so its changes wake the operator. Not adopted:
-        # deleting the proxy must not delete a Secret the user owns. Proxies sharing it
-        # keep the first label (the handlers find every user through an index).
-        kube.merge_patch(path, token_secret.label_patch(spec.name))
-    return token_secret.read(live)
-
-
-def _read_token(kube: Kube, namespace: str, secret_name: str) -> token_secret.StoredToken:
-    return token_secret.read(kube.get(object_path("v1", "Secret", namespace, secret_name)))
 
 
 def _replica_counts(deployment: Obj | None) -> dict[str, Any]:

@@ -8,8 +8,9 @@ fills in (defaults.py); the status subresource (a patch of the object leaves
 patch's `test` fails (kopf's optimistic concurrency); a Secret's `stringData`
 stored as `data`; label selectors on list and watch, and watches that start
 from a list's resourceVersion; background garbage collection through
-`ownerReferences`; injected faults (faults.py). What happens to a write's body
-before it is stored is in writes.py.
+`ownerReferences`; injected faults (faults.py); `as=PartialObjectMetadata` GETs
+(metadata only); a log of every request as RBAC sees it (`requests`: who, verb,
+resource). What happens to a write's body before it is stored is in writes.py.
 
 To serve more of the API (e.g. what kubectl asks for), override `route` for
 paths that name no object, or `serve_list`/`serve_fetch` to answer in another
@@ -26,6 +27,7 @@ from typing import Any, cast
 
 import aiohttp.web
 
+from testkit.kube.audit import ApiRequest, as_rbac_sees_it
 from testkit.kube.defaults import apply_defaults
 from testkit.kube.faults import Faults
 from testkit.kube.kmock_adapter import (
@@ -42,6 +44,7 @@ from testkit.kube.writes import keep_status, now, stamp_new, stamp_update, store
 Obj = dict[str, Any]
 
 ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+
 
 # Built-in resources kopf and the project's processes touch. kopf waits forever
 # (silently) without CRDs and namespaces; it posts core v1 events.
@@ -70,6 +73,7 @@ class ClusterEmulator(KmockEmulator):
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
         self.faults = Faults()
+        self.requests: list[ApiRequest] = []
         self._versions = itertools.count(1)
 
     def _next_version(self) -> str:
@@ -134,6 +138,7 @@ class ClusterEmulator(KmockEmulator):
     # -- request handling --------------------------------------------------------------
 
     async def handle(self, request: Request) -> aiohttp.web.StreamResponse:
+        self._record(request)
         fault = self.faults.take(request)
         if fault is not None and fault.delay:
             await asyncio.sleep(fault.delay)
@@ -153,6 +158,11 @@ class ClusterEmulator(KmockEmulator):
         if request.action == Action.CREATE and response.status == 200:
             response.set_status(201)  # as the API server answers a create
         return response
+
+    def _record(self, request: Request) -> None:
+        seen = as_rbac_sees_it(request)
+        if seen is not None:
+            self.requests.append(seen)
 
     def _has_status_subresource(self, request: Request) -> bool:
         return (
@@ -239,6 +249,19 @@ class ClusterEmulator(KmockEmulator):
             result["items"] = [item for item in result["items"] if matches(labels_of(item))]
         result["metadata"]["resourceVersion"] = self._next_version()
         return result
+
+    async def serve_fetch(self, request: Request) -> Any:
+        found = await super().serve_fetch(request)
+        accept = {k.lower(): v for k, v in request.headers.items()}.get("accept", "")
+        if "as=PartialObjectMetadata" in accept and isinstance(found, dict):
+            # What the API server answers: the metadata, never a Secret's data.
+            meta = copy.deepcopy(found.get("metadata") or {})
+            return {
+                "kind": "PartialObjectMetadata",
+                "apiVersion": "meta.k8s.io/v1",
+                "metadata": meta,
+            }
+        return found
 
     async def serve_watch(self, request: Request) -> AsyncIterator[Any]:
         selector = request.params.get("labelSelector")

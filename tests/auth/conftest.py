@@ -28,6 +28,7 @@ from copilot_proxy.auth.config import Limits, Settings
 from copilot_proxy.auth.stores.directory import DirectoryStore, LocalProxy
 from copilot_proxy.auth.stores.kubernetes import KubernetesStore
 from copilot_proxy.auth.stores.protocol import TokenStore
+from copilot_proxy.core import manifests
 from copilot_proxy.core.spec import token_secret_of
 from testkit.fake_github import FakeGitHub
 from testkit.kube import KubeCluster
@@ -52,9 +53,10 @@ def add_proxy(
     spec: dict[str, Any] | None = None,
     token_secret: bool = True,
 ) -> None:
-    """A CopilotProxy as the operator leaves it: an empty token Secret and a master key."""
+    """A CopilotProxy as the operator leaves it: an empty token Secret and a master key,
+    both owned by the proxy."""
     spec = spec or {"models": [{"name": "claude-opus-4.6"}, {"name": "gpt-5-mini"}]}
-    cluster.create(
+    cpx = cluster.create(
         {
             "apiVersion": "copilot-proxy.dev/v1alpha1",
             "kind": CPX,
@@ -62,6 +64,7 @@ def add_proxy(
             "spec": spec,
         }
     )
+    owners = [manifests.owner_reference(name, cpx["metadata"]["uid"])]
     secret_name = token_secret_of(name, spec)
     if token_secret:
         cluster.create(
@@ -73,6 +76,7 @@ def add_proxy(
                     "name": secret_name,
                     "namespace": namespace,
                     "labels": {"copilot-proxy.dev/proxy": name},
+                    "ownerReferences": owners,
                 },
                 "data": {},
             }
@@ -83,7 +87,11 @@ def add_proxy(
                 "apiVersion": "v1",
                 "kind": "Secret",
                 "type": "Opaque",
-                "metadata": {"name": f"{name}-master-key", "namespace": namespace},
+                "metadata": {
+                    "name": f"{name}-master-key",
+                    "namespace": namespace,
+                    "ownerReferences": owners,
+                },
                 "data": {"master-key": b64(master_key)},
             }
         )

@@ -93,6 +93,9 @@ def test_a_missing_secret_is_created_with_the_custom_name(kube_api: KubeCluster)
     obj = secret(kube_api, "mine")
     assert obj["type"] == "Opaque"
     assert obj["metadata"]["labels"] == {"copilot-proxy.dev/proxy": "copilot"}
+    [owner] = obj["metadata"]["ownerReferences"]  # the proxy's, as the operator makes it
+    cpx = kube_api.get("CopilotProxy", NS, "copilot")
+    assert cpx is not None and (owner["uid"], owner["controller"]) == (cpx["metadata"]["uid"], True)
     assert stored_token(kube_api, "mine") == TOKEN
 
 

@@ -12,6 +12,7 @@ import pytest
 from copilot_proxy.core import manifests, names, token_secret
 from copilot_proxy.core.spec import ProxySpec, parse_spec
 
+Obj = dict[str, Any]
 OWNER = manifests.owner_reference("copilot", "0b6e4c7a-1111-2222-3333-444455556666")
 
 
@@ -35,7 +36,7 @@ def test_the_empty_secret_is_the_proxys_child_and_carries_its_labels() -> None:
     assert secret["metadata"]["namespace"] == "team-a"
     assert secret["metadata"]["labels"] == names.labels("copilot")
     assert secret["metadata"]["ownerReferences"] == [OWNER]
-    assert token_secret.is_labelled(secret)
+    assert token_secret.owned_by(secret, OWNER["uid"])
     assert "ownerReferences" not in token_secret.empty(parsed(), None)["metadata"]
 
 
@@ -94,9 +95,63 @@ def test_one_decoding_rule_for_every_reader(raw: str | None, value: str) -> None
     assert token_secret.data_value(secret, names.MASTER_KEY_KEY) == value
 
 
-def test_a_users_own_secret_is_labelled_for_the_proxy_not_adopted() -> None:
-    mine = {"metadata": {"name": "my-token", "labels": {"team": "a"}}, "data": {}}
-    assert not token_secret.is_labelled(mine)
-    assert token_secret.label_patch("copilot") == {
-        "metadata": {"labels": {"copilot-proxy.dev/proxy": "copilot"}}
+UID = OWNER["uid"]
+OTHER = manifests.owner_reference("other", "99999999-8888-7777-6666-555555555555")
+
+
+def secret(annotations: dict[str, str] | None = None, owners: list[Obj] | None = None) -> Obj:
+    meta: Obj = {"name": "billing-api", "namespace": "team-a"}
+    if annotations:
+        meta["annotations"] = annotations
+    if owners:
+        meta["ownerReferences"] = owners
+    return {"metadata": meta, "type": "Opaque", "data": {"access-token": b64("x")}}
+
+
+def test_a_proxy_uses_the_secret_it_owns() -> None:
+    assert token_secret.refusal(secret(owners=[OWNER]), "copilot", UID) == ""
+
+
+@pytest.mark.parametrize("marks", ["copilot", "other,copilot", " other , copilot ", "copilot,"])
+def test_a_proxy_uses_a_secret_marked_for_it(marks: str) -> None:
+    marked = secret({"copilot-proxy.dev/token-for": marks})
+    assert token_secret.refusal(marked, "copilot", UID) == ""
+
+
+def test_an_unmarked_secret_is_refused_saying_how_to_mark_it() -> None:
+    why = token_secret.refusal(secret(), "copilot", UID)
+    assert "Secret team-a/billing-api" in why
+    assert (
+        "kubectl annotate secret -n team-a billing-api copilot-proxy.dev/token-for=copilot" in why
+    )
+
+
+@pytest.mark.parametrize("marks", ["copilot2", "other", "copilot-proxy", ""])
+def test_a_mark_for_another_proxy_is_no_mark(marks: str) -> None:
+    assert token_secret.refusal(secret({"copilot-proxy.dev/token-for": marks}), "copilot", UID)
+
+
+def test_a_secret_another_object_controls_is_refused_even_when_marked() -> None:
+    """Deleting its owner would delete it: a proxy never depends on another's Secret."""
+    marked = {"copilot-proxy.dev/token-for": "copilot"}
+    why = token_secret.refusal(secret(marked, [OTHER]), "copilot", UID)
+    assert "belongs to CopilotProxy other" in why
+    job = {"apiVersion": "v1", "kind": "ExternalThing", "name": "x", "uid": "u", "controller": True}
+    assert token_secret.refusal(secret(marked, [job]), "copilot", UID)
+    # Not a controller, but another proxy: its deletion would collect the Secret too.
+    assert token_secret.refusal(secret(marked, [{**OTHER, "controller": False}]), "copilot", UID)
+
+
+def test_only_opaque_secrets_hold_tokens() -> None:
+    account = {
+        **secret({"copilot-proxy.dev/token-for": "copilot"}),
+        "type": "kubernetes.io/service-account-token",
     }
+    assert "Opaque" in token_secret.refusal(account, "copilot", UID)
+
+
+def test_the_login_services_create_is_owned_by_the_proxy() -> None:
+    when = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    body = token_secret.filled("ai", "copilot-github-token", "copilot", "t", "o", when, OWNER)
+    assert token_secret.owned_by(body, UID)
+    assert "ownerReferences" not in token_secret.filled("ai", "s", "p", "t", "o", when)["metadata"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 from testkit.kube import KubeCluster
@@ -298,7 +297,16 @@ async def test_a_bad_change_keeps_the_running_proxy(
 async def test_two_proxies_can_share_one_login(
     cluster: KubeCluster, operator: KopfOperator
 ) -> None:
-    cluster.create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "shared"}}, NS)
+    # The user's own Secret, marked for both proxies (docs/kubernetes.md).
+    marked = {"copilot-proxy.dev/token-for": "fast,smart"}
+    cluster.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "shared", "annotations": marked},
+        },
+        NS,
+    )
     for name in ("fast", "smart"):
         cluster.create(proxy(name, tokenSecret={"name": "shared"}))
         await settled(cluster, NS, name)
@@ -309,10 +317,12 @@ async def test_two_proxies_can_share_one_login(
         return all(d is not None and d["spec"]["replicas"] == 1 for d in deployments)
 
     await wait_for(both_scaled, timeout=3, message="both proxies scaled up")
-    # The operator leaves the user's Secret alone once it has labelled it.
-    versions = len(cluster.history("Secret", NS, "shared"))
-    await asyncio.sleep(2)
-    assert len(cluster.history("Secret", NS, "shared")) - versions <= 1, "the Secret is rewritten"
+    # The operator never writes the user's Secret: no label, no owner, no adoption.
+    mark = reconciles()
+    await reconciled_since(mark, 2)  # the resync visited both
+    versions = cluster.history("Secret", NS, "shared")
+    assert len(versions) == 2, "created, then filled by the user: nothing else"
+    assert versions[-1] is not None and "labels" not in versions[-1]["metadata"]
 
 
 async def test_two_namespaces_are_kept_apart(cluster: KubeCluster, operator: KopfOperator) -> None:
@@ -354,7 +364,10 @@ async def test_an_existing_token_is_never_overwritten(
         "kind": "Secret",
         "metadata": {
             "name": "my-token",
-            "annotations": {"copilot-proxy.dev/login": "octocat"},
+            "annotations": {
+                "copilot-proxy.dev/login": "octocat",
+                "copilot-proxy.dev/token-for": "copilot",
+            },
         },
         "data": {"access-token": b64(TOKEN)},
     }

@@ -19,7 +19,7 @@ from copilot_proxy.auth.deps import (
     proxy_or_404,
 )
 from copilot_proxy.auth.errors import ApiError
-from copilot_proxy.auth.manager import LoginManager, RateLimited
+from copilot_proxy.auth.manager import LoginManager, RateLimited, TokenSecretNotAllowed
 from copilot_proxy.auth.stores.protocol import ProxyInfo
 from copilot_proxy.auth.views import proxy_view
 from copilot_proxy.core.github import HostNotAllowed
@@ -63,6 +63,8 @@ async def start_login(
         login = await manager.start(info, who.client)
     except HostNotAllowed as refused:
         raise ApiError(409, "github_host_not_allowed", str(refused)) from None
+    except TokenSecretNotAllowed as refused:
+        raise ApiError(409, "token_secret_not_allowed", str(refused)) from None
     except RateLimited as limited:
         wait = math.ceil(limited.retry_after)
         scope = "from you" if limited.limit == "client" else "in total"

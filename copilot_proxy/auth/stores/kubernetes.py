@@ -1,9 +1,13 @@
 """Token store on Kubernetes: CopilotProxy objects and their token Secrets.
 
 The operator creates each token Secret empty; this store patches it (or
-creates it when the operator has not yet). The Secret's format is
-copilot_proxy.core.token_secret's; `KubernetesStore` only adds the API calls (the shared dict
-client of copilot_proxy.kube, pointed at the emulator in tests through
+creates it, owned by the proxy as the operator would, when the operator has not yet).
+The Secret's format and whose it is are copilot_proxy.core.token_secret's: a
+Secret the proxy may not use (another application's, another proxy's) is never
+read past its metadata, written or cleared, whatever a CopilotProxy names. The
+master key unlocks the page only from the Secret the proxy owns.
+`KubernetesStore` only adds the API calls (the shared dict client of
+copilot_proxy.kube, pointed at the emulator in tests through
 COPILOT_PROXY_KUBE_API). Needs: copilotproxies get/list, secrets get/create/patch.
 """
 
@@ -16,13 +20,14 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from copilot_proxy.auth.stores.protocol import ProxyInfo, ProxyRef, StoreError, TokenInfo
-from copilot_proxy.core import names, token_secret
+from copilot_proxy.core import manifests, names, token_secret
 from copilot_proxy.core.spec import API_GROUP, API_VERSION, KIND, PLURAL, token_secret_of
-from copilot_proxy.kube import Kube, KubeError, NotFound, object_path, retrying
+from copilot_proxy.kube import Kube, KubeError, NotFound, describe, object_path, retrying
 
 Obj = dict[str, Any]
 T = TypeVar("T")
 CPX_API = f"{API_GROUP}/{API_VERSION}"
+USER_AGENT = "copilot-proxy-auth"  # this service's requests, as audit logs show them
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,7 @@ class KubeProxy:
     """What this service needs of a CopilotProxy object."""
 
     ref: ProxyRef
+    uid: str
     token_secret: str
     github_host: str
     github_api_url: str
@@ -49,6 +55,7 @@ def read_proxy(obj: Obj) -> KubeProxy:
     ready = next((c for c in conditions if isinstance(c, dict) and c.get("type") == "Ready"), {})
     return KubeProxy(
         ref=ProxyRef(str(meta.get("namespace") or ""), name),
+        uid=str(meta.get("uid") or ""),
         token_secret=token_secret_of(name, spec),
         github_host=str(github.get("host") or "github.com"),
         github_api_url=str(github.get("apiUrl") or ""),
@@ -72,7 +79,7 @@ class KubernetesStore:
 
     @classmethod
     def from_environment(cls, namespaces: Sequence[str] = ()) -> KubernetesStore:
-        return cls(Kube.from_environment(), namespaces)
+        return cls(Kube.from_environment(user_agent=USER_AGENT), namespaces)
 
     # -- reads ------------------------------------------------------------------
 
@@ -101,19 +108,47 @@ class KubernetesStore:
         obj = self._call(lambda: self.kube.get(path))
         return read_proxy(obj) if obj else None
 
-    def _secret(self, namespace: str, name: str) -> Obj | None:
-        return self._call(lambda: self.kube.get(object_path("v1", "Secret", namespace, name)))
+    def _path(self, namespace: str, name: str) -> str:
+        return object_path("v1", "Secret", namespace, name)
+
+    def _usable(
+        self, proxy: KubeProxy, name: str, own_only: bool = False
+    ) -> tuple[Obj | None, str]:
+        """The Secret `name` if `proxy` may use it, else (None, why not).
+
+        Its metadata is read first: another application's Secret never reaches
+        this process with its data. The token Secret follows core.token_secret's
+        rule; with `own_only` (the master key) only a Secret the proxy owns passes.
+        """
+        path = self._path(proxy.ref.namespace, name)
+        meta = self._call(lambda: self.kube.get_metadata(path))
+        why = self._why_not(meta, proxy, own_only) if meta else ""
+        if meta is None or why:
+            return None, why
+        secret = self._call(lambda: self.kube.get(path))
+        why = self._why_not(secret, proxy, own_only) if secret else ""  # e.g. its type
+        return (None, why) if secret is None or why else (secret, "")
+
+    @staticmethod
+    def _why_not(secret: Obj, proxy: KubeProxy, own_only: bool) -> str:
+        if not own_only:
+            return token_secret.refusal(secret, proxy.ref.name, proxy.uid)
+        if token_secret.owned_by(secret, proxy.uid):
+            return ""
+        return f"{describe(secret)} is not this proxy's"
 
     def _info(self, proxy: KubeProxy) -> ProxyInfo:
-        secret = self._secret(proxy.ref.namespace, proxy.token_secret)
+        secret, refused = self._usable(proxy, proxy.token_secret)
         return ProxyInfo(
             ref=proxy.ref,
             token_location=f"Secret {proxy.ref.namespace}/{proxy.token_secret}",
             token=token_info(secret),
             github_host=proxy.github_host,
             github_api_url=proxy.github_api_url,
-            ready=proxy.ready,
-            status_message=proxy.status_message,
+            # The page shows why a proxy cannot be signed in (also with an outdated status).
+            ready="False" if refused else proxy.ready,
+            status_message=refused or proxy.status_message,
+            token_refused=refused,
         )
 
     def list_proxies(self) -> list[ProxyInfo]:
@@ -127,12 +162,13 @@ class KubernetesStore:
         proxy = self._proxy(ref)
         if proxy is None:
             return ""
-        return token_secret.read(self._secret(ref.namespace, proxy.token_secret)).value
+        return token_secret.read(self._usable(proxy, proxy.token_secret)[0]).value
 
     def master_key(self, ref: ProxyRef) -> str:
-        if not self._watched(ref):
+        proxy = self._proxy(ref)
+        if proxy is None:
             return ""
-        secret = self._secret(ref.namespace, names.master_key_secret(ref.name))
+        secret, _ = self._usable(proxy, names.master_key_secret(ref.name), own_only=True)
         return token_secret.data_value(secret, names.MASTER_KEY_KEY)
 
     def check(self) -> None:
@@ -144,26 +180,42 @@ class KubernetesStore:
         proxy = self._proxy(ref)
         if proxy is None:
             raise StoreError(f"CopilotProxy {ref.id} is gone; nothing was stored.")
-        secret = token_secret.filled(
-            proxy.ref.namespace, proxy.token_secret, proxy.ref.name, token, login, when
-        )
-        # Fill the operator's Secret in place, or create it when the operator has not yet.
-        self._call(
-            lambda: self.kube.ensure(secret, lambda _desired, _live: True),
-            f"write Secret {ref.namespace}/{proxy.token_secret}",
-        )
+        name = proxy.token_secret
+        what = f"write Secret {ref.namespace}/{name}"
+        owner = manifests.owner_reference(ref.name, proxy.uid)
+        body = token_secret.filled(ref.namespace, name, ref.name, token, login, when, owner)
+        if self._writable(proxy) is None:
+            try:  # owned by the proxy, as the operator makes it (it has not yet)
+                self._call(lambda: self.kube.create(body), what)
+                return
+            except StoreError:
+                if self._writable(proxy) is None:  # not made meanwhile either: a real error
+                    raise
+        del body["metadata"]["ownerReferences"]  # an existing Secret keeps its owners
+        self._call(lambda: self.kube.merge_patch(self._path(ref.namespace, name), body), what)
 
     def clear_token(self, ref: ProxyRef) -> None:
         proxy = self._proxy(ref)
         if proxy is None:
             raise StoreError(f"CopilotProxy {ref.id} is gone.")
-        path = object_path("v1", "Secret", ref.namespace, proxy.token_secret)
+        path = self._path(ref.namespace, proxy.token_secret)
+        if self._writable(proxy) is None:
+            return  # no Secret, no token
 
         def clear() -> None:
-            with contextlib.suppress(NotFound):  # no Secret, no token
+            with contextlib.suppress(NotFound):  # deleted meanwhile: no token either
                 self.kube.merge_patch(path, token_secret.CLEAR_PATCH)
 
         self._call(clear, f"clear Secret {ref.namespace}/{proxy.token_secret}")
+
+    def _writable(self, proxy: KubeProxy) -> Obj | None:
+        """The token Secret's metadata if it exists; StoreError if the proxy may not use it."""
+        path = self._path(proxy.ref.namespace, proxy.token_secret)
+        meta = self._call(lambda: self.kube.get_metadata(path))
+        refused = token_secret.refusal(meta, proxy.ref.name, proxy.uid) if meta else ""
+        if refused:
+            raise StoreError(f"{refused}. Nothing was changed.")
+        return meta
 
     @staticmethod
     def _call(fn: Callable[[], T], what: str = "reach the Kubernetes API") -> T:

@@ -52,6 +52,8 @@ class ProxyInfo:
     # The operator's Ready condition, when there is an operator.
     ready: str = ""  # "True" | "False" | "" (unknown)
     status_message: str = ""
+    # Why the proxy's token Secret may not be used (core/token_secret.py); '' when it may.
+    token_refused: str = ""
 
 
 class StoreError(Exception):
