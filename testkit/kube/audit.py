@@ -26,6 +26,7 @@ class ApiRequest:
     subresource: str
     namespace: str
     name: str
+    metadata_only: bool = False  # a GET `as=PartialObjectMetadata`: no data was served
 
     @property
     def group(self) -> str:
@@ -50,4 +51,5 @@ def as_rbac_sees_it(request: Request) -> ApiRequest | None:
         subresource=request.subresource or "",
         namespace=request.namespace or "",
         name=request.name or "",
+        metadata_only="as=PartialObjectMetadata" in headers.get("accept", ""),
     )

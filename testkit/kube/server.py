@@ -39,7 +39,14 @@ from testkit.kube.kmock_adapter import (
     resource_ref,
 )
 from testkit.kube.labels import label_selector, labels_of
-from testkit.kube.writes import keep_status, now, stamp_new, stamp_update, store_string_data
+from testkit.kube.writes import (
+    check_data_size,
+    keep_status,
+    now,
+    stamp_new,
+    stamp_update,
+    store_string_data,
+)
 
 Obj = dict[str, Any]
 
@@ -183,6 +190,8 @@ class ClusterEmulator(KmockEmulator):
             store_string_data(data)
         if isinstance(data, dict):
             apply_defaults(key, data, request.action == Action.CREATE)
+            if key in ("v1/configmaps", "v1/secrets"):
+                check_data_size(key.split("/")[1][:-1].capitalize(), data)
         if request.action == Action.CREATE and isinstance(data, dict):
             stamp_new(data, self._next_version)
             if request.namespace and not data["metadata"].get("namespace"):

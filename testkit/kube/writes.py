@@ -1,6 +1,7 @@
 """What the API server does to a write before it is stored, on plain dicts: metadata stamps
 (uid, creationTimestamp, resourceVersion, a generation that moves on spec changes only,
-generateName), a Secret's stringData, the status subresource, patch errors.
+generateName), a Secret's stringData, the status subresource, patch errors, the 1 MiB
+limit of a ConfigMap's or Secret's data.
 """
 
 from __future__ import annotations
@@ -33,6 +34,24 @@ def stamp_new(obj: Obj, next_version: NextVersion) -> None:
     meta["creationTimestamp"] = now()
     meta["resourceVersion"] = next_version()
     meta["generation"] = 1
+
+
+# ConfigMaps and Secrets: "must have at most 1048576 bytes" (data and binaryData together).
+MAX_DATA_BYTES = 1024 * 1024
+
+
+def check_data_size(kind: str, obj: Obj) -> None:
+    """422 for a ConfigMap or Secret whose data exceed 1 MiB, as the API server answers."""
+    data = {**(obj.get("data") or {}), **(obj.get("binaryData") or {})}
+    size = sum(len(str(k)) + len(str(v or "")) for k, v in data.items())
+    if size > MAX_DATA_BYTES:
+        raise KubernetesError(
+            status=422,
+            reason="Invalid",
+            message=f'{kind} "{(obj.get("metadata") or {}).get("name", "")}" is invalid: []:'
+            f" Too long: must have at most {MAX_DATA_BYTES} bytes",
+            details={},
+        )
 
 
 def store_string_data(secret: Obj) -> None:

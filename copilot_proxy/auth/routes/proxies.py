@@ -89,6 +89,8 @@ async def start_login(
 async def sign_out(
     ref: ProxyRefDep, _: AdminForProxy, store: StoreDep, manager: ManagerDep, clock: ClockDep
 ) -> dict[str, Any]:
-    await proxy_or_404(manager, store, ref)
+    info = await proxy_or_404(manager, store, ref)
+    if info.token_refused:  # not the proxy's Secret: nothing of it is ours to clear
+        raise ApiError(409, "token_secret_not_allowed", info.token_refused)
     await manager.sign_out(ref)
     return views(manager, clock, [await proxy_or_404(manager, store, ref)])[0]
