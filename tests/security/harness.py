@@ -125,13 +125,13 @@ async def settled(cluster: KubeCluster, name: str, deployment: bool = True) -> O
     """Wait until the operator has reconciled the proxy's current generation (and made its
     Deployment); the CopilotProxy as it stands then."""
 
-    def done() -> Obj | None:
+    def done() -> Obj:
         cpx = cluster.get("CopilotProxy", NS, name) or {}
         current = (cpx.get("status") or {}).get("observedGeneration") == (
             cpx.get("metadata") or {}
         ).get("generation")
         made = not deployment or cluster.get("Deployment", NS, f"{name}-litellm") is not None
-        return cpx if current and made else None
+        return cpx if current and made else {}
 
     found: Obj = await wait_for(done, message=f"{NS}/{name} reconciled")
     return found

@@ -10,6 +10,7 @@ write them, and tell the owner how to mark a Secret that is meant for the proxy.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -45,18 +46,18 @@ def operator(
         yield running
 
 
-def deployment(cluster: KubeCluster, name: str) -> dict[str, object]:
+def deployment(cluster: KubeCluster, name: str) -> dict[str, Any]:
     found = cluster.get("Deployment", NS, f"{name}-litellm")
     assert found is not None, f"no Deployment {name}-litellm"
     return found
 
 
 def mounted_secrets(cluster: KubeCluster, name: str) -> set[str]:
-    pod = deployment(cluster, name)["spec"]["template"]["spec"]  # type: ignore[index]
+    pod = deployment(cluster, name)["spec"]["template"]["spec"]
     return {v["secret"]["secretName"] for v in pod["volumes"] if "secret" in v}
 
 
-def refused(cluster: KubeCluster, name: str) -> dict[str, object]:
+def refused(cluster: KubeCluster, name: str) -> dict[str, Any]:
     """The proxy's TokenReady condition, which must say the Secret is not its own."""
     token = condition(cluster, name, "TokenReady")
     assert (token.get("status"), token.get("reason")) == ("False", "TokenSecretNotAllowed")
@@ -73,7 +74,7 @@ async def test_another_applications_secret_is_not_labelled_mounted_or_counted(
     # The Secret is exactly as its owner left it: no label, no owner, no patch.
     assert len(kube_api.history("Secret", NS, VICTIM_SECRET)) == 1
     # No pods, and not even a volume naming the Secret.
-    assert deployment(kube_api, "thief")["spec"]["replicas"] == 0  # type: ignore[index]
+    assert deployment(kube_api, "thief")["spec"]["replicas"] == 0
     assert VICTIM_SECRET not in mounted_secrets(kube_api, "thief")
     assert cpx["status"]["token"]["state"] == "NotAllowed"
     assert VICTIM_TOKEN not in str(cpx) and b64(VICTIM_TOKEN) not in str(cpx)
@@ -98,7 +99,7 @@ async def test_another_proxys_token_or_master_key_is_refused(
     kube_api.create(proxy("thief", tokenSecret={"name": target}))
     await settled(kube_api, "thief")
     assert len(kube_api.history("Secret", NS, target)) == before, "the victim's Secret changed"
-    assert deployment(kube_api, "thief")["spec"]["replicas"] == 0  # type: ignore[index]
+    assert deployment(kube_api, "thief")["spec"]["replicas"] == 0
     assert target not in mounted_secrets(kube_api, "thief")
     assert "belongs to CopilotProxy victim" in refused(kube_api, "thief")["message"]
 
@@ -136,7 +137,7 @@ async def test_deleting_a_proxy_never_deletes_a_secret_another_proxy_uses(
     )
     kube_api.create(proxy("b", tokenSecret={"name": "a-github-token"}))
     await settled(kube_api, "b")
-    assert deployment(kube_api, "b")["spec"]["replicas"] == 0  # type: ignore[index]
+    assert deployment(kube_api, "b")["spec"]["replicas"] == 0
     assert "a-github-token" not in mounted_secrets(kube_api, "b")
     assert "belongs to CopilotProxy a" in refused(kube_api, "b")["message"]
 
