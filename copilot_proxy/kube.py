@@ -34,6 +34,7 @@ PLURALS = {
     "Secret": "secrets",
     "Service": "services",
     "Deployment": "deployments",
+    "NetworkPolicy": "networkpolicies",
     "CopilotProxy": "copilotproxies",
 }
 # Transient answers worth another try: throttling, server trouble, timeouts.

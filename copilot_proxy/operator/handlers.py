@@ -17,6 +17,7 @@ import kopf
 
 from copilot_proxy.core import names
 from copilot_proxy.core.github import HOSTS_ENV, GitHubConfigError, parse_hosts
+from copilot_proxy.core.network_policy import POLICY_ENV, NetworkPolicyConfigError, parse_config
 from copilot_proxy.core.spec import API_GROUP, API_VERSION, PLURAL, token_secret_of
 from copilot_proxy.kube import KUBE_API_ENV, Kube, KubeError
 from copilot_proxy.operator import metrics
@@ -41,6 +42,7 @@ def operator_config() -> OperatorConfig:
         image=os.environ.get("COPILOT_PROXY_IMAGE", DEFAULT_IMAGE),
         login_hint=os.environ.get("COPILOT_PROXY_LOGIN_HINT", ""),
         github_hosts=parse_hosts(os.environ.get(HOSTS_ENV, "")),
+        network_policy=parse_config(os.environ.get(POLICY_ENV, "")),
     )
 
 
@@ -89,8 +91,8 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     _last_run.clear()
     try:
         operator_config()
-    except GitHubConfigError as error:  # the administrator's mistake: say it and stop
-        raise kopf.PermanentError(f"{HOSTS_ENV}: {error}") from None
+    except (GitHubConfigError, NetworkPolicyConfigError) as error:  # the admin's: stop
+        raise kopf.PermanentError(str(error)) from None
     settings.persistence.finalizer = f"{names.PREFIX}/finalizer"
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=names.PREFIX)
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(

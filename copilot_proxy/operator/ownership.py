@@ -19,10 +19,12 @@ from copilot_proxy.kube import Conflict, Kube, describe, object_path
 Obj = dict[str, Any]
 
 CONFIG, MASTER_KEY, SERVICE, DEPLOYMENT = "config", "master-key", "service", "deployment"
+POLICY = "network-policy"
 
 
-def children(kube: Kube, spec: ProxySpec) -> dict[str, Obj | None]:
-    """The live children by role (None: absent), read before anything is written."""
+def children(kube: Kube, spec: ProxySpec, policy: bool) -> dict[str, Obj | None]:
+    """The live children by role (None: absent), read before anything is written;
+    the NetworkPolicy only when the operator makes one (`policy`)."""
     ns, name = spec.namespace, spec.name
     paths = {
         CONFIG: object_path("v1", "ConfigMap", ns, names.config_map(name)),
@@ -30,6 +32,10 @@ def children(kube: Kube, spec: ProxySpec) -> dict[str, Obj | None]:
         SERVICE: object_path("v1", "Service", ns, names.service(name)),
         DEPLOYMENT: object_path("apps/v1", "Deployment", ns, names.deployment(name)),
     }
+    if policy:
+        paths[POLICY] = object_path(
+            "networking.k8s.io/v1", "NetworkPolicy", ns, names.deployment(name)
+        )
     return {role: kube.get(path) for role, path in paths.items()}
 
 

@@ -17,9 +17,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from copilot_proxy.core import manifests, names, render, rollout, status, token_secret
+from copilot_proxy.core import (
+    manifests,
+    names,
+    network_policy,
+    render,
+    rollout,
+    status,
+    token_secret,
+)
 from copilot_proxy.core.github import DEFAULT_HOSTS, GitHub
 from copilot_proxy.core.keys import generate_master_key
+from copilot_proxy.core.network_policy import PolicyConfig
 from copilot_proxy.core.spec import (
     API_GROUP,
     API_VERSION,
@@ -44,6 +53,8 @@ class OperatorConfig:
     login_hint: str = ""
     # The GitHub hosts a CopilotProxy may pick (core/github.py); never its own URLs.
     github_hosts: tuple[GitHub, ...] = DEFAULT_HOSTS
+    # Who may call the proxies (core/network_policy.py); None: no NetworkPolicy.
+    network_policy: PolicyConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -98,7 +109,7 @@ def _reconcile(kube: Kube, body: Obj, cfg: OperatorConfig, emit: EventSink) -> O
 
     # Children are named after the proxy: a name another object already has is not ours
     # to patch (a proxy named like another app's Service must not rewrite it).
-    live = ownership.children(kube, spec)
+    live = ownership.children(kube, spec, cfg.network_policy is not None)
     taken = ownership.conflicts(live, uid)
     if taken:
         return _report_conflict(kube, body, obs, spec, taken, emit)
@@ -130,6 +141,9 @@ def _converge(
         manifests.config_map(spec, text, owner), rollout.differs, live[ownership.CONFIG], mine
     )
     kube.ensure(manifests.service(spec, owner), rollout.differs, live[ownership.SERVICE], mine)
+    if cfg.network_policy is not None:
+        policy = network_policy.network_policy(spec, cfg.network_policy, owner)
+        kube.ensure(policy, rollout.differs, live[ownership.POLICY], mine)
 
     desired = manifests.deployment(
         spec,

@@ -41,12 +41,12 @@ class ApiRequest:
 
 def as_rbac_sees_it(request: Request) -> ApiRequest | None:
     """None for discovery (every client may read it)."""
-    if request.resource is None or request.action is None:
+    if request.resource is None or request.action is None or request.resource.plural is None:
         return None
     headers = {k.lower(): v for k, v in request.headers.items()}
     return ApiRequest(
         client=headers.get("user-agent", ""),
-        verb=_VERBS.get(request.action) or str(request.method).lower(),
+        verb=_VERBS.get(request.action) or str(getattr(request.method, "value", "")).lower(),
         resource=resource_key(request.resource),
         subresource=request.subresource or "",
         namespace=request.namespace or "",

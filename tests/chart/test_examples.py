@@ -10,11 +10,14 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 import yaml
 
+from copilot_proxy.core.github import GitHub, parse_hosts
 from copilot_proxy.core.spec import DEFAULT_CHAIN, parse_spec
 
 from .conftest import CHART, ROOT, Obj, Rendered
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+# The enterprise example's tenant, allowed as its header tells the administrator to.
+HOSTS = (GitHub(), GitHub.named("acme.ghe.com"))
 
 
 def load(path: Path) -> Obj:
@@ -27,7 +30,7 @@ def test_example_is_a_valid_copilotproxy(path: Path, crd_schema: Obj) -> None:
     proxy = load(path)
     assert (proxy["apiVersion"], proxy["kind"]) == ("copilot-proxy.dev/v1alpha1", "CopilotProxy")
     jsonschema.validate(proxy, crd_schema)
-    parse_spec(proxy["metadata"]["name"], "default", proxy["spec"])
+    parse_spec(proxy["metadata"]["name"], "default", proxy["spec"], HOSTS)
 
 
 def test_default_example_declares_the_default_chain() -> None:
@@ -53,4 +56,13 @@ def test_chart_example_is_created_once_after_install(full_render: Rendered) -> N
     assert annotations["helm.sh/hook"] == "post-install"
     assert annotations["helm.sh/hook-delete-policy"] == "hook-failed"
     assert proxy["metadata"]["namespace"] == "ai"
-    parse_spec(proxy["metadata"]["name"], "ai", proxy["spec"])
+    # With the hosts the chart hands the operator.
+    (operator,) = [
+        d for d in full_render.all("Deployment") if d["metadata"]["name"] == "cpx-operator"
+    ]
+    env = {
+        e["name"]: e.get("value")
+        for e in operator["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    hosts = parse_hosts(env["COPILOT_PROXY_GITHUB_HOSTS"])
+    parse_spec(proxy["metadata"]["name"], "ai", proxy["spec"], hosts)

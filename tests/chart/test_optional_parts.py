@@ -1,6 +1,9 @@
-"""PodDisruptionBudgets and NetworkPolicies, when switched on."""
+"""PodDisruptionBudgets and the ServiceMonitor when switched on; NetworkPolicies (on by
+default: issue 11's least privilege)."""
 
 from __future__ import annotations
+
+import json
 
 from .conftest import NAMESPACE, Helm, Obj, Rendered, containers
 
@@ -20,8 +23,18 @@ def pod_labels(obj: Obj) -> dict[str, str]:
 
 
 def test_optional_parts_are_off_by_default(default_render: Rendered) -> None:
-    for kind in ("PodDisruptionBudget", "NetworkPolicy", "ServiceMonitor", "CopilotProxy"):
+    for kind in ("PodDisruptionBudget", "ServiceMonitor", "CopilotProxy"):
         assert default_render.all(kind) == [], kind
+
+
+def test_network_policies_are_on_by_default_for_the_chart_and_the_proxies(
+    default_render: Rendered,
+) -> None:
+    names = sorted(p["metadata"]["name"] for p in default_render.all("NetworkPolicy"))
+    assert names == ["copilot-auth", "copilot-operator"]
+    (operator,) = containers(default_render.one("Deployment", "copilot-operator", NAMESPACE))
+    env = {e["name"]: e.get("value") for e in operator["env"]}
+    assert json.loads(env["COPILOT_PROXY_NETWORK_POLICY"]) == {"ingressFrom": []}
 
 
 def test_disruption_budgets_never_block_a_drain(full_render: Rendered) -> None:
@@ -59,8 +72,26 @@ def test_restricted_login_page_still_lets_helm_test_in(full_render: Rendered) ->
     assert any(labels.items() <= hook["metadata"]["labels"].items() for labels in test_pods)
 
 
-def test_open_ingress_when_no_peers_are_given(helm: Helm) -> None:
-    rendered = helm.template(set_values=["networkPolicy.enabled=true"])
-    for policy in rendered.all("NetworkPolicy"):
-        (ingress,) = policy["spec"]["ingress"]
-        assert "from" not in ingress
+def test_no_ingress_but_helm_test_when_no_peers_are_given(default_render: Rendered) -> None:
+    """`kubectl port-forward` is not subject to NetworkPolicies: the default admits no pod."""
+    operator = default_render.one("NetworkPolicy", "copilot-operator", NAMESPACE)
+    assert operator["spec"]["ingress"] == []
+    (ingress,) = default_render.one("NetworkPolicy", "copilot-auth", NAMESPACE)["spec"]["ingress"]
+    (hook,) = default_render.all("Pod")
+    assert [
+        selected_pod["podSelector"]["matchLabels"].items() <= hook["metadata"]["labels"].items()
+        for selected_pod in ingress["from"]
+    ] == [True]
+
+
+def test_network_policies_can_be_switched_off(helm: Helm) -> None:
+    rendered = helm.template(set_values=["networkPolicy.enabled=false"])
+    assert rendered.all("NetworkPolicy") == []
+    (operator,) = containers(rendered.one("Deployment", "copilot-operator", NAMESPACE))
+    env = {e["name"]: e.get("value") for e in operator["env"]}
+    assert json.loads(env["COPILOT_PROXY_NETWORK_POLICY"]) == {"enabled": False}
+
+
+def test_a_service_monitor_needs_its_prometheus_let_in(helm: Helm) -> None:
+    error = helm.template_error("serviceMonitor.enabled=true")
+    assert "networkPolicy.metricsIngressFrom" in error

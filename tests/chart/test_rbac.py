@@ -19,8 +19,8 @@ OPERATOR_API_USE: dict[str, list[tuple[str, list[str], list[str]]]] = {
     "copilotproxies (get, list, watch, patch)": [
         ("copilot-proxy.dev", ["copilotproxies"], ["get", "list", "watch", "patch"]),
     ],
-    "copilotproxies/status (get, patch)": [
-        ("copilot-proxy.dev", ["copilotproxies/status"], ["get", "patch"]),
+    "copilotproxies/status (patch)": [
+        ("copilot-proxy.dev", ["copilotproxies/status"], ["patch"]),
     ],
     "configmaps/services/secrets (get, list, watch, create, patch)": [
         ("", ["configmaps", "services", "secrets"], ["get", "list", "watch", "create", "patch"]),
@@ -28,18 +28,20 @@ OPERATOR_API_USE: dict[str, list[tuple[str, list[str], list[str]]]] = {
     "apps deployments (get, list, watch, create, patch)": [
         ("apps", ["deployments"], ["get", "list", "watch", "create", "patch"]),
     ],
-    "events (create, patch)": [("", ["events"], ["create", "patch"])],
+    "events (create)": [("", ["events"], ["create"])],
+    "networking.k8s.io networkpolicies (get, create, patch; with networkPolicy.enabled)": [
+        ("networking.k8s.io", ["networkpolicies"], ["get", "create", "patch"]),
+    ],
 }
 # kopf's discovery: cluster-scoped, so only in cluster-wide mode.
 OPERATOR_DISCOVERY = {
-    "customresourcedefinitions and namespaces (list, watch; kopf's discovery)": [
+    "customresourcedefinitions (list, watch; kopf's discovery, cluster-wide mode only)": [
         ("apiextensions.k8s.io", ["customresourcedefinitions"], ["list", "watch"]),
-        ("", ["namespaces"], ["list", "watch"]),
     ],
 }
 AUTH_API_USE = {
-    "copilotproxies (get, list, watch), secrets (get, create, patch)": [
-        ("copilot-proxy.dev", ["copilotproxies"], ["get", "list", "watch"]),
+    "copilotproxies (get, list), secrets (get, create, patch)": [
+        ("copilot-proxy.dev", ["copilotproxies"], ["get", "list"]),
         ("", ["secrets"], ["get", "create", "patch"]),
     ],
 }

@@ -9,18 +9,19 @@ from pathlib import Path
 
 import pytest
 
+from copilot_proxy.core.github import parse_hosts
+
 from .conftest import NAMESPACE, RELEASE, ROOT, Helm, Obj, Rendered, containers, pod_spec
 
 CLI = ROOT / "copilot_proxy" / "cli.py"
 COPILOT_PROXY = ROOT / ".venv" / "bin" / "copilot-proxy"
-OPERATOR_ENV = {"COPILOT_PROXY_IMAGE", "COPILOT_PROXY_LOGIN_HINT"}
-AUTH_ENV = {
-    "GITHUB_DEVICE_CODE_URL",
-    "GITHUB_ACCESS_TOKEN_URL",
-    "GITHUB_COPILOT_API_KEY_URL",
-    "GITHUB_COPILOT_USER_URL",
-    "GITHUB_OAUTH_CLIENT_ID",
+OPERATOR_ENV = {
+    "COPILOT_PROXY_IMAGE",
+    "COPILOT_PROXY_LOGIN_HINT",
+    "COPILOT_PROXY_GITHUB_HOSTS",
+    "COPILOT_PROXY_NETWORK_POLICY",
 }
+AUTH_ENV = {"COPILOT_PROXY_GITHUB_HOSTS", "GITHUB_OAUTH_CLIENT_ID"}
 ADMIN_PASSWORD_ENV = "COPILOT_AUTH_ADMIN_PASSWORD"
 # The components whose code calls the Kubernetes API (and so mount a token).
 API_USERS = {"operator", "auth"}
@@ -195,7 +196,10 @@ def test_login_service_runs_with_the_kubernetes_store(default_render: Rendered) 
         "--store",
         "kubernetes",
     ]
-    assert "env" not in container  # github.com defaults of the service
+    # The GitHub hosts (github.com by default): the only ones a token is sent to.
+    assert container["env"] == [
+        {"name": "COPILOT_PROXY_GITHUB_HOSTS", "value": '[{"name":"github.com"}]'}
+    ]
     for probe in ("livenessProbe", "readinessProbe"):
         http = container[probe]["httpGet"]
         assert http["path"] == "/healthz"
@@ -214,16 +218,18 @@ def test_login_service_has_a_cluster_ip_service_on_4001(default_render: Rendered
     assert not service["spec"]["selector"].items() <= operator_labels.items()
 
 
-def test_github_enterprise_host_sets_every_github_url(full_render: Rendered) -> None:
+def test_github_hosts_reach_the_operator_and_the_login_service_alike(
+    full_render: Rendered,
+) -> None:
     container = only_container(full_render, "cpx-auth")
     variables = env(container)
+    hosts = '[{"name":"github.com"},{"name":"acme.ghe.com"}]'
     assert {k: v for k, v in variables.items() if k in AUTH_ENV} == {
-        "GITHUB_DEVICE_CODE_URL": "https://acme.ghe.com/login/device/code",
-        "GITHUB_ACCESS_TOKEN_URL": "https://acme.ghe.com/login/oauth/access_token",
-        "GITHUB_COPILOT_API_KEY_URL": "https://api.acme.ghe.com/copilot_internal/v2/token",
-        "GITHUB_COPILOT_USER_URL": "https://api.acme.ghe.com/copilot_internal/user",
+        "COPILOT_PROXY_GITHUB_HOSTS": hosts,
         "GITHUB_OAUTH_CLIENT_ID": "Iv1.0123456789abcdef",
     }
+    assert env(only_container(full_render, "cpx-operator"))["COPILOT_PROXY_GITHUB_HOSTS"] == hosts
+    assert [h.host for h in parse_hosts(hosts)] == ["github.com", "acme.ghe.com"]
     assert container["args"][container["args"].index("--port") + 1] == "8443"
     assert named_port(container, "http") == 8443
 
@@ -237,12 +243,18 @@ def test_admin_password_comes_from_the_secret_only(full_render: Rendered) -> Non
     }
 
 
-def test_api_url_override_wins_over_the_derived_one(helm: Helm) -> None:
+def test_a_host_with_its_own_api_url(helm: Helm) -> None:
     rendered = helm.template(
-        set_values=["authService.github.host=acme.ghe.com", "authService.github.apiUrl=https://gw/"]
+        set_values=["github.hosts[0].name=acme.ghe.com", "github.hosts[0].apiUrl=https://gw/api"]
     )
     variables = env(only_container(rendered, "copilot-auth"))
-    assert variables["GITHUB_COPILOT_API_KEY_URL"] == "https://gw/copilot_internal/v2/token"
+    [acme] = parse_hosts(variables["COPILOT_PROXY_GITHUB_HOSTS"])
+    assert acme.copilot_token_url == "https://gw/api/copilot_internal/v2/token"
+
+
+def test_the_old_single_host_values_say_where_they_moved(helm: Helm) -> None:
+    error = helm.template_error("authService.github.host=acme.ghe.com")
+    assert "moved to github.hosts" in error
 
 
 def test_login_service_can_be_left_out(helm: Helm) -> None:
@@ -285,6 +297,15 @@ def _sources(folder: Path) -> str:
     return "\n".join(f.read_text() for f in files)
 
 
+# Where a component reads its configuration: its folder, and the core modules that own
+# a variable shared by several components (one owner per contract).
+SHARED = [
+    "copilot_proxy/core/github.py",
+    "copilot_proxy/core/network_policy.py",
+    "copilot_proxy/github/endpoints.py",
+]
+
+
 @pytest.mark.parametrize(
     ("folder", "names"),
     [
@@ -293,7 +314,7 @@ def _sources(folder: Path) -> str:
     ],
 )
 def test_the_code_reads_the_environment_the_chart_sets(folder: str, names: set[str]) -> None:
-    source = _sources(ROOT / folder)
+    source = _sources(ROOT / folder) + "".join((ROOT / f).read_text() for f in SHARED)
     assert source, f"{folder} has no code"
     missing = sorted(n for n in names if n not in source)
     assert missing == [], f"{folder} never reads {missing}"

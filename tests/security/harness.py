@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -63,7 +63,11 @@ def running_operator(
 
 @contextlib.asynccontextmanager
 async def login_service(
-    gh: FakeGitHub, env: dict[str, str] | None = None, overrides: bool = True, **limits: Any
+    gh: FakeGitHub,
+    env: dict[str, str] | None = None,
+    overrides: bool = True,
+    namespaces: Sequence[str] = (),
+    **limits: Any,
 ) -> AsyncIterator[AuthServer]:
     """The login service on the Kubernetes store, configured as the chart does: the GitHub
     hosts from COPILOT_PROXY_GITHUB_HOSTS (github.com = the fake), an admin password.
@@ -78,7 +82,7 @@ async def login_service(
         },
         limits=fast_limits(**limits),
     )
-    store = KubernetesStore.from_environment()
+    store = KubernetesStore.from_environment(namespaces)
     app = create_app(settings, store)
     async with serving(app) as url:
         server = AuthServer(url, app, store, gh)

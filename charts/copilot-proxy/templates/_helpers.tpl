@@ -63,6 +63,20 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 {{- end -}}
 
+{{/* COPILOT_PROXY_GITHUB_HOSTS: the allowed GitHub hosts, for the operator and the login service. */}}
+{{- define "copilot-proxy.githubHosts" -}}
+{{- .Values.github.hosts | toJson -}}
+{{- end -}}
+
+{{/* COPILOT_PROXY_NETWORK_POLICY: the NetworkPolicy the operator makes for every proxy. */}}
+{{- define "copilot-proxy.proxyNetworkPolicy" -}}
+{{- if .Values.networkPolicy.enabled -}}
+{{- dict "ingressFrom" .Values.networkPolicy.proxyIngressFrom | toJson -}}
+{{- else -}}
+{{- dict "enabled" false | toJson -}}
+{{- end -}}
+{{- end -}}
+
 {{/* Security context of every container the chart runs. */}}
 {{- define "copilot-proxy.containerSecurityContext" -}}
 runAsNonRoot: true

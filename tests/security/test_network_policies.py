@@ -1,0 +1,83 @@
+"""Rule 5 of issue 11, NetworkPolicies on by default: the chart isolates its own pods, and the
+operator, configured as the chart configures it, gives every proxy one that admits callers
+only from where the values allow (default: the proxy's namespace) and lets it out only to
+DNS, GitHub and its MCP servers. A CopilotProxy's author cannot widen it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from testkit.kube import KubeCluster
+from testkit.kube.kopf_runner import KopfOperator
+from tests.chart.conftest import NAMESPACE, ROOT, Helm, Rendered, containers
+from tests.security.harness import NS, proxy, running_operator, settled
+
+
+@pytest.fixture(scope="module")
+def chart() -> Rendered:
+    """The chart with its default values."""
+    fetched = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "fetch_helm.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    return Helm(Path(fetched.stdout.strip().splitlines()[-1])).template(values=["default"])
+
+
+@pytest.fixture
+def operator(
+    kube_api: KubeCluster, chart: Rendered, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[KopfOperator]:
+    """The operator with the NetworkPolicy configuration the chart gives it."""
+    (container,) = containers(chart.one("Deployment", "copilot-operator", NAMESPACE))
+    env = {e["name"]: e.get("value", "") for e in container["env"]}
+    monkeypatch.setenv("COPILOT_PROXY_NETWORK_POLICY", env["COPILOT_PROXY_NETWORK_POLICY"])
+    with running_operator(monkeypatch) as running:
+        yield running
+
+
+def ports(rules: list[dict[str, Any]]) -> set[int]:
+    return {p["port"] for rule in rules for p in rule.get("ports", [])}
+
+
+def test_the_chart_isolates_its_own_pods_by_default(chart: Rendered) -> None:
+    policies = {p["metadata"]["name"]: p["spec"] for p in chart.all("NetworkPolicy")}
+    assert set(policies) == {"copilot-operator", "copilot-auth"}
+    assert policies["copilot-operator"]["ingress"] == []  # nobody may call the operator
+    (auth,) = policies["copilot-auth"]["ingress"]
+    assert len(auth["from"]) == 1  # only the `helm test` pod (port-forward is not affected)
+    for spec in policies.values():
+        assert spec["policyTypes"] == ["Ingress", "Egress"]
+        assert ports(spec["egress"]) == {53, 443, 6443}
+
+
+async def test_every_proxy_gets_a_policy_its_author_cannot_widen(
+    kube_api: KubeCluster, operator: KopfOperator
+) -> None:
+    mcp = {"memory": {"url": "http://memory.team-a.svc:8080/mcp"}}
+    cpx = kube_api.create(proxy("team", mcpServers=mcp))
+    await settled(kube_api, "team")
+    policy = kube_api.get("NetworkPolicy", NS, "team-litellm")
+    assert policy is not None, "no NetworkPolicy for the proxy"
+    assert policy["metadata"]["ownerReferences"][0]["uid"] == cpx["metadata"]["uid"]
+    spec = policy["spec"]
+    assert spec["podSelector"]["matchLabels"]["app.kubernetes.io/instance"] == "team"
+    assert spec["ingress"] == [
+        {"from": [{"podSelector": {}}], "ports": [{"port": 4000, "protocol": "TCP"}]}
+    ]
+    assert ports(spec["egress"]) == {53, 443, 8080}
+    # Someone widening it by hand: the operator puts it back.
+    kube_api.patch("NetworkPolicy", NS, "team-litellm", {"spec": {"ingress": [{}]}})
+    kube_api.patch("CopilotProxy", NS, "team", {"spec": {"replicas": 2}})
+    await settled(kube_api, "team")
+    healed = kube_api.get("NetworkPolicy", NS, "team-litellm")
+    assert healed is not None and healed["spec"]["ingress"] == spec["ingress"]
