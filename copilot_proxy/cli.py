@@ -31,15 +31,15 @@ def _operator(args: argparse.Namespace) -> int:
     from copilot_proxy.operator.handlers import registry
 
     os.environ.setdefault("COPILOT_PROXY_METRICS_PORT", str(args.metrics_port))
+    os.environ["COPILOT_PROXY_HEALTH_PORT"] = str(args.health_port)  # /healthz, /readyz
     if args.namespace:
-        os.environ["COPILOT_PROXY_NAMESPACED"] = "1"
+        os.environ["COPILOT_PROXY_NAMESPACED"] = ",".join(args.namespace)
     kopf.configure(verbose=args.verbose)
     kopf.run(
         registry=registry,
         standalone=True,
         clusterwide=not args.namespace,
         namespaces=args.namespace or (),
-        liveness_endpoint=f"http://0.0.0.0:{args.health_port}/healthz",
     )
     return 0
 

@@ -20,8 +20,8 @@ from copilot_proxy.core.github import HOSTS_ENV, GitHubConfigError, parse_hosts
 from copilot_proxy.core.network_policy import POLICY_ENV, NetworkPolicyConfigError, parse_config
 from copilot_proxy.core.spec import API_GROUP, API_VERSION, PLURAL, token_secret_of
 from copilot_proxy.kube import KUBE_API_ENV, Kube, KubeError
-from copilot_proxy.operator import metrics
-from copilot_proxy.operator.reconcile import OperatorConfig, reconcile
+from copilot_proxy.operator import health, metrics
+from copilot_proxy.operator.reconcile import OperatorConfig, proxy_collection, reconcile
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,7 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     global _kube
     _kube = None  # A new start may face another API server (tests restart the operator).
     _last_run.clear()
+    health.READINESS.reset()
     try:
         operator_config()
     except (GitHubConfigError, NetworkPolicyConfigError) as error:  # the admin's: stop
@@ -110,6 +111,35 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
         metrics.serve(int(port))
 
 
+def served_namespaces() -> list[str]:
+    """The namespaces of `--namespace` (COPILOT_PROXY_NAMESPACED); [] for the whole cluster."""
+    raw = os.environ.get("COPILOT_PROXY_NAMESPACED", "")
+    return [ns for ns in raw.split(",") if ns and ns != "1"]
+
+
+def _existing_proxies() -> list[tuple[str, str]]:
+    """Every CopilotProxy the operator serves, as the API lists it now (readiness)."""
+    paths = [proxy_collection(ns) for ns in served_namespaces()] or [proxy_collection("")]
+    items = [i for path in paths for i in kube().request("GET", path).get("items") or []]
+    return [(i["metadata"]["namespace"], i["metadata"]["name"]) for i in items]
+
+
+@kopf.on.startup(registry=registry)
+async def start_probes(memo: kopf.Memo, **_: Any) -> None:
+    """/healthz and /readyz on the health port (health.py), instead of kopf's liveness."""
+    port = os.environ.get("COPILOT_PROXY_HEALTH_PORT")
+    if port:
+        memo.probes = await health.serve(int(port), _existing_proxies)
+    health.READINESS.started = True
+
+
+@kopf.on.cleanup(registry=registry)
+async def stop_probes(memo: kopf.Memo, **_: Any) -> None:
+    runner = getattr(memo, "probes", None)
+    if runner is not None:
+        await runner.cleanup()
+
+
 @kopf.on.login(registry=registry)
 def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
     server = os.environ.get(KUBE_API_ENV)
@@ -129,6 +159,7 @@ def proxy_changed(name: str, namespace: str | None, **_: Any) -> None:
 @kopf.on.event(API_GROUP, API_VERSION, PLURAL, registry=registry)
 def proxy_event(type: str, name: str, namespace: str | None, **_: Any) -> None:
     key = (namespace or "", name)
+    health.READINESS.saw(*key)  # kopf hands events over only once it watches every kind
     if type == "DELETED":
         metrics.forget(*key)
         _last_run.pop(key, None)

@@ -33,6 +33,7 @@ from copilot_proxy.core.spec import (
     API_GROUP,
     API_VERSION,
     KIND,
+    PLURAL,
     ProxySpec,
     SpecError,
     parse_spec,
@@ -78,6 +79,13 @@ def _lock(namespace: str, name: str) -> threading.Lock:
 
 def proxy_path(namespace: str, name: str) -> str:
     return object_path(f"{API_GROUP}/{API_VERSION}", KIND, namespace, name)
+
+
+def proxy_collection(namespace: str) -> str:
+    """The CopilotProxies of a namespace; of the whole cluster for ''."""
+    if namespace:
+        return object_path(f"{API_GROUP}/{API_VERSION}", KIND, namespace)
+    return f"/apis/{API_GROUP}/{API_VERSION}/{PLURAL}"
 
 
 def reconcile(

@@ -108,13 +108,13 @@ def test_operator_runs_one_replica_that_never_overlaps(any_render: Rendered) -> 
     assert deployment["spec"]["strategy"] == {"type": "Recreate"}
 
 
-def test_operator_liveness_is_kopf_healthz_and_metrics_are_exposed(
-    default_render: Rendered,
-) -> None:
+def test_operator_probes_and_metrics_are_exposed(default_render: Rendered) -> None:
     container = only_container(default_render, "copilot-operator")
     probe = container["livenessProbe"]["httpGet"]
     assert probe["path"] == "/healthz"
     assert named_port(container, probe["port"]) == 8081
+    ready = container["readinessProbe"]["httpGet"]  # tests/operator/test_readiness.py
+    assert (ready["path"], named_port(container, ready["port"])) == ("/readyz", 8081)
     assert named_port(container, "metrics") == 8080
     args = container["args"]
     assert args[args.index("--health-port") + 1] == "8081"

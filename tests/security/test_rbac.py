@@ -91,7 +91,7 @@ def operator(
     monkeypatch.delenv("COPILOT_PROXY_METRICS_PORT", raising=False)
     options: dict[str, Any] = {}
     if mode == "namespaced":  # as `copilot-proxy operator --namespace team-a` runs it
-        monkeypatch.setenv("COPILOT_PROXY_NAMESPACED", "1")
+        monkeypatch.setenv("COPILOT_PROXY_NAMESPACED", NS)
         options["namespaces"] = [NS]
     with KopfOperator(registry, **options) as running:
         yield running
