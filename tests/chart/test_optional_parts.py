@@ -31,7 +31,7 @@ def test_network_policies_are_on_by_default_for_the_chart_and_the_proxies(
     default_render: Rendered,
 ) -> None:
     names = sorted(p["metadata"]["name"] for p in default_render.all("NetworkPolicy"))
-    assert names == ["copilot-auth", "copilot-operator"]
+    assert names == ["copilot-auth", "copilot-operator", "copilot-test"]
     (operator,) = containers(default_render.one("Deployment", "copilot-operator", NAMESPACE))
     env = {e["name"]: e.get("value") for e in operator["env"]}
     assert json.loads(env["COPILOT_PROXY_NETWORK_POLICY"]) == {"ingressFrom": []}
@@ -73,15 +73,17 @@ def test_restricted_login_page_still_lets_helm_test_in(full_render: Rendered) ->
 
 
 def test_no_ingress_but_helm_test_when_no_peers_are_given(default_render: Rendered) -> None:
-    """`kubectl port-forward` is not subject to NetworkPolicies: the default admits no pod."""
-    operator = default_render.one("NetworkPolicy", "copilot-operator", NAMESPACE)
-    assert operator["spec"]["ingress"] == []
-    (ingress,) = default_render.one("NetworkPolicy", "copilot-auth", NAMESPACE)["spec"]["ingress"]
+    """`kubectl port-forward` is not subject to NetworkPolicies: the default admits no pod
+    but the `helm test` one, to the two ports it checks; that pod may go nowhere else."""
     (hook,) = default_render.all("Pod")
-    assert [
-        selected_pod["podSelector"]["matchLabels"].items() <= hook["metadata"]["labels"].items()
-        for selected_pod in ingress["from"]
-    ] == [True]
+    for name in ("copilot-operator", "copilot-auth"):
+        policy = default_render.one("NetworkPolicy", name, NAMESPACE)
+        (ingress,) = policy["spec"]["ingress"]
+        (peer,) = ingress["from"]
+        assert peer["podSelector"]["matchLabels"].items() <= hook["metadata"]["labels"].items()
+    test = default_render.one("NetworkPolicy", "copilot-test", NAMESPACE)["spec"]
+    assert test["ingress"] == []
+    assert [r["ports"][0]["port"] for r in test["egress"]] == [53, 8080, 4001]
 
 
 def test_network_policies_can_be_switched_off(helm: Helm) -> None:

@@ -51,13 +51,14 @@ def ports(rules: list[dict[str, Any]]) -> set[int]:
 
 def test_the_chart_isolates_its_own_pods_by_default(chart: Rendered) -> None:
     policies = {p["metadata"]["name"]: p["spec"] for p in chart.all("NetworkPolicy")}
-    assert set(policies) == {"copilot-operator", "copilot-auth"}
-    assert policies["copilot-operator"]["ingress"] == []  # nobody may call the operator
-    (auth,) = policies["copilot-auth"]["ingress"]
-    assert len(auth["from"]) == 1  # only the `helm test` pod (port-forward is not affected)
+    assert set(policies) == {"copilot-operator", "copilot-auth", "copilot-test"}
+    for name in ("copilot-operator", "copilot-auth"):
+        (ingress,) = policies[name]["ingress"]
+        assert len(ingress["from"]) == 1  # only `helm test` (port-forward is not affected)
+        assert ports(policies[name]["egress"]) == {53, 443, 6443}
+    assert policies["copilot-test"]["ingress"] == []
     for spec in policies.values():
         assert spec["policyTypes"] == ["Ingress", "Egress"]
-        assert ports(spec["egress"]) == {53, 443, 6443}
 
 
 async def test_every_proxy_gets_a_policy_its_author_cannot_widen(
