@@ -62,7 +62,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        manager.start_refreshing()
+        manager.quota.start()
         yield
         await manager.close()
         if http is None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from copilot_proxy.core.github import DEFAULT_HOSTS, HOSTS_ENV, GitHub, parse_hosts
-from copilot_proxy.github.endpoints import GitHubOverrides
+from copilot_proxy.core.github import DEFAULT_HOSTS, HOSTS_ENV, GitHub, parse_hosts, resolve
+from copilot_proxy.github.endpoints import GitHubEndpoints, GitHubOverrides, endpoints_for
 
 ADMIN_PASSWORD_ENV = "COPILOT_AUTH_ADMIN_PASSWORD"
 
@@ -49,6 +49,10 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     # Send the session cookie with `Secure` (set when the page is served over HTTPS).
     secure_cookies: bool = False
+
+    def endpoints(self, host: str, api_url: str = "") -> GitHubEndpoints:
+        """The URLs of the configured GitHub a proxy names; HostNotAllowed for another."""
+        return endpoints_for(resolve(self.github_hosts, host, api_url), self.overrides)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], limits: Limits | None = None) -> Settings:

@@ -1,11 +1,9 @@
-"""The service's moving parts: logins running in the background, usage cache, rate limits.
+"""The service's moving parts: logins running in the background, rate limits, the quota.
 
 A login keeps polling GitHub in a task of its own, so it completes even when
 the browser tab is closed; the page and scripts only read its state. Store
-calls (blocking) run in worker threads. The Copilot quota of signed-in proxies
-is read by a background task too: pages, scripts and Prometheus read what it
-found, so no request (many need no credential) makes the service send a token
-anywhere. A token goes only to a GitHub host of the configuration
+calls (blocking) run in worker threads. The Copilot quota is usage.py's (read in
+the background). A token goes only to a GitHub host of the configuration
 (core/github.py), never to one a CopilotProxy names itself.
 """
 
@@ -27,15 +25,13 @@ from copilot_proxy.auth.login_flow import Login, Phase
 from copilot_proxy.auth.metrics import Metrics
 from copilot_proxy.auth.security import RateLimiter, redact
 from copilot_proxy.auth.stores.protocol import ProxyInfo, ProxyRef, StoreError, TokenStore
-from copilot_proxy.core.github import HostNotAllowed, resolve
+from copilot_proxy.auth.usage import UsageCache
 from copilot_proxy.github.copilot import (
     CopilotDenied,
     CopilotUnavailable,
     Usage,
-    UsageError,
     check_copilot,
     fetch_login,
-    fetch_usage,
 )
 from copilot_proxy.github.device_flow import (
     DeviceCode,
@@ -44,11 +40,9 @@ from copilot_proxy.github.device_flow import (
     poll_token,
     request_device_code,
 )
-from copilot_proxy.github.endpoints import GitHubEndpoints, endpoints_for
+from copilot_proxy.github.endpoints import GitHubEndpoints
 
 log = logging.getLogger("copilot_auth")
-# The usage refresher never loops faster than this, whatever usage_ttl says.
-MIN_REFRESH = 0.2
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -82,15 +76,13 @@ class LoginManager:
         self.logins: dict[str, Login] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._active: dict[ProxyRef, str] = {}
-        self._usage: dict[ProxyRef, tuple[str, float, Usage | None, str]] = {}
+        self.quota = UsageCache(settings, store, http, clock)
         self._starts_client = RateLimiter(self.limits.starts_per_client, self.limits.starts_window)
         self._starts_global = RateLimiter(self.limits.starts_global, self.limits.starts_window)
-        self._refresher: asyncio.Task[None] | None = None
 
     def endpoints(self, info: ProxyInfo) -> GitHubEndpoints:
         """The proxy's GitHub if the configuration allows it, else HostNotAllowed."""
-        gh = resolve(self.settings.github_hosts, info.github_host, info.github_api_url)
-        return endpoints_for(gh, self.settings.overrides)
+        return self.settings.endpoints(info.github_host, info.github_api_url)
 
     async def call_store(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         return await asyncio.to_thread(fn, *args, **kwargs)
@@ -245,12 +237,12 @@ class LoginManager:
             message = redact(str(error), [token])
             self._set(flow.fail(login, "store_failed", message, now()))
             return
-        self._usage.pop(login.proxy, None)
+        self.quota.forget(login.proxy)
         self._set(flow.connected(login, github_login, now()))
         # The quota of the new account, at once (this login was started with a credential).
         info = await self.call_store(self.store.get_proxy, login.proxy)
         if info is not None:
-            await self.refresh_usage(info)
+            await self.quota.refresh(info)
 
     def _prune(self) -> None:
         cutoff = self.clock() - self.limits.finished_login_ttl
@@ -264,78 +256,18 @@ class LoginManager:
         if active is not None:
             await self.cancel(active.id)
         await self.call_store(self.store.clear_token, ref)
-        self._usage.pop(ref, None)
+        self.quota.forget(ref)
         log.info("Signed out %s: token removed", ref.id)
 
     # -- usage ----------------------------------------------------------------------
 
     def usage(self, info: ProxyInfo) -> tuple[Usage | None, str]:
-        """Plan and quota of the proxy's account as last read; (None, '') until then.
-
-        Never calls GitHub: requests without a credential read it too.
-        """
-        cached = self._usage.get(info.ref)
-        if not info.token.present or cached is None or cached[0] != info.token.updated_at:
-            return None, ""
-        return cached[2], cached[3]
-
-    def _stale(self, info: ProxyInfo, now: float) -> bool:
-        cached = self._usage.get(info.ref)
-        return (
-            cached is None
-            or cached[0] != info.token.updated_at
-            or now - cached[1] >= self.limits.usage_ttl
-        )
-
-    async def refresh_usage(self, info: ProxyInfo) -> None:
-        """Read the quota of one proxy's account from its (configured) GitHub."""
-        now = self.clock()
-        usage: Usage | None = None
-        error_text = token = ""
-        try:
-            ep = self.endpoints(info)
-            token = await self.call_store(self.store.read_token, info.ref)
-            if token:
-                usage = await fetch_usage(self.http, ep, token)
-        except HostNotAllowed as refused:
-            error_text = str(refused)
-        except StoreError as error:
-            error_text = str(error)
-        except UsageError as error:
-            error_text = redact(str(error), [token])
-        self._usage[info.ref] = (info.token.updated_at, now, usage, error_text)
-
-    async def refresh_all(self) -> None:
-        """One round: every signed-in proxy whose quota is older than `usage_ttl`."""
-        infos = await self.call_store(self.store.list_proxies)
-        now = self.clock()
-        known = {i.ref for i in infos}
-        for ref in [r for r in self._usage if r not in known]:
-            del self._usage[ref]
-        for info in infos:
-            if info.token.present and self._stale(info, now):
-                await self.refresh_usage(info)
-
-    async def _refresh_forever(self) -> None:
-        while True:
-            try:
-                await self.refresh_all()
-            except StoreError as error:
-                log.warning("Copilot quota not refreshed: %s", error)
-            except Exception:  # a bug must not end the refresher
-                log.exception("Copilot quota refresh failed")
-            await asyncio.sleep(max(self.limits.usage_ttl, MIN_REFRESH))
-
-    def start_refreshing(self) -> None:
-        """Keep the quota of signed-in proxies current in the background (app start-up)."""
-        if self._refresher is None:
-            self._refresher = asyncio.create_task(self._refresh_forever())
+        """Plan and quota as last read (usage.py); never calls GitHub."""
+        return self.quota.get(info)
 
     async def close(self) -> None:
         tasks = list(self._tasks.values())
-        if self._refresher is not None:
-            tasks.append(self._refresher)
-            self._refresher = None
+        await self.quota.close()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
