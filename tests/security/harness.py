@@ -12,7 +12,10 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +28,7 @@ from testkit.kube import KubeCluster
 from testkit.kube.kopf_runner import KopfOperator
 from testkit.waiting import wait_for
 from tests.auth.conftest import AuthServer, fast_limits, serving
+from tests.chart.conftest import ROOT, Helm
 
 NS = "team-a"
 IMAGE = "registry.test/copilot-proxy:test"
@@ -38,6 +42,18 @@ Obj = dict[str, Any]
 
 def b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
+
+
+def real_helm() -> Helm:
+    """The real Helm binary, fetched once into .cache/bin (scripts/fetch_helm.py)."""
+    fetched = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "fetch_helm.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    return Helm(Path(fetched.stdout.strip().splitlines()[-1]))
 
 
 def hosts_env(gh: FakeGitHub) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from copilot_proxy.core import manifests, network_policy, render, token_secret
 from copilot_proxy.core.rollout import pod_annotations
 from copilot_proxy.core.spec import parse_spec
 from tests.chart.conftest import ROOT, VALUES_NAMES, Helm
+from tests.security.harness import real_helm
 
 CHECKOV = ROOT / ".cache" / "checkov" / "bin" / "checkov"
 SECURITY_DOC = ROOT / "docs" / "security.md"
@@ -40,14 +40,7 @@ def checkov() -> Path:
 
 @pytest.fixture(scope="module")
 def helm() -> Helm:
-    fetched = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "fetch_helm.py")],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=600,
-    )
-    return Helm(Path(fetched.stdout.strip().splitlines()[-1]))
+    return real_helm()
 
 
 def operator_objects() -> list[dict[str, Any]]:

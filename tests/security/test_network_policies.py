@@ -6,31 +6,21 @@ DNS, GitHub and its MCP servers. A CopilotProxy's author cannot widen it.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from testkit.kube import KubeCluster
 from testkit.kube.kopf_runner import KopfOperator
-from tests.chart.conftest import NAMESPACE, ROOT, Helm, Rendered, containers
-from tests.security.harness import NS, proxy, running_operator, settled
+from tests.chart.conftest import NAMESPACE, Rendered, containers
+from tests.security.harness import NS, proxy, real_helm, running_operator, settled
 
 
 @pytest.fixture(scope="module")
 def chart() -> Rendered:
     """The chart with its default values."""
-    fetched = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "fetch_helm.py")],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=600,
-    )
-    return Helm(Path(fetched.stdout.strip().splitlines()[-1])).template(values=["default"])
+    return real_helm().template(values=["default"])
 
 
 @pytest.fixture

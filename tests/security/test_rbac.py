@@ -10,10 +10,7 @@ more than the code needs), cluster-wide and namespaced.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,7 +22,7 @@ from testkit.kube.audit import ApiRequest
 from testkit.kube.kopf_runner import KopfOperator
 from testkit.waiting import wait_for
 from tests.auth.conftest import wait_login
-from tests.chart.conftest import ROOT, Helm, Rendered
+from tests.chart.conftest import Helm, Rendered
 from tests.chart.test_rbac import effective_grants, service_account_of
 from tests.security.harness import (
     ADMIN_PASSWORD,
@@ -35,6 +32,7 @@ from tests.security.harness import (
     hosts_env,
     login_service,
     proxy,
+    real_helm,
     settled,
 )
 
@@ -44,14 +42,7 @@ OPERATOR, AUTH = "operator", "auth"
 
 @pytest.fixture(scope="module")
 def helm() -> Helm:
-    fetched = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "fetch_helm.py")],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=600,
-    )
-    return Helm(Path(fetched.stdout.strip().splitlines()[-1]))
+    return real_helm()
 
 
 def granted(rendered: Rendered, deployment: str, scope: str | None) -> set[Grant]:
