@@ -46,9 +46,18 @@ model that served them: "Hello from <model>."; the model calls a tool when the
 last user message names it (or `tool_choice` forces one). Per-model switches::
 
     gh.fail(model, 402|429|500|400|..., times=None, code=None)  # quota_exceeded, rate_limited, ...
+    gh.fail(model, 429, code="user_weekly_rate_limited", retry_after=183600)  # wait in the text
     gh.delay(model, seconds); gh.drop_stream(model, after=2)    # drop after N SSE events
     gh.clear(model)
     gh.models                      # id -> ModelInfo; unknown ids get 400 model_not_supported
+    gh.models[id].policy = "disabled"      # listed, but 400 model_not_supported on use
+    gh.models[id].max_prompt_tokens = 2000 # bigger prompts: 400 model_max_prompt_tokens_exceeded
+    gh.catalogue_error = 503; gh.catalogue_calls          # GET /models
+
+`GET /models` is the 2026 catalogue (limits, supported endpoints, policy, picker,
+preview, vendor, type); `gpt-5.3-codex` answers on `/responses` only and
+`grok-code-fast-1` is not enabled. Token counts (usage, count_tokens, the prompt
+limit) follow each vendor's characters-per-token rule (`tokens`).
 
 Copilot API calls without an `editor-version` header get Copilot's 400
 (`gh.require_editor_version = False` turns that off).
@@ -60,7 +69,7 @@ accounts and issued keys (a running proxy keeps working); `gh.reset(full=True)`
 forgets those too.
 
 Modules: `state` (accounts, keys, device codes, models, switches, records),
-`catalog` (the models and quota Copilot offers), `oauth` (the device flow),
+`catalog` (the models and quota Copilot offers), `tokens` (prompt sizes), `oauth` (the device flow),
 `github_api` (the Copilot key exchange, user and quota), `copilot_gate` (what
 every Copilot API call goes through), `chat`, `messages`, `responses` (the
 Copilot API's answers), `replies` (what the fake model says), `server` (the

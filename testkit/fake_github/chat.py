@@ -10,9 +10,16 @@ from typing import Any
 
 from aiohttp import web
 
-from testkit.fake_github.copilot_gate import copilot_auth, copilot_error, model_gate, sse
-from testkit.fake_github.replies import count_tokens, pieces, tool_call, vector
+from testkit.fake_github.copilot_gate import (
+    ERROR_CODES,
+    copilot_auth,
+    copilot_error,
+    model_gate,
+    sse,
+)
+from testkit.fake_github.replies import pieces, tool_call, vector
 from testkit.fake_github.state import GitHubState
+from testkit.fake_github.tokens import prompt_tokens as count_prompt
 
 
 async def list_models(gh: GitHubState, request: web.Request) -> web.Response:
@@ -21,20 +28,11 @@ async def list_models(gh: GitHubState, request: web.Request) -> web.Response:
     if denied is not None:
         return denied
     with gh.lock:
-        models = list(gh.models.values())
-    data = [
-        {
-            "id": m.id,
-            "object": "model",
-            "name": m.id,
-            "vendor": m.vendor,
-            "version": m.id,
-            "model_picker_enabled": True,
-            "capabilities": {"family": m.id, "type": m.kind, "supports": {"streaming": True}},
-            "supported_endpoints": list(m.endpoints),
-        }
-        for m in models
-    ]
+        data = [m.listing() for m in gh.models.values()]
+        gh.catalogue_calls += 1
+        failing = gh.catalogue_error
+    if failing is not None:
+        return copilot_error(failing, ERROR_CODES.get(failing, "error"))
     return web.json_response({"object": "list", "data": data})
 
 
@@ -51,7 +49,7 @@ async def chat_completions(gh: GitHubState, request: web.Request) -> web.StreamR
         )
     text = f"Hello from {model}."
     call = tool_call(body.get("tools"), body.get("tool_choice"), body.get("messages"))
-    prompt_tokens = count_tokens(body.get("messages"))
+    prompt_tokens = count_prompt(gh.models[model].vendor, body)
     usage = {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": 5,

@@ -11,8 +11,9 @@ from typing import Any
 from aiohttp import web
 
 from testkit.fake_github.copilot_gate import model_gate, sse
-from testkit.fake_github.replies import anthropic_as_openai, count_tokens, pieces, tool_call
+from testkit.fake_github.replies import anthropic_as_openai, pieces, tool_call
 from testkit.fake_github.state import GitHubState
+from testkit.fake_github.tokens import prompt_tokens
 
 Event = tuple[str | None, Any]
 
@@ -39,7 +40,7 @@ async def messages(gh: GitHubState, request: web.Request) -> web.StreamResponse:
         return anthropic_error(400, "`max_tokens` must be greater than `thinking.budget_tokens`")
     blocks = _blocks(body, model, thinking_on)
     stop = "tool_use" if blocks[-1]["type"] == "tool_use" else "end_turn"
-    in_tokens = count_tokens(body.get("messages"))
+    in_tokens = prompt_tokens(gh.models[model].vendor, body)
     message = {
         "id": "msg_" + uuid.uuid4().hex[:24],
         "type": "message",
@@ -162,11 +163,11 @@ def _block_events(i: int, block: dict[str, Any]) -> list[Event]:
 
 
 async def count_message_tokens(gh: GitHubState, request: web.Request) -> web.Response:
-    rec, fail, _ = await model_gate(gh, request, "/v1/messages")
+    rec, fail, _ = await model_gate(gh, request, "/v1/messages", check_size=False)
     if fail is not None:
         return fail
-    body = rec.body if isinstance(rec.body, dict) else {}
-    return web.json_response({"input_tokens": count_tokens(body.get("messages"))})
+    vendor = gh.models[str(rec.model)].vendor
+    return web.json_response({"input_tokens": prompt_tokens(vendor, rec.body)})
 
 
 ROUTES = [

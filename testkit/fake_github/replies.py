@@ -1,4 +1,4 @@
-"""What the fake model says, pure: its words in stream pieces, token counts, embeddings,
+"""What the fake model says, pure: its words in stream pieces, embeddings,
 and the tool call it makes.
 """
 
@@ -12,10 +12,6 @@ from typing import Any
 def pieces(text: str) -> list[str]:
     words = text.split(" ")
     return [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
-
-
-def count_tokens(messages: Any) -> int:
-    return max(1, len(json.dumps(messages or "")) // 4)
 
 
 def vector(text: str) -> list[float]:

@@ -55,6 +55,7 @@ class Switch:
     times: int | None = None  # None: every request
     delay: float = 0.0
     drop_after: int | None = None  # SSE events before the connection drops
+    retry_after: int | None = None  # the wait a 429 states (header or text, by its code)
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,8 @@ class GitHubState:
             self.key_ttl = 1800.0
             self.token_calls = 0
             self.models: dict[str, ModelInfo] = default_models()
+            self.catalogue_calls = 0  # GET /models answered
+            self.catalogue_error: int | None = None  # the status GET /models answers instead
             self.switches: dict[str, Switch] = {}
             self.quota = default_quota()
             self.quota_reset_date = "2026-12-01"
@@ -140,11 +143,16 @@ class GitHubState:
     # ----- per-model switches ----------------------------------------------------
 
     def fail(
-        self, model: str, status: int, times: int | None = None, code: str | None = None
+        self,
+        model: str,
+        status: int,
+        times: int | None = None,
+        code: str | None = None,
+        retry_after: int | None = None,
     ) -> None:
         with self.lock:
             sw = self.switches.setdefault(model, Switch())
-            sw.status, sw.code, sw.times = status, code, times
+            sw.status, sw.code, sw.times, sw.retry_after = status, code, times, retry_after
 
     def delay(self, model: str, seconds: float) -> None:
         with self.lock:
