@@ -1,28 +1,29 @@
 """How many tokens the fake Copilot says a prompt has: its `usage`, its `count_tokens` and its
 prompt-limit check (400 `model_max_prompt_tokens_exceeded`) all use this one count.
 
-The real tokenizers of Claude 4.x and Gemini are not public, so this is a claim, taken from
-each vendor's own rule of thumb for English text:
-- Claude: "a token approximately represents 3.5 English characters" (Anthropic's glossary,
-  docs.anthropic.com/en/docs/resources/glossary, "Tokens");
-- GPT: "one token generally corresponds to ~4 characters of text for common English text"
-  (OpenAI Help Center, "What are tokens and how to count them?");
-- Gemini: "a token is equivalent to about 4 characters" (Google AI for Developers,
-  "Understand and count tokens").
+A claim about Copilot, by vendor:
+- GPT: the real tokenizer, `o200k_base` (OpenAI's tiktoken; the GPT-4o and GPT-5 families),
+  from the copy LiteLLM bundles (no download);
+- Claude: Claude 4's tokenizer is not public; Anthropic's own rule of thumb, "a token
+  approximately represents 3.5 English characters" (docs.anthropic.com, Glossary, "Tokens");
+- Gemini (and others): "a token is equivalent to about 4 characters" (Google AI for
+  Developers, "Understand and count tokens").
 The characters counted are what the model reads: the text of the system prompt, the messages
 (tool calls and results included) and the tool definitions (as JSON), not the JSON framing of
-the request. docs/upstream.md ("Copilot: the catalogue and prompt limits") says how the proxy's
+the request. docs/upstream.md ("Copilot: prompt limits and token counts") says how the proxy's
 own estimate compares.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from typing import Any
 
 CHARS_PER_TOKEN = {"Anthropic": 3.5}  # by vendor; 4 for the others
 DEFAULT_CHARS_PER_TOKEN = 4.0
+TOKENIZED = ("Azure OpenAI", "OpenAI")  # vendors whose tokenizer is public
 # Keys that frame a request rather than carry text the model reads.
 _FRAMING = frozenset(
     {"role", "type", "id", "tool_use_id", "tool_call_id", "call_id", "cache_control",
@@ -43,8 +44,19 @@ def prompt_text(body: Any) -> str:
 
 
 def prompt_tokens(vendor: str, body: Any) -> int:
-    chars = len(prompt_text(body))
-    return max(1, math.ceil(chars / CHARS_PER_TOKEN.get(vendor, DEFAULT_CHARS_PER_TOKEN)))
+    text = prompt_text(body)
+    if vendor in TOKENIZED:
+        return max(1, len(_o200k().encode(text, disallowed_special=())))
+    return max(1, math.ceil(len(text) / CHARS_PER_TOKEN.get(vendor, DEFAULT_CHARS_PER_TOKEN)))
+
+
+@functools.cache
+def _o200k() -> Any:
+    # LiteLLM points tiktoken at the encodings it bundles (TIKTOKEN_CACHE_DIR) on import.
+    import litellm.litellm_core_utils.default_encoding  # noqa: F401
+    import tiktoken
+
+    return tiktoken.get_encoding("o200k_base")
 
 
 def _strings(value: Any, out: list[str]) -> None:

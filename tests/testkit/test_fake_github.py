@@ -250,7 +250,7 @@ def test_session_and_weekly_limits_say_the_wait_in_the_text(fake_github: FakeGit
 
 def test_prompt_over_the_limit_is_refused_and_counted_alike(fake_github: FakeGitHub) -> None:
     auth = _copilot(fake_github)
-    text = "word " * 1000  # 5000 characters: 1429 tokens for Claude (3.5 chars), 1250 for GPT
+    text = "word " * 1000  # 5000 characters: 1429 tokens for Claude (3.5 chars); o200k for GPT
     claude = {
         "model": "claude-haiku-4.5",
         "max_tokens": 10,
@@ -271,7 +271,7 @@ def test_prompt_over_the_limit_is_refused_and_counted_alike(fake_github: FakeGit
     }
     gpt = {"model": "gpt-5-mini", "messages": [{"role": "user", "content": text}]}
     usage = httpx.post(f"{fake_github.url}/chat/completions", json=gpt, headers=auth).json()
-    assert usage["usage"]["prompt_tokens"] == 1250
+    assert usage["usage"]["prompt_tokens"] == 1001  # "word", 999 " word", " "
 
 
 def test_responses_only_model_calls_functions(fake_github: FakeGitHub) -> None:
