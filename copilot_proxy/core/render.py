@@ -21,7 +21,19 @@ Where LiteLLM reads things (docs/upstream.md, "The LiteLLM proxy"):
   after six models, while a list is walked whole (as for the main chain). The
   request logger hides hop groups from the model listings, refuses requests
   that name one, and names the model instead of the hop group in its log line
-  and in `x-litellm-model-group`.
+  and in `x-litellm-model-group`;
+- what the account's Copilot catalogue says of a model (core/catalogue.py) goes
+  into `model_info`, identically on every entry of that model (LiteLLM shares
+  one backend key per Copilot model, so limits and modes leak between entries):
+  `max_input_tokens`/`max_output_tokens` (its prompt window, shown by /v1/models
+  and checked by the request logger before any upstream call) and
+  `mode: responses` for a model served on /responses only, which makes LiteLLM
+  bridge chat completions and messages to it;
+- embedding models are groups of their own with no fallbacks: the catch-all
+  `*` is for chat-type requests, and the request logger refuses an embedding
+  model the spec does not declare;
+- settings for the request logger itself live under the top-level key
+  `copilot_proxy:` (LiteLLM ignores keys it does not know).
 """
 
 from __future__ import annotations
@@ -32,6 +44,7 @@ from typing import Any
 
 import yaml
 
+from copilot_proxy.core.catalogue import Catalogue
 from copilot_proxy.core.spec import Model, ProxySpec
 
 PROVIDER = "github_copilot"
@@ -44,6 +57,7 @@ REQUEST_LOGGER = "copilot_proxy.litellm.hook.request_logger"
 # patterns): no client name collides, and where LiteLLM shows the group name
 # (a metric label, an error) it still names the model.
 HOP_MARK = "#"
+PLUGIN_KEY = "copilot_proxy"  # the request logger's settings (copilot_proxy/litellm/settings.py)
 
 
 def hop_group(route: str, model: str) -> str:
@@ -56,9 +70,13 @@ def hop_model(group: str) -> str | None:
     return model if mark and route and model else None
 
 
-def render_config(spec: ProxySpec) -> dict[str, Any]:
-    """The whole LiteLLM config for a proxy, as a plain dict ready for YAML."""
-    model_list, fallbacks = _groups(spec)
+def render_config(spec: ProxySpec, catalogue: Catalogue | None = None) -> dict[str, Any]:
+    """The whole LiteLLM config for a proxy, as a plain dict ready for YAML.
+
+    `catalogue`: the account's catalogue as last observed (None: not read yet).
+    """
+    catalogue = catalogue or Catalogue()
+    model_list, fallbacks = _groups(spec, catalogue)
     config: dict[str, Any] = {
         "model_list": model_list,
         "router_settings": {
@@ -78,6 +96,7 @@ def render_config(spec: ProxySpec) -> dict[str, Any]:
         "general_settings": {
             "master_key": f"os.environ/{MASTER_KEY_ENV}",
         },
+        PLUGIN_KEY: _plugin_settings(spec, catalogue),
     }
     if spec.mcp_servers:
         config["mcp_servers"] = {
@@ -101,17 +120,28 @@ def render_config(spec: ProxySpec) -> dict[str, Any]:
     return config
 
 
-def _groups(spec: ProxySpec) -> tuple[list[dict[str, Any]], list[dict[str, list[str]]]]:
-    """The model groups (`model_list`) and their fallbacks: the chain, routes, catch-all."""
+def _groups(
+    spec: ProxySpec, catalogue: Catalogue
+) -> tuple[list[dict[str, Any]], list[dict[str, list[str]]]]:
+    """The model groups (`model_list`) and their fallbacks: the chain, routes, catch-all,
+    embedding models."""
     by_name = {m.name: m for m in spec.models}
     model_list: list[dict[str, Any]] = []
     fallbacks: list[dict[str, list[str]]] = []
+
+    def entry(group: str, model: Model) -> dict[str, Any]:
+        info = _model_info(catalogue, model.name)
+        return {
+            "model_name": group,
+            "litellm_params": _params(model),
+            **({"model_info": info} if info else {}),
+        }
 
     def add_group(group: str, chain: tuple[str, ...]) -> None:
         # A group is served by its first model; the rest of its chain are fallbacks.
         # An empty rest is written too: LiteLLM gives a group it finds no entry for
         # the catch-all's `*` chain, so the last resort would climb back up the chain.
-        model_list.append({"model_name": group, "litellm_params": _params(by_name[chain[0]])})
+        model_list.append(entry(group, by_name[chain[0]]))
         fallbacks.append({group: list(chain[1:])})
 
     for i, model in enumerate(spec.models):
@@ -123,11 +153,44 @@ def _groups(spec: ProxySpec) -> tuple[list[dict[str, Any]], list[dict[str, list[
         # Hop groups, not the model groups: those fall back into the main chain.
         hops = [route.name, *(hop_group(route.name, m) for m in route.models[1:])]
         for i, name in enumerate(route.models):
-            model_list.append({"model_name": hops[i], "litellm_params": _params(by_name[name])})
+            model_list.append(entry(hops[i], by_name[name]))
             fallbacks.append({hops[i]: hops[i + 1 :]})
     if spec.catch_all:
         add_group(CATCH_ALL, spec.chain)
+    for name in spec.embedding_models:
+        for group in [name, f"{PROVIDER}/{name}"][: 2 if spec.prefixed_names else 1]:
+            model_list.append(
+                {
+                    "model_name": group,
+                    "litellm_params": {"model": f"{PROVIDER}/{name}"},
+                    "model_info": {"mode": "embedding"},
+                }
+            )
+            fallbacks.append({group: []})
     return model_list, fallbacks
+
+
+def _model_info(catalogue: Catalogue, model: str) -> dict[str, Any]:
+    """What LiteLLM should know of a model from the catalogue; {} when it is not known."""
+    facts = catalogue.facts(model)
+    if facts is None:
+        return {}
+    info: dict[str, Any] = {}
+    if facts.max_prompt_tokens:
+        info["max_input_tokens"] = facts.max_prompt_tokens
+    if facts.max_output_tokens:
+        info["max_output_tokens"] = facts.max_output_tokens
+    if facts.responses_only:
+        info["mode"] = "responses"
+    return info
+
+
+def _plugin_settings(spec: ProxySpec, catalogue: Catalogue) -> dict[str, Any]:
+    """The request logger's settings: cooldowns and the embedding models it serves."""
+    cooldowns: dict[str, Any] = {"quotaSeconds": spec.router.quota_cooldown_seconds}
+    if catalogue.quota_reset_date:
+        cooldowns["quotaResetDate"] = catalogue.quota_reset_date
+    return {"cooldowns": cooldowns, "embeddings": list(spec.embedding_models)}
 
 
 def config_yaml(config: dict[str, Any]) -> str:
@@ -135,9 +198,9 @@ def config_yaml(config: dict[str, Any]) -> str:
     return yaml.safe_dump(config, sort_keys=False, default_flow_style=False)
 
 
-def config_text(spec: ProxySpec) -> str:
+def config_text(spec: ProxySpec, catalogue: Catalogue | None = None) -> str:
     """The config file a proxy runs: what the ConfigMap holds and `copilot-proxy render` prints."""
-    return config_yaml(render_config(spec))
+    return config_yaml(render_config(spec, catalogue))
 
 
 def config_hash(text: str) -> str:

@@ -24,6 +24,7 @@ KIND = "CopilotProxy"
 PLURAL = "copilotproxies"
 
 DEFAULT_CHAIN = ("claude-opus-4.6", "gemini-3-pro-preview", "gpt-5-mini")
+DEFAULT_EMBEDDINGS = ("text-embedding-3-small",)
 
 _MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _ROUTE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")
@@ -57,6 +58,8 @@ class Router:
     allowed_fails: int = 0
     cooldown_seconds: int = 60
     timeout_seconds: int = 600
+    # How long a model whose quota is spent (402) is skipped when the reset date is unknown.
+    quota_cooldown_seconds: int = 3600
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,7 @@ class ProxySpec:
     token_secret: str = ""
     mcp_servers: tuple[McpServer, ...] = ()
     litellm: dict[str, dict[str, Any]] = field(default_factory=dict)
+    embedding_models: tuple[str, ...] = DEFAULT_EMBEDDINGS
 
     @property
     def chain(self) -> tuple[str, ...]:
@@ -128,6 +132,9 @@ def parse_spec(name: str, namespace: str, spec: dict[str, Any]) -> ProxySpec:
             timeout_seconds=_int(
                 router, "router.", "timeoutSeconds", Router.timeout_seconds, 1, 3600
             ),
+            quota_cooldown_seconds=_int(
+                router, "router.", "quotaCooldownSeconds", Router.quota_cooldown_seconds, 0, 2678400
+            ),
         ),
         replicas=_int(spec, "", "replicas", ProxySpec.replicas, 0, 20),
         image=str(spec.get("image") or ""),
@@ -140,6 +147,11 @@ def parse_spec(name: str, namespace: str, spec: dict[str, Any]) -> ProxySpec:
         ),
         mcp_servers=_parse_mcp(_mapping(spec, "mcpServers")),
         litellm=_parse_litellm(_mapping(spec, "litellm")),
+        embedding_models=_parse_embeddings(
+            # The default leaves out a model the chain already serves (older specs did so).
+            spec.get("embeddingModels", [m for m in DEFAULT_EMBEDDINGS if m not in chain]),
+            chain,
+        ),
     )
 
 
@@ -174,6 +186,19 @@ def _parse_models(raw: Any) -> tuple[Model, ...]:
             raise SpecError(f"{where}.dropParams", "lists a parameter twice")
         models.append(Model(name=name, drop_params=tuple(drop)))
     return tuple(models)
+
+
+def _parse_embeddings(raw: Any, chain: set[str]) -> tuple[str, ...]:
+    if not isinstance(raw, list | tuple):
+        raise SpecError("embeddingModels", "must be a list of embedding model ids")
+    for i, name in enumerate(raw):
+        if not isinstance(name, str) or not _MODEL_NAME.match(name):
+            raise SpecError(f"embeddingModels[{i}]", f"{name!r} is not a Copilot model id")
+        if name in chain:
+            raise SpecError(f"embeddingModels[{i}]", f"{name!r} is a chat model of spec.models")
+    if len(set(raw)) != len(raw):
+        raise SpecError("embeddingModels", "lists a model twice")
+    return tuple(raw)
 
 
 def _parse_routes(raw: list[Any], chain: set[str]) -> tuple[Route, ...]:
@@ -247,5 +272,8 @@ def _parse_litellm(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
 _SPEC_FIELDS = {
     "models", "routes", "catchAll", "prefixedNames", "router", "replicas", "image",
     "imagePullPolicy", "resources", "github", "tokenSecret", "mcpServers", "litellm",
+    "embeddingModels",
 }  # fmt: skip
-_ROUTER_FIELDS = {"numRetries", "allowedFails", "cooldownSeconds", "timeoutSeconds"}
+_ROUTER_FIELDS = {
+    "numRetries", "allowedFails", "cooldownSeconds", "timeoutSeconds", "quotaCooldownSeconds",
+}  # fmt: skip

@@ -10,13 +10,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from copilot_proxy.core import catalogue as cat
 from copilot_proxy.core import names
 
-READY, TOKEN_READY, CONFIG_READY, PROXY_AVAILABLE = (
+READY, TOKEN_READY, CONFIG_READY, PROXY_AVAILABLE, MODELS_AVAILABLE = (
     "Ready",
     "TokenReady",
     "ConfigReady",
     "ProxyAvailable",
+    "ModelsAvailable",
 )
 
 
@@ -34,6 +36,12 @@ class Observation:
     replicas: int = 0
     ready_replicas: int = 0
     login_hint: str = ""
+    # The account's catalogue: the observation in use (fresh or kept), and the last attempt.
+    catalogue: cat.Catalogue | None = None
+    catalogue_error: str = ""
+    catalogue_checked_at: str = ""
+    served: tuple[str, ...] = ()  # the chain's models, then the embedding models
+    web_base: str = "https://github.com"  # where the account's settings pages are
 
 
 def _cond(kind: str, ok: bool, reason: str, message: str) -> dict[str, str]:
@@ -83,7 +91,40 @@ def conditions(obs: Observation) -> list[dict[str, str]]:
         ready = _cond(
             READY, True, "Serving", f"serving at {names.endpoint(obs.name, obs.namespace)}"
         )
-    return [ready, token, config, proxy]
+    return [ready, token, config, proxy, models_available(obs)]
+
+
+def models_available(obs: Observation) -> dict[str, str]:
+    """Does the account's catalogue offer every model served? Unknown while it cannot say."""
+    seen = obs.catalogue
+    if obs.config_error:
+        return _cond3(MODELS_AVAILABLE, "Unknown", "InvalidSpec", "the spec cannot be served")
+    if seen is None:
+        if not obs.token_present:
+            why = "the account's Copilot catalogue is read once a GitHub token is present"
+            return _cond3(MODELS_AVAILABLE, "Unknown", "WaitingForLogin", why)
+        why = obs.catalogue_error or "the account's Copilot catalogue was not read yet"
+        return _cond3(MODELS_AVAILABLE, "Unknown", "CatalogueUnknown", why)
+    missing = cat.unavailable(seen, obs.served)
+    said = (
+        cat.describe_unavailable(missing, obs.web_base)
+        if missing
+        else "every model served is offered and enabled"
+    )
+    if obs.catalogue_error:
+        return _cond3(
+            MODELS_AVAILABLE,
+            "Unknown",
+            "CatalogueUnreachable",
+            f"{obs.catalogue_error} Kept what it said at {seen.observed_at}: {said}",
+        )
+    if missing:
+        return _cond3(MODELS_AVAILABLE, "False", "ModelsUnavailable", said)
+    return _cond3(MODELS_AVAILABLE, "True", "AllAvailable", f"{said} ({seen.observed_at})")
+
+
+def _cond3(kind: str, status: str, reason: str, message: str) -> dict[str, str]:
+    return {"type": kind, "status": status, "reason": reason, "message": message}
 
 
 def build_status(obs: Observation, old: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -122,6 +163,11 @@ def build_status(obs: Observation, old: dict[str, Any], now: datetime) -> dict[s
         "readyReplicas": obs.ready_replicas,
         "login": "" if obs.token_present else (obs.login_hint or conds[1]["message"]),
     }
+    if obs.catalogue is not None or obs.catalogue_checked_at:
+        kept = cat.to_status(obs.catalogue) if obs.catalogue else {}
+        status["catalogue"] = {**kept, "checkedAt": obs.catalogue_checked_at}
+        if obs.catalogue_error:
+            status["catalogue"]["error"] = obs.catalogue_error
     return status
 
 

@@ -18,7 +18,7 @@ import kopf
 from copilot_proxy.core import names
 from copilot_proxy.core.spec import API_GROUP, API_VERSION, PLURAL, token_secret_of
 from copilot_proxy.kube import KUBE_API_ENV, Kube, KubeError
-from copilot_proxy.operator import metrics
+from copilot_proxy.operator import catalogue, metrics
 from copilot_proxy.operator.reconcile import OperatorConfig, reconcile
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,7 @@ DEFAULT_IMAGE = "ghcr.io/copilot-proxy/copilot-proxy:0.1.0"
 MANAGED = {"app.kubernetes.io/managed-by": names.MANAGED_BY}
 
 _kube: Kube | None = None
+_catalogue: catalogue.CatalogueStep | None = None  # made at startup: it remembers tokens read
 _last_run: dict[tuple[str, str], float] = {}  # every known proxy -> its last reconcile
 RESYNC_TICK = 2.0
 
@@ -37,6 +38,7 @@ def operator_config() -> OperatorConfig:
     return OperatorConfig(
         image=os.environ.get("COPILOT_PROXY_IMAGE", DEFAULT_IMAGE),
         login_hint=os.environ.get("COPILOT_PROXY_LOGIN_HINT", ""),
+        catalogue=_catalogue,
     )
 
 
@@ -80,8 +82,9 @@ def run(namespace: str, name: str, trigger: str) -> None:
 
 @kopf.on.startup(registry=registry)
 def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
-    global _kube
+    global _kube, _catalogue
     _kube = None  # A new start may face another API server (tests restart the operator).
+    _catalogue = catalogue.from_environment()
     _last_run.clear()
     settings.persistence.finalizer = f"{names.PREFIX}/finalizer"
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=names.PREFIX)

@@ -28,6 +28,7 @@ from copilot_proxy.core.spec import (
     token_secret_of,
 )
 from copilot_proxy.kube import Conflict, Kube, object_path, path_of
+from copilot_proxy.operator.catalogue import CatalogueStep, Looked, served
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ EventSink = Callable[[Obj, str, str, str], None]
 class OperatorConfig:
     image: str
     login_hint: str = ""
+    catalogue: CatalogueStep | None = None  # None: the account's catalogue is not read
 
 
 @dataclass(frozen=True)
@@ -94,8 +96,13 @@ def _reconcile(kube: Kube, body: Obj, cfg: OperatorConfig, emit: EventSink) -> O
     _ensure_master_key(kube, spec, owner)
     token = _ensure_token_secret(kube, spec, owner)
     has_token = token.present
+    looked = (
+        cfg.catalogue.look(spec, token.value, body.get("status") or {})
+        if cfg.catalogue
+        else Looked(None)
+    )
 
-    text = render.config_text(spec)
+    text = render.config_text(spec, looked.catalogue)
     config_hash = render.config_hash(text)
     kube.ensure(manifests.config_map(spec, text, owner), rollout.differs)
     kube.ensure(manifests.service(spec, owner), rollout.differs)
@@ -119,6 +126,11 @@ def _reconcile(kube: Kube, body: Obj, cfg: OperatorConfig, emit: EventSink) -> O
         token_login=token.login,
         token_updated_at=token.updated_at,
         **_replica_counts(live),
+        catalogue=looked.catalogue,
+        catalogue_error=looked.error,
+        catalogue_checked_at=looked.checked_at,
+        served=served(spec),
+        web_base=spec.github.web_base,
     )
     return _report(kube, body, observed, emit, rolled=rolled)
 

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
+from copilot_proxy.core.catalogue import Catalogue, ModelFacts, observe
 from copilot_proxy.core.render import config_hash, config_yaml, render_config
 from copilot_proxy.core.spec import DEFAULT_CHAIN, ProxySpec, SpecError, parse_spec
 
@@ -153,6 +154,76 @@ def test_drop_params_go_to_every_entry_of_that_model() -> None:
         for e in config["model_list"]
         if "additional_drop_params" in e["litellm_params"]
     } == {LAST, f"github_copilot/{LAST}", "fast", f"smart#{LAST}"}
+
+
+def _seen(*names: str, reset: str = "") -> Catalogue:
+    listed = {
+        PRIMARY: ModelFacts(PRIMARY, max_prompt_tokens=128000, max_output_tokens=64000,
+                            endpoints=("/chat/completions", "/v1/messages")),
+        "gpt-5.3-codex": ModelFacts("gpt-5.3-codex", max_prompt_tokens=272000,
+                                    endpoints=("/responses",)),
+    }  # fmt: skip
+    return observe(listed, names, "2026-12-01T00:00:00Z", reset)
+
+
+def test_catalogue_limits_go_to_every_entry_of_that_model() -> None:
+    spec = parsed(
+        models=[{"name": PRIMARY}, {"name": LAST}],
+        routes=[{"name": "smart", "models": [LAST, PRIMARY]}],
+    )
+    config = render_config(spec, _seen(PRIMARY, LAST))
+    limits = {"max_input_tokens": 128000, "max_output_tokens": 64000}
+    with_limits = {e["model_name"] for e in config["model_list"] if e.get("model_info") == limits}
+    assert with_limits == {PRIMARY, f"github_copilot/{PRIMARY}", "*", f"smart#{PRIMARY}"}
+    unknown = [e for e in config["model_list"] if e["litellm_params"]["model"].endswith(LAST)]
+    assert unknown and all("model_info" not in e for e in unknown)  # not in the catalogue
+
+
+def test_responses_only_models_are_bridged() -> None:
+    spec = parsed(models=[{"name": PRIMARY}, {"name": "gpt-5.3-codex"}])
+    config = render_config(spec, _seen(PRIMARY, "gpt-5.3-codex"))
+    modes = {e["model_name"]: e.get("model_info", {}).get("mode") for e in config["model_list"]}
+    assert modes["gpt-5.3-codex"] == modes["github_copilot/gpt-5.3-codex"] == "responses"
+    assert modes[PRIMARY] is None  # Claude keeps the native /v1/messages path
+
+
+def test_without_a_catalogue_nothing_is_assumed() -> None:
+    chat = [e for e in render()["model_list"] if e["model_name"] in DEFAULT_CHAIN]
+    assert chat and all("model_info" not in e for e in chat)
+
+
+def test_embedding_models_are_groups_of_their_own_without_fallbacks() -> None:
+    config = render()
+    served = served_by(config)
+    assert served["text-embedding-3-small"] == "github_copilot/text-embedding-3-small"
+    assert (
+        served["github_copilot/text-embedding-3-small"] == "github_copilot/text-embedding-3-small"
+    )
+    assert fallbacks_of(config)["text-embedding-3-small"] == []
+    assert config["copilot_proxy"]["embeddings"] == ["text-embedding-3-small"]
+    none = render(embeddingModels=[])
+    assert "text-embedding-3-small" not in served_by(none)
+    assert none["copilot_proxy"]["embeddings"] == []
+
+
+def test_an_embedding_model_in_the_chain_is_left_to_the_chain() -> None:
+    spec = parsed(models=[{"name": PRIMARY}, {"name": "text-embedding-3-small"}])
+    assert spec.embedding_models == ()
+    with pytest.raises(SpecError, match=r"spec.embeddingModels\[0\]: .* chat model"):
+        parsed(
+            models=[{"name": "text-embedding-3-small"}], embeddingModels=["text-embedding-3-small"]
+        )
+
+
+def test_plugin_settings_carry_the_quota_cooldown_and_reset_date() -> None:
+    config = render_config(
+        parsed(router={"quotaCooldownSeconds": 7200}), _seen(PRIMARY, reset="2027-01-01")
+    )
+    assert config["copilot_proxy"]["cooldowns"] == {
+        "quotaSeconds": 7200,
+        "quotaResetDate": "2027-01-01",
+    }
+    assert render()["copilot_proxy"]["cooldowns"] == {"quotaSeconds": 3600}
 
 
 def test_mcp_servers_are_rendered_top_level() -> None:

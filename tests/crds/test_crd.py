@@ -291,6 +291,7 @@ DEFAULTED: dict[str, Callable[[ProxySpec], Any]] = {
     "spec.router.allowedFails": lambda s: s.router.allowed_fails,
     "spec.router.cooldownSeconds": lambda s: s.router.cooldown_seconds,
     "spec.router.timeoutSeconds": lambda s: s.router.timeout_seconds,
+    "spec.router.quotaCooldownSeconds": lambda s: s.router.quota_cooldown_seconds,
     "spec.replicas": lambda s: s.replicas,
     "spec.github.host": lambda s: s.github.host,
     "spec.mcpServers.*.transport": lambda s: s.mcp_servers[0].transport,
