@@ -186,11 +186,11 @@ def _model_info(catalogue: Catalogue, model: str) -> dict[str, Any]:
 
 
 def _plugin_settings(spec: ProxySpec, catalogue: Catalogue) -> dict[str, Any]:
-    """The request logger's settings: cooldowns and the embedding models it serves."""
+    """The request logger's settings: how long a spent quota keeps a model out."""
     cooldowns: dict[str, Any] = {"quotaSeconds": spec.router.quota_cooldown_seconds}
     if catalogue.quota_reset_date:
         cooldowns["quotaResetDate"] = catalogue.quota_reset_date
-    return {"cooldowns": cooldowns, "embeddings": list(spec.embedding_models)}
+    return {"cooldowns": cooldowns}
 
 
 def config_yaml(config: dict[str, Any]) -> str:

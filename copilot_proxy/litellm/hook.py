@@ -2,11 +2,17 @@
 
 Loaded inside the `litellm` proxy process (same image as the operator). It:
 - logs one line per request (request_line.py);
-- cools down a model that answered 402 or 429 more than `allowed_fails` times
-  in a minute, for the router's `cooldown_time` (cooldowns.py: the only source
-  of cooldowns, LiteLLM's own are off);
+- cools down a model that answered 402 or 429 for as long as Copilot says, with
+  a log line and metrics (limits.py, cooldowns.py: the only source of
+  cooldowns, LiteLLM's own are off);
 - answers a request whose whole chain failed with one error that names each
-  model of the chain and why it failed or was skipped (failures.py);
+  model of the chain and why it failed or was skipped, and a request whose
+  every model is cooling down at once, with when each is back (failures.py);
+- skips a model whose prompt window is too small for the request before any
+  upstream call, and answers 400 when none fits (limits.py, context.py);
+- refuses embedding (and other non-chat) requests for names the catch-all
+  would send to a chat model (embeddings.py);
+- counts tokens for Claude with Copilot's own count (count_tokens.py);
 - drops LiteLLM's cached Copilot key when Copilot answers 401, so the next
   attempt (the fallback hop) fetches a fresh one from the token endpoint;
 - answers 401 to a wrong client key (LiteLLM says 400 "No connected db." on a
@@ -29,15 +35,16 @@ from typing import Any
 from fastapi import HTTPException
 from litellm.integrations.custom_logger import CustomLogger
 
-from copilot_proxy.litellm import internals, request_line, routing
-from copilot_proxy.litellm.cooldowns import Cooldowns
+from copilot_proxy.litellm import count_tokens, embeddings, internals, request_line, routing
 from copilot_proxy.litellm.failures import (
     COOLDOWN_STATUSES,
+    Answer,
     Attempts,
     Failure,
     all_failed,
     model_id,
 )
+from copilot_proxy.litellm.limits import Limits
 from copilot_proxy.litellm.request_line import Served
 from copilot_proxy.litellm.routing import RouterView
 
@@ -53,16 +60,34 @@ class RequestLogger(CustomLogger):
         internals.fail_otel_import_fast()  # the proxy loads this callback before any request
         self.log = request_line.make_logger()
         self.attempts = Attempts()  # the failed hops of requests still running
-        self.cooldowns = Cooldowns()
+        self.limits = Limits(self.log, self.attempts)
+        count_tokens.install()
 
     async def async_pre_call_hook(
         self, user_api_key_dict: Any, cache: Any, data: dict[str, Any], call_type: Any
     ) -> dict[str, Any]:
-        """Refuse a hop group by name: it would serve one model of a route, out of its chain."""
-        refusal = routing.hop_refusal(data.get("model"))
+        """Refuse a hop group by name and a non-chat request the catch-all would serve; answer
+        at once when every model of the chain is cooling down."""
+        asked, view = data.get("model"), internals.router_view()
+        refusal = routing.hop_refusal(asked) or embeddings.refusal(
+            call_type, asked, view.names, embeddings.served_embeddings(view.model_list)
+        )
         if refusal is not None:
             raise HTTPException(status_code=400, detail=refusal)
+        self.limits.refuse_if_unavailable(str(asked or "-"), view)
         return data
+
+    async def async_filter_deployments(
+        self,
+        model: str,
+        healthy_deployments: list[Any],
+        messages: Any,
+        request_kwargs: dict[str, Any] | None = None,
+        parent_otel_span: Any = None,
+    ) -> list[Any]:
+        """Drop the deployments whose prompt window the request exceeds."""
+        kwargs = request_kwargs or {}
+        return await self.limits.fitting(model, healthy_deployments, messages, kwargs)
 
     async def async_filter_listed_models(
         self, user_api_key_dict: Any, model_names: Sequence[str]
@@ -106,19 +131,9 @@ class RequestLogger(CustomLogger):
         if isinstance(call_id, str):
             self.attempts.add(call_id, failure)
         if failure.status in COOLDOWN_STATUSES:
-            self._cool_down(internals.deployment_id(data), exception, failure)
+            self.limits.cool_down(data, exception, failure)
         elif failure.status == 401:
             internals.drop_copilot_key()
-
-    def _cool_down(self, deployment: str | None, exc: Exception, failure: Failure) -> None:
-        router = internals.proxy_router()
-        view = internals.view_of(router)
-        if deployment is None or not view.cooldown_time:
-            return
-        now = time.monotonic()
-        if self.cooldowns.cools_down(failure, now, view.allowed_fails, view.cooldown_time):
-            ids = {deployment, *routing.deployment_ids(view, failure.model)}
-            internals.cool_down(router, ids, exc, failure.status)
 
     async def async_log_success_event(
         self, kwargs: dict[str, Any], response_obj: Any, start_time: Any, end_time: Any
@@ -141,6 +156,7 @@ class RequestLogger(CustomLogger):
             for hop in hops
         ]
         failures = self.attempts.pop(kwargs.get("litellm_call_id"))
+        self.limits.counts.pop(kwargs.get("litellm_call_id"))
         failed = request_line.failed_before([f.model for f in failures], skipped)
         served = Served(
             route=route,
@@ -166,8 +182,13 @@ class RequestLogger(CustomLogger):
             "user_api_key_request_route"
         )
         asked = str(request_data.get("model") or "-")
-        failures = self.attempts.pop(request_data.get("litellm_call_id"))
-        status, answer = self._answer(asked, original_exception, failures)
+        call_id = request_data.get("litellm_call_id")
+        failures = self.attempts.pop(call_id)
+        too_long = self.limits.too_long(asked, call_id, original_exception)
+        if too_long is not None:
+            status, answer = self._reply(original_exception, too_long)
+        else:
+            status, answer = self._answer(asked, original_exception, failures)
         # The reason is read after _answer, which may have rewritten the message.
         reason = internals.error_of(original_exception).reason
         line = request_line.failed_line(
@@ -186,19 +207,24 @@ class RequestLogger(CustomLogger):
             return 401, None
         status = internals.error_of(exc).status
         if failures or internals.is_router_refusal(exc):
-            answer = self._all_failed(asked, status, failures)
+            view = internals.router_view()
+            chain = routing.chain(view, asked)
+            skipped = self.limits.cooldowns.skipped(time.monotonic())
+            answer = self.limits.unavailable(asked, view) or all_failed(
+                asked, status, chain, failures, skipped
+            )
             if answer is not None:
-                internals.set_message(exc, answer.detail)  # what /v1/messages sends
-                return answer.status_code, answer
+                return self._reply(exc, answer)
         return status, None
 
-    def _all_failed(
-        self, asked: str, status: int | None, failures: list[Failure]
-    ) -> HTTPException | None:
-        chain = routing.chain(internals.router_view(), asked)
-        skipped = self.cooldowns.skipped(time.monotonic())
-        answer = all_failed(asked, status, chain, failures, skipped)
-        return HTTPException(answer.status, answer.detail) if answer else None
+    @staticmethod
+    def _reply(exc: Exception, answer: Answer) -> tuple[int | None, HTTPException | None]:
+        """Answer `answer` instead of LiteLLM's error (/v1/messages sends the exception's own
+        status and message, the other routes the HTTPException)."""
+        internals.set_message(exc, answer.detail)
+        internals.set_status(exc, answer.status)
+        headers = {"retry-after": str(answer.retry_after)} if answer.retry_after else None
+        return answer.status, HTTPException(answer.status, answer.detail, headers=headers)
 
 
 request_logger = RequestLogger()

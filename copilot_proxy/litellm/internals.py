@@ -13,7 +13,7 @@ import contextlib
 import importlib.util
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from copilot_proxy.litellm.failures import Error
@@ -70,24 +70,6 @@ def router_view() -> RouterView:
     return view_of(proxy_router())
 
 
-def cool_down(
-    router: Any, deployment_ids: Iterable[str], exception: Exception, status: int | None
-) -> None:
-    """Put deployments into the router's cooldown cache, which it skips for `cooldown_time`.
-
-    The router still reads that cache with `disable_cooldowns: true` (which
-    only stops it from adding to it).
-    """
-    for ident in deployment_ids:
-        # cooldown_time None: the router's own, from router_settings.cooldown_time.
-        router.cooldown_cache.add_deployment_to_cooldown(
-            model_id=ident,
-            original_exception=exception,
-            exception_status=status,
-            cooldown_time=None,
-        )
-
-
 def drop_copilot_key() -> None:
     """Forget LiteLLM's cached Copilot key so the next call fetches a new one.
 
@@ -102,9 +84,15 @@ def drop_copilot_key() -> None:
 
 
 def error_of(exc: BaseException) -> Error:
-    """LiteLLM's exceptions carry the HTTP status as `status_code` (some as `code`)
-    and the upstream's answer in `message`."""
-    return Error(_status(exc), str(getattr(exc, "message", "") or exc), type(exc).__name__)
+    """LiteLLM's exceptions carry the HTTP status as `status_code` (some as `code`),
+    the upstream's answer in `message` and, on the chat path, its error object as `body`
+    (whose `code`, e.g. user_global_rate_limited, the message may not repeat)."""
+    text = str(getattr(exc, "message", "") or exc)
+    body = getattr(exc, "body", None)
+    code = body.get("code") if isinstance(body, Mapping) else None
+    if isinstance(code, str) and code not in text:
+        text = f"{text} (code: {code})"
+    return Error(_status(exc), text, type(exc).__name__)
 
 
 def _status(exc: BaseException) -> int | None:
@@ -159,3 +147,115 @@ def logged_model_group(data: Mapping[str, Any]) -> object:
     dropped a response's hidden params by the time of the headers hook."""
     details = getattr(data.get("litellm_logging_obj"), "model_call_details", None) or {}
     return ((details.get("litellm_params") or {}).get("metadata") or {}).get("model_group")
+
+
+# ----- issue 14: cooldowns as Copilot states them, context windows, answers ----------------
+
+CONTEXT_ERROR = "ContextWindowExceededError"  # litellm.exceptions; LiteLLM falls back on it
+
+
+def config_path() -> str | None:
+    """The config file the proxy was started with (`litellm --config FILE`)."""
+    from litellm.proxy import proxy_server
+
+    path = getattr(proxy_server, "user_config_file_path", None)
+    return str(path) if path else None
+
+
+def cool_down(
+    router: Any,
+    deployment_ids: Iterable[str],
+    exception: Exception,
+    status: int | None,
+    seconds: float,
+) -> None:
+    """Put deployments into the router's cooldown cache, which it skips for `seconds` (each
+    entry has its own time, router_utils/cooldown_cache.py). The router still reads that
+    cache with `disable_cooldowns: true` (which only stops it from adding to it)."""
+    for ident in deployment_ids:
+        router.cooldown_cache.add_deployment_to_cooldown(
+            model_id=ident,
+            original_exception=exception,
+            exception_status=status,
+            cooldown_time=seconds,
+        )
+
+
+def response_headers(exc: BaseException) -> dict[str, str]:
+    """The upstream answer's headers: LiteLLM keeps them as `litellm_response_headers`."""
+    headers = getattr(exc, "litellm_response_headers", None)
+    if headers is None:
+        headers = getattr(getattr(exc, "response", None), "headers", None)
+    try:
+        return {str(k): str(v) for k, v in dict(headers or {}).items()}
+    except (TypeError, ValueError):
+        return {}
+
+
+def answer_now(status: int, message: str, kind: str, headers: Mapping[str, str]) -> Exception:
+    """An error to raise from `async_pre_call_hook`: every route (chat, responses,
+    messages) answers it as given, headers included (proxy_server.py's ProxyException
+    handler; anthropic_endpoints/endpoints.py for /v1/messages)."""
+    from litellm.proxy._types import ProxyException
+
+    return ProxyException(
+        message=message, type=kind, param=None, code=status, headers=dict(headers)
+    )
+
+
+def set_status(exc: Exception, status: int) -> None:
+    """/v1/messages answers a failure with the exception's own status."""
+    exc.status_code = status  # type: ignore[attr-defined]
+
+
+def context_window_error(model: str, message: str) -> Exception:
+    """What LiteLLM's own pre-call check raises: the router falls back on it."""
+    from litellm.exceptions import ContextWindowExceededError
+
+    return ContextWindowExceededError(message=message, model=model, llm_provider="github_copilot")
+
+
+def is_context_window(exc: BaseException) -> bool:
+    return type(exc).__name__ == CONTEXT_ERROR
+
+
+def count_prompt(
+    router: Any, messages: Sequence[Mapping[str, Any]] | None, kwargs: Mapping[str, Any]
+) -> int:
+    """The request's cl100k count as LiteLLM's pre-call check makes it: chat messages,
+    Anthropic `system` and `tools`, Responses `input` and `instructions`. Blocking."""
+    count: int = router._count_pre_call_check_tokens(
+        messages=messages, input=kwargs.get("input"), request_kwargs=kwargs
+    )
+    return count
+
+
+def copilot_messages_endpoint(model: str) -> tuple[dict[str, str], str]:
+    """Headers and API base LiteLLM uses for Copilot's /v1/messages (the Copilot key is in the
+    headers; it may be refreshed here: blocking)."""
+    from litellm.llms.github_copilot.messages.transformation import (
+        GithubCopilotAnthropicMessagesConfig,
+    )
+
+    headers, base = GithubCopilotAnthropicMessagesConfig().validate_anthropic_messages_environment(
+        headers={}, model=model, messages=[], optional_params={}, litellm_params={}
+    )
+    return {str(k): str(v) for k, v in headers.items()}, str(base)
+
+
+def add_route_first(path: str, endpoint: Any) -> bool:
+    """Serve `path` (POST) by `endpoint` ahead of LiteLLM's own route, behind LiteLLM's key
+    check. False when the proxy's app is not there (outside the proxy)."""
+    try:
+        from fastapi import Depends
+        from fastapi.routing import APIRoute
+        from litellm.proxy.auth.user_api_key_auth import user_api_key_auth
+        from litellm.proxy.proxy_server import app
+    except ImportError:
+        return False
+    routes = app.router.routes
+    if any(getattr(r, "endpoint", None) is endpoint for r in routes):
+        return True
+    route = APIRoute(path, endpoint, methods=["POST"], dependencies=[Depends(user_api_key_auth)])
+    routes.insert(0, route)
+    return True

@@ -8,6 +8,7 @@ numbers differ per model and move); what matters is that they are smaller than t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 CLAUDE = ("/chat/completions", "/v1/messages")
@@ -127,3 +128,9 @@ def default_quota() -> dict[str, dict[str, Any]]:
         "completions": snap(0, 0, unlimited=True),
         "premium_interactions": snap(300, 240),
     }
+
+
+def next_month(today: date | None = None) -> str:
+    """The first day of next month: when a monthly Copilot quota resets (`quota_reset_date`)."""
+    day = today or datetime.now(UTC).date()
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1).isoformat()

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from testkit.fake_github.catalog import ModelInfo, default_models, default_quota
+from testkit.fake_github.catalog import ModelInfo, default_models, default_quota, next_month
 
 DEFAULT_CLIENT_ID = "Iv1.b507a08c87ecfe98"
 DEFAULT_TOKEN = "gho_fakeDefaultToken0000000000000000000"
@@ -109,7 +109,7 @@ class GitHubState:
             self.catalogue_error: int | None = None  # the status GET /models answers instead
             self.switches: dict[str, Switch] = {}
             self.quota = default_quota()
-            self.quota_reset_date = "2026-12-01"
+            self.quota_reset_date = next_month()
             self.requests_: list[Recorded] = []
             self.recording = True  # False for benchmarks: no per-request memory
             self.require_editor_version = True

@@ -16,6 +16,7 @@ import pytest
 
 from copilot_proxy.auth.stores.kubernetes import KubernetesStore
 from testkit.fake_github import FakeGitHub
+from testkit.fake_github.catalog import next_month
 from testkit.kube import KubeCluster
 from tests.auth.conftest import (
     ADMIN_PASSWORD,
@@ -108,7 +109,7 @@ async def test_sign_in_stores_the_token_and_shows_the_account(
     premium = next(q for q in state["copilot"]["quotas"] if q["kind"] == "premium_interactions")
     assert (premium["remaining"], premium["entitlement"]) == (240, 300)
     assert state["copilot"]["plan"] == "individual"
-    assert state["copilot"]["quotaResetDate"] == "2026-12-01"
+    assert state["copilot"]["quotaResetDate"] == next_month()
     assert state["loginInProgress"] is False
 
 

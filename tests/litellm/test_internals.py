@@ -110,9 +110,10 @@ def test_cool_down_puts_deployments_in_the_routers_cooldown_cache(router: Router
     view = internals.view_of(router)
     ids = routing.deployment_ids(view, "claude-opus-4.6")
     quota = copilot(errors.PaymentRequiredError, "quota_exceeded")
-    internals.cool_down(router, ids, quota, 402)
+    internals.cool_down(router, ids, quota, 402, 7200.0)
     cooling = router.cooldown_cache.get_active_cooldowns(model_ids=ids, parent_otel_span=None)
     assert sorted(ident for ident, _ in cooling) == sorted(ids)
+    assert {entry["cooldown_time"] for _, entry in cooling} == {7200.0}  # not the router's 60
 
 
 def test_deployment_id_of_a_request_attempt() -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from copilot_proxy.operator import handlers
 from testkit.fake_github import FakeGitHub
+from testkit.fake_github.catalog import next_month
 from testkit.kube import KubeCluster
 from testkit.kube.kopf_runner import KopfOperator
 from testkit.waiting import wait_for
@@ -66,7 +67,7 @@ async def test_sign_in_reads_the_catalogue_into_status_and_config(
     assert info["claude-opus-4.6"] == info["github_copilot/claude-opus-4.6"] == info["*"] == limits
     assert info["gpt-5.3-codex"]["mode"] == "responses"
     status = cluster.get(CPX, NS, "copilot")["status"]["catalogue"]  # type: ignore[index]
-    assert status["quotaResetDate"] == "2026-12-01"
+    assert status["quotaResetDate"] == next_month()
     assert {m["name"]: m["state"] for m in status["models"]} == {
         "claude-opus-4.6": "Available",
         "grok-code-fast-1": "NotEnabled",
