@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from copilot_proxy.auth.stores.directory import write_private
-from copilot_proxy.core import render, rollout
+from copilot_proxy.core import rollout
 from copilot_proxy.core.spec import ProxySpec
 from copilot_proxy.litellm.request_line import LOGGER_NAME as _REQUEST_LOGGER
 from copilot_proxy.local import ports
 from copilot_proxy.local import proxy_process as pp
+from copilot_proxy.local.catalogue import LocalCatalogue
 from copilot_proxy.local.console import Console
 from copilot_proxy.local.login_page import LocalStore, local_proxy
 from copilot_proxy.local.rule import (
@@ -81,7 +82,7 @@ class Supervisor:
         self.shown_proxy_url = shown_proxy_url
         self.login_url = login_url
         self.environ = dict(os.environ if environ is None else environ)
-        self.spec = spec
+        self.models, self.spec = LocalCatalogue(console, self.environ), spec
         self.manifest_text = _read(manifest)
         self.proxy: pp.ProxyProcess | None = None
         self.running: Template | None = None
@@ -118,7 +119,7 @@ class Supervisor:
 
     def wanted(self, token: str) -> dict[str, str] | None:
         argv, env = self.launch(self.spec)
-        text = render.config_text(self.spec)
+        text = self.models.config_text(self.spec)
         return wanted_template(text, token, process_hash(argv, env), self.spec.replicas)
 
     # -- the loop ----------------------------------------------------------------------
@@ -128,6 +129,7 @@ class Supervisor:
         self.reload_manifest()
         token = self.store.read_token(self.store.ref)
         self.announce_token(token)
+        self.models.look(self.spec, token)
         self.watch_process(now)
         wanted = self.wanted(token)
         action = decide(self.running, wanted)
@@ -213,7 +215,7 @@ class Supervisor:
             return
         self.port_wait = False
         argv, env = self.launch(self.spec)
-        write_private(self.state.config_path, render.config_text(self.spec))
+        write_private(self.state.config_path, self.models.config_text(self.spec))
         pp.fresh_token_dir(self.state.token_dir)
         self.proxy = pp.ProxyProcess(
             argv=argv,

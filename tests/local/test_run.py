@@ -174,12 +174,20 @@ def test_later_run_starts_at_once_and_stops_mid_start(gh: FakeGitHub, workdir: P
     write_private(state / "master-key", "sk-" + "k" * 48 + "\n")
     store = DirectoryStore.single(state, "copilot")
     store.write_token(store.list_proxies()[0].ref, gh.default_token, "octocat", datetime.now(UTC))
-    write_manifest(manifest, ["claude-opus-4.6", "gpt-5-mini"])
+    write_manifest(manifest, ["claude-opus-4.6", "grok-code-fast-1", "gpt-5-mini"])
     proxy_port, auth_port = free_port(), free_port()
     run = LocalRun(manifest, state, proxy_port=proxy_port, auth_port=auth_port, env=run_env(gh))
     try:
         at = run.wait_for(r"GitHub token found \(signed in as @octocat\)")
+        # The account's catalogue, read before the proxy starts: what is not enabled, where.
+        at = run.wait_for(
+            r"Models: grok-code-fast-1 is not enabled for this account: enable it at"
+            r" https://github.com/settings/copilot/features\.",
+            after=at,
+        )
         run.wait_for(r"Starting the proxy", after=at)
+        config = (state / "config.yaml").read_text()
+        assert "max_input_tokens: 128000" in config  # the catalogue's windows
         assert "New master key" not in run.output
         assert "sk-kkkk" not in run.output
         assert f"Master key: in {state / 'master-key'}" in run.output
