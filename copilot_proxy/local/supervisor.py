@@ -283,10 +283,10 @@ class Supervisor:
         self.log_offset += len(data)
         *lines, self.log_partial = (self.log_partial + data).split(b"\n")
         marker = f" {_REQUEST_LOGGER} "
-        for raw in lines:
-            line = raw.decode(errors="replace")
+        for line in (raw.decode(errors="replace") for raw in lines):
             if marker in line:
-                self.console.say("request: " + line.split(marker, 1)[1].strip())
+                text = line.split(marker, 1)[1].strip()  # a request, or a model's cooldown
+                self.console.say(text if text.startswith("cooldown:") else f"request: {text}")
 
 
 # LiteLLM colours its start-up lines; a log tail on the console shows them plain.

@@ -93,7 +93,14 @@ def default_models() -> dict[str, ModelInfo]:
         ModelInfo("gemini-2.5-pro", "Google", max_output_tokens=64000, policy="enabled"),
         ModelInfo("gpt-5-mini", endpoints=GPT5, max_output_tokens=64000),
         ModelInfo("gpt-5", endpoints=GPT5, max_output_tokens=64000),
-        # The codex models answer on /responses only (unsupported_api_for_model elsewhere).
+        # The codex models answer on /responses only (unsupported_api_for_model elsewhere);
+        # LiteLLM 1.108.7's cost map knows gpt-5.3-codex is one, not gpt-5.1-codex.
+        ModelInfo(
+            "gpt-5.1-codex",
+            endpoints=("/responses",),
+            max_prompt_tokens=128000,
+            max_output_tokens=128000,
+        ),
         ModelInfo(
             "gpt-5.3-codex",
             endpoints=("/responses",),

@@ -114,6 +114,13 @@ def test_first_run_sign_in_edit_and_stop(gh: FakeGitHub, workdir: Path) -> None:
         assert served == "github_copilot/claude-opus-4.6"
         assert reply.startswith("Hello from claude-opus-4.6")
         at = run.wait_for(rf"request: .*asked={ANY_MODEL} .*upstream=claude-opus-4.6", after=at)
+        # Copilot's weekly limit: the next model answers, the console says for how long.
+        gh.fail("claude-opus-4.6", 429, times=1, code="user_weekly_rate_limited", retry_after=7200)
+        assert chat(proxy_port, key)[0] == "github_copilot/gpt-5-mini"
+        at = run.wait_for(
+            r" cooldown: model=claude-opus-4.6 reason=user_weekly_rate_limited seconds=7200 ",
+            after=at,
+        )
         page = httpx.get(
             f"http://127.0.0.1:{auth_port}/api/proxies/local/copilot",
             headers={"Authorization": f"Bearer {key}"},

@@ -27,7 +27,7 @@ from tests.operator.conftest import (
 )
 
 NS = "default"
-CHAIN = ["claude-opus-4.6", "grok-code-fast-1", "gpt-9", "gpt-5.3-codex"]
+CHAIN = ["claude-opus-4.6", "grok-code-fast-1", "gpt-9", "gpt-5.1-codex"]
 
 
 def _models(cluster: KubeCluster) -> dict[str, str]:
@@ -65,14 +65,14 @@ async def test_sign_in_reads_the_catalogue_into_status_and_config(
     info = _info(cluster)
     limits = {"max_input_tokens": 128000, "max_output_tokens": 64000}
     assert info["claude-opus-4.6"] == info["github_copilot/claude-opus-4.6"] == info["*"] == limits
-    assert info["gpt-5.3-codex"]["mode"] == "responses"
+    assert info["gpt-5.1-codex"]["mode"] == "responses"
     status = cluster.get(CPX, NS, "copilot")["status"]["catalogue"]  # type: ignore[index]
     assert status["quotaResetDate"] == next_month()
     assert {m["name"]: m["state"] for m in status["models"]} == {
         "claude-opus-4.6": "Available",
         "grok-code-fast-1": "NotEnabled",
         "gpt-9": "Missing",
-        "gpt-5.3-codex": "Available",
+        "gpt-5.1-codex": "Available",
         "text-embedding-3-small": "Available",
     }
     # The Copilot key went to the account's endpoints.api, the token to GitHub only.

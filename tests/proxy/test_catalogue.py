@@ -25,8 +25,8 @@ from testkit.fake_github import FakeGitHub
 from testkit.fake_github.tokens import prompt_tokens
 from testkit.proxy_harness import LiteLLMProxy
 
-CHAIN = ["claude-opus-4.6", "gpt-5.3-codex", "gpt-5-mini"]
-WINDOWS = {"claude-opus-4.6": 2000, "gpt-5.3-codex": 3000}
+CHAIN = ["claude-opus-4.6", "gpt-5.1-codex", "gpt-5-mini"]
+WINDOWS = {"claude-opus-4.6": 2000, "gpt-5.1-codex": 3000}
 WEATHER = {
     "name": "get_weather",
     "description": "Current weather in a city",
@@ -83,7 +83,7 @@ def test_models_and_model_info_show_the_catalogues_limits(
     assert listed["claude-opus-4.6"]["max_input_tokens"] == 2000
     assert listed["claude-opus-4.6"]["max_output_tokens"] == 64000
     assert listed["gpt-5-mini"]["max_input_tokens"] == 128000
-    assert listed["gpt-5.3-codex"]["mode"] == "responses"
+    assert listed["gpt-5.1-codex"]["mode"] == "responses"
     info = httpx.get(f"{proxy.url}/model/info", headers=proxy.auth_headers).json()["data"]
     windows = {
         e["model_name"]: e["model_info"]["max_input_tokens"]
@@ -105,21 +105,21 @@ def test_chat_clients_reach_a_responses_only_model(
     ask: Any = [{"role": "user", "content": "use get_weather for Paris"}]
     if stream:
         chunks = list(oai.chat.completions.create(
-            model="gpt-5.3-codex", messages=ask, tools=[OPENAI_WEATHER], stream=True))  # fmt: skip
+            model="gpt-5.1-codex", messages=ask, tools=[OPENAI_WEATHER], stream=True))  # fmt: skip
         calls = [tc for c in chunks for tc in (c.choices[0].delta.tool_calls or []) if c.choices]
         name = "".join(tc.function.name or "" for tc in calls if tc.function)
         args = "".join(tc.function.arguments or "" for tc in calls if tc.function)
     else:
         reply = oai.chat.completions.create(
-            model="gpt-5.3-codex", messages=ask, tools=[OPENAI_WEATHER]
+            model="gpt-5.1-codex", messages=ask, tools=[OPENAI_WEATHER]
         )
         made: Any = reply.choices[0].message.tool_calls
         name, args = made[0].function.name, made[0].function.arguments
     assert (name, json.loads(args)) == ("get_weather", {"city": "Paris"})
     assert [r.path for r in gh.copilot_requests()] == ["/responses"]
     hi: Any = [{"role": "user", "content": "hi"}]
-    text = oai.chat.completions.create(model="gpt-5.3-codex", messages=hi)
-    assert text.choices[0].message.content == "Hello from gpt-5.3-codex."
+    text = oai.chat.completions.create(model="gpt-5.1-codex", messages=hi)
+    assert text.choices[0].message.content == "Hello from gpt-5.1-codex."
 
 
 def test_messages_clients_reach_a_responses_only_model_and_claude_stays_native(
@@ -127,7 +127,7 @@ def test_messages_clients_reach_a_responses_only_model_and_claude_stays_native(
 ) -> None:
     ask: Any = [{"role": "user", "content": "use get_weather for Paris"}]
     with claude.messages.stream(
-        model="gpt-5.3-codex",
+        model="gpt-5.1-codex",
         max_tokens=200,
         messages=ask,
         tools=[WEATHER],  # type: ignore[list-item]
@@ -152,8 +152,8 @@ def test_a_prompt_too_big_for_claude_goes_to_the_next_model_that_fits(
     raw = claude.messages.with_raw_response.create(
         model="claude-opus-4.6", max_tokens=50, messages=body
     )
-    assert raw.headers["x-litellm-model-group"] == "gpt-5.3-codex"
-    assert gh.models_tried() == ["gpt-5.3-codex"]  # never a wasted call to claude-opus-4.6
+    assert raw.headers["x-litellm-model-group"] == "gpt-5.1-codex"
+    assert gh.models_tried() == ["gpt-5.1-codex"]  # never a wasted call to claude-opus-4.6
 
 
 def test_a_prompt_no_model_takes_fails_at_once_naming_each_window(
@@ -166,7 +166,7 @@ def test_a_prompt_no_model_takes_fails_at_once_naming_each_window(
         )
     text = str(refused.value.message)
     assert "prompt is too long: " in text and " tokens > 128000 maximum" in text
-    assert "claude-opus-4.6 2000, gpt-5.3-codex 3000, gpt-5-mini 128000" in text
+    assert "claude-opus-4.6 2000, gpt-5.1-codex 3000, gpt-5-mini 128000" in text
     assert "Fallback" not in text and "#" not in text  # none of LiteLLM's internals
     with pytest.raises(openai.BadRequestError):
         oai.chat.completions.create(
