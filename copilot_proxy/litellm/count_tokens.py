@@ -72,9 +72,7 @@ async def _ask_copilot(model: str, body: dict[str, Any]) -> int | None:
         async with httpx.AsyncClient(timeout=TIMEOUT) as http:
             answer = await http.post(f"{base}{PATH}", json=payload, headers=headers)
         tokens = answer.json().get("input_tokens") if answer.status_code == 200 else None
-    except (httpx.HTTPError, ValueError, AttributeError, OSError, RuntimeError):
-        tokens = None
-    except Exception:  # LiteLLM's key refresh raises its own errors: count locally then
+    except Exception:  # no answer, not JSON, or LiteLLM's key refresh failing: count locally
         tokens = None
     if isinstance(tokens, int) and not isinstance(tokens, bool) and tokens > 0:
         return tokens

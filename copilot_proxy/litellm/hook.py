@@ -223,7 +223,12 @@ class RequestLogger(CustomLogger):
         status and message, the other routes the HTTPException)."""
         internals.set_message(exc, answer.detail)
         internals.set_status(exc, answer.status)
-        headers = {"retry-after": str(answer.retry_after)} if answer.retry_after else None
+        # Only the nothing-can-answer error says when to come back; no client should loop.
+        headers = (
+            {"retry-after": str(answer.retry_after), "x-should-retry": "false"}
+            if answer.retry_after
+            else None
+        )
         return answer.status, HTTPException(answer.status, answer.detail, headers=headers)
 
 

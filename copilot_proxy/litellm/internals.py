@@ -149,7 +149,7 @@ def logged_model_group(data: Mapping[str, Any]) -> object:
     return ((details.get("litellm_params") or {}).get("metadata") or {}).get("model_group")
 
 
-# ----- issue 14: cooldowns as Copilot states them, context windows, answers ----------------
+# ----- cooldowns as Copilot states them, prompt windows, answers of our own --------------
 
 CONTEXT_ERROR = "ContextWindowExceededError"  # litellm.exceptions; LiteLLM falls back on it
 

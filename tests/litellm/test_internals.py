@@ -159,3 +159,37 @@ def test_otel_import_fails_at_once_without_the_sdk() -> None:
     finally:
         if not had:
             sys.modules.pop(internals.OTEL_LOGGER, None)
+
+
+def test_the_session_limit_code_comes_from_the_error_body() -> None:
+    limited = copilot(errors.RateLimitError, "Please retry after 2733 seconds.")
+    limited.body = {"code": "user_global_rate_limited"}  # type: ignore[attr-defined]
+    assert internals.error_of(limited).reason == "user_global_rate_limited"
+
+
+def test_response_headers_of_an_upstream_error() -> None:
+    limited = copilot(errors.RateLimitError, "rate limited")
+    limited.litellm_response_headers = {"Retry-After": "33"}  # type: ignore[attr-defined]
+    assert internals.response_headers(limited) == {"Retry-After": "33"}
+    assert internals.response_headers(ValueError("no answer")) == {}
+
+
+def test_answers_of_our_own_are_what_the_proxy_sends_as_given() -> None:
+    answer = internals.answer_now(402, "No model can answer", "models_unavailable", {"a": "b"})
+    assert isinstance(answer, ProxyException)
+    assert (answer.code, answer.type, answer.headers) == ("402", "models_unavailable", {"a": "b"})
+    too_long = internals.context_window_error("claude-opus-4.6", "prompt is too long")
+    assert isinstance(too_long, errors.ContextWindowExceededError)
+    assert internals.is_context_window(too_long) and not internals.is_context_window(answer)
+
+
+def test_the_prompt_count_takes_system_tools_and_responses_input(router: Router) -> None:
+    messages = [{"role": "user", "content": "hello there"}]
+    bare = internals.count_prompt(router, messages, {})
+    system = internals.count_prompt(router, messages, {"system": "be brief " * 50})
+    tools = internals.count_prompt(
+        router, messages, {"tools": [{"name": "Read", "description": "read " * 50,
+                                      "input_schema": {"type": "object"}}]}
+    )  # fmt: skip
+    assert system > bare + 50 and tools > bare + 50
+    assert internals.count_prompt(router, None, {"input": "hello there"}) > 0
