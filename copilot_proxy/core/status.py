@@ -44,8 +44,10 @@ class Observation:
     web_base: str = "https://github.com"  # where the account's settings pages are
 
 
-def _cond(kind: str, ok: bool, reason: str, message: str) -> dict[str, str]:
-    return {"type": kind, "status": "True" if ok else "False", "reason": reason, "message": message}
+def _cond(kind: str, ok: bool | None, reason: str, message: str) -> dict[str, str]:
+    """A condition; `ok` None: Unknown."""
+    status = "Unknown" if ok is None else ("True" if ok else "False")
+    return {"type": kind, "status": status, "reason": reason, "message": message}
 
 
 def conditions(obs: Observation) -> list[dict[str, str]]:
@@ -98,13 +100,13 @@ def models_available(obs: Observation) -> dict[str, str]:
     """Does the account's catalogue offer every model served? Unknown while it cannot say."""
     seen = obs.catalogue
     if obs.config_error:
-        return _cond3(MODELS_AVAILABLE, "Unknown", "InvalidSpec", "the spec cannot be served")
+        return _cond(MODELS_AVAILABLE, None, "InvalidSpec", "the spec cannot be served")
     if seen is None:
         if not obs.token_present:
             why = "the account's Copilot catalogue is read once a GitHub token is present"
-            return _cond3(MODELS_AVAILABLE, "Unknown", "WaitingForLogin", why)
+            return _cond(MODELS_AVAILABLE, None, "WaitingForLogin", why)
         why = obs.catalogue_error or "the account's Copilot catalogue was not read yet"
-        return _cond3(MODELS_AVAILABLE, "Unknown", "CatalogueUnknown", why)
+        return _cond(MODELS_AVAILABLE, None, "CatalogueUnknown", why)
     missing = cat.unavailable(seen, obs.served)
     said = (
         cat.describe_unavailable(missing, obs.web_base)
@@ -112,19 +114,15 @@ def models_available(obs: Observation) -> dict[str, str]:
         else "every model served is offered and enabled"
     )
     if obs.catalogue_error:
-        return _cond3(
+        return _cond(
             MODELS_AVAILABLE,
-            "Unknown",
+            None,
             "CatalogueUnreachable",
             f"{obs.catalogue_error} Kept what it said at {seen.observed_at}: {said}",
         )
     if missing:
-        return _cond3(MODELS_AVAILABLE, "False", "ModelsUnavailable", said)
-    return _cond3(MODELS_AVAILABLE, "True", "AllAvailable", f"{said} ({seen.observed_at})")
-
-
-def _cond3(kind: str, status: str, reason: str, message: str) -> dict[str, str]:
-    return {"type": kind, "status": status, "reason": reason, "message": message}
+        return _cond(MODELS_AVAILABLE, False, "ModelsUnavailable", said)
+    return _cond(MODELS_AVAILABLE, True, "AllAvailable", f"{said} ({seen.observed_at})")
 
 
 def build_status(obs: Observation, old: dict[str, Any], now: datetime) -> dict[str, Any]:
