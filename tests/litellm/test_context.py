@@ -75,7 +75,7 @@ def test_the_estimate_stays_near_the_fake_count(router: Router, model: str, vend
     """The error against the fake's count on Claude Code-shaped requests, prose-heavy (1 turn)
     to code-heavy (60 turns): measured -11% .. +16% (the fake's characters-per-token rule
     ignores that code takes more tokens per character; on 22 real Claude Code requests the
-    spread is -2% .. +3%, docs/upstream.md). Against real Copilot it is unmeasured."""
+    spread is -3% .. +2% for Claude, docs/upstream.md). Against real Copilot it is unmeasured."""
     errors = []
     for size in (1, 5, 20, 60):
         body = claude_code_like(size)
