@@ -72,11 +72,14 @@ $(NPM_STAMP): npm/package.json npm/package-lock.json
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
 	  else \
-	    echo "node and npm are missing and this is not root: install Node.js 18+ with npm" \
-	         "(Debian: apt-get install nodejs npm), then run make npm."; \
+	    echo "node and npm are missing and this is not root: install Node.js 20+ with npm" \
+	         "(Debian 13: apt-get install nodejs npm), then run make npm."; \
 	    exit 1; \
 	  fi; \
 	fi
+	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || { \
+	  echo "node $$(node --version) is too old: the MCP packages of npm/ need Node.js 20+" \
+	       "(Debian 12 ships 18; Debian 13 and NodeSource ship 20+)."; exit 1; }
 	cd npm && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
