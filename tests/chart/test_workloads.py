@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -280,20 +279,21 @@ def test_the_cli_accepts_every_flag_the_chart_passes(
         assert re.search(rf"{re.escape(flag)}\b", help_text), f"{subcommand} lacks {flag}"
 
 
-def _sources(folder: Path) -> str:
-    files = sorted(folder.rglob("*.py"))
+def _sources(folders: str) -> str:
+    files = sorted(f for folder in folders.split("+") for f in (ROOT / folder).rglob("*.py"))
     return "\n".join(f.read_text() for f in files)
 
 
+# A service's code is its layer plus the shared clients it runs (github/: the GitHub URLs).
 @pytest.mark.parametrize(
-    ("folder", "names"),
+    ("folders", "names"),
     [
         ("copilot_proxy/operator", OPERATOR_ENV),
-        ("copilot_proxy/auth", {*AUTH_ENV, ADMIN_PASSWORD_ENV}),
+        ("copilot_proxy/auth+copilot_proxy/github", {*AUTH_ENV, ADMIN_PASSWORD_ENV}),
     ],
 )
-def test_the_code_reads_the_environment_the_chart_sets(folder: str, names: set[str]) -> None:
-    source = _sources(ROOT / folder)
-    assert source, f"{folder} has no code"
+def test_the_code_reads_the_environment_the_chart_sets(folders: str, names: set[str]) -> None:
+    source = _sources(folders)
+    assert source, f"{folders} has no code"
     missing = sorted(n for n in names if n not in source)
-    assert missing == [], f"{folder} never reads {missing}"
+    assert missing == [], f"{folders} never reads {missing}"
