@@ -30,6 +30,7 @@ import pytest
 
 from testkit.fake_github import FakeGitHub
 from tests.local.helpers import LocalRun, descendants, listening, sign_in, wait_gone
+from tests.proxy.test_clients import _claude_code_turn
 
 pytestmark = pytest.mark.slow
 
@@ -158,32 +159,9 @@ def too_early(key: str) -> None:
 
 
 def claude_code_turn(key: str) -> None:
-    """One turn as Claude Code sends it: streamed, thinking, cached system prompt, tools."""
+    """One turn as Claude Code sends it (streamed, thinking, cached system prompt, its tools),
+    the request tests/proxy/test_clients.py checks field by field."""
     client = anthropic.Anthropic(base_url="http://localhost:4000", api_key=key, max_retries=0)
-    tools = [
-        {
-            "name": name,
-            "description": f"The {name} tool",
-            "input_schema": {"type": "object", "properties": {"arg": {"type": "string"}}},
-        }
-        for name in ("Bash", "Read", "Edit")
-    ]
-    with client.beta.messages.stream(
-        model=CLAUDE_CODE_MODEL,
-        max_tokens=32000,
-        thinking={"type": "enabled", "budget_tokens": 31999},
-        system=[
-            {
-                "type": "text",
-                "text": "You are Claude Code, Anthropic's official CLI for Claude.",
-                "cache_control": {"type": "ephemeral"},
-            }
-        ],
-        tools=tools,  # type: ignore[arg-type]
-        messages=[{"role": "user", "content": [{"type": "text", "text": "say hi"}]}],
-        metadata={"user_id": "user_abc_account__session_123"},
-        betas=["claude-code-20250219", "interleaved-thinking-2025-05-14"],
-    ) as stream:
-        final = stream.get_final_message()
-    assert [block.type for block in final.content] == ["thinking", "text"]
-    assert final.content[1].text == f"Hello from {PRIMARY}."  # type: ignore[union-attr]
+    text, headers = _claude_code_turn(client, CLAUDE_CODE_MODEL)
+    assert text == f"Hello from {PRIMARY}."
+    assert headers["x-litellm-model-name"] == f"github_copilot/{PRIMARY}"
