@@ -152,6 +152,8 @@ class LoginManager:
         self.metrics.logins_finished.labels(login.proxy.namespace, login.proxy.name, result).inc()
         if login.phase is Phase.CONNECTED:
             log.info("Login %s: %s connected as %s", login.id, login.proxy.id, login.github_login)
+        elif login.phase is Phase.FAILED:  # a warning: the local mode shows it on the console
+            log.warning("GitHub sign-in for %s failed: %s", login.proxy.id, login.message)
         else:
             log.info("Login %s for %s ended: %s", login.id, login.proxy.id, result)
 

@@ -71,7 +71,8 @@ def command(spec: ProxySpec, *, config_path: Path, host: str, port: int) -> list
     """The container's command and args, with this machine's config path, host and port."""
     c = container(spec)
     argv: list[str] = [*c["command"], *c["args"]]
-    fixed = {"--config": str(config_path), "--host": host, "--port": str(port)}
+    # Absolute: the process runs in another working directory than ours.
+    fixed = {"--config": os.path.abspath(config_path), "--host": host, "--port": str(port)}
     for i, arg in enumerate(argv[:-1]):
         if arg in fixed:
             argv[i + 1] = fixed[arg]
@@ -83,8 +84,9 @@ def _executable(name: str) -> str:
     # The image's `litellm` is the one installed next to this Python.
     beside = Path(sys.executable).with_name(name)
     if beside.exists():
-        return str(beside)
-    return shutil.which(name) or name
+        return os.path.abspath(beside)
+    found = shutil.which(name)  # a relative PATH entry finds a relative path
+    return os.path.abspath(found) if found else name
 
 
 def environment(
@@ -105,7 +107,8 @@ def environment(
     unknown = set(overrides) - set(github_url_names(spec))
     if unknown:
         raise ValueError(f"not a GitHub URL variable of the proxy: {', '.join(sorted(unknown))}")
-    paths = {TOKEN_DIR_ENV: str(token_dir), TOKEN_FILE_ENV: str(token_file)}
+    # Absolute: the process runs in another working directory than ours.
+    paths = {TOKEN_DIR_ENV: os.path.abspath(token_dir), TOKEN_FILE_ENV: os.path.abspath(token_file)}
     env: dict[str, str] = {}
     for item in container(spec)["env"]:
         name = item["name"]
@@ -116,7 +119,7 @@ def environment(
             env[name] = master_key
         elif name == "HOME":
             if home is not None:
-                env[name] = str(home)
+                env[name] = os.path.abspath(home)
         else:
             env[name] = overrides.get(name, paths.get(name, item["value"]))
     return env

@@ -61,7 +61,13 @@ class StateDir:
 
 
 def prepare(root: Path) -> StateDir:
-    """Create the folder (0700) with its .gitignore; raises OSError when it cannot."""
+    """Create the folder (0700) with its .gitignore; raises OSError when it cannot.
+
+    The StateDir's paths are absolute: the proxy runs in the folder (its working
+    directory), so a path relative to ours (the default `.copilot-proxy`) would
+    name another file there.
+    """
+    root = root.expanduser().absolute()
     root.mkdir(mode=0o700, parents=True, exist_ok=True)
     root.chmod(0o700)  # an existing folder may have been created more open
     ignore = root / ".gitignore"

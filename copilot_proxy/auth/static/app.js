@@ -5,6 +5,7 @@
 
 const state = {
   session: { authenticated: false, scope: null, csrfToken: null, adminPasswordConfigured: false },
+  store: null,  // "kubernetes" (the operator's Secrets) or "directory" (copilot-proxy run)
   proxies: [],
   logins: {},   // proxy id -> login view of the sign-in shown in its card
   notes: {},    // proxy id -> {text, kind} shown under its card after an action
@@ -111,6 +112,8 @@ function badge(proxy) {
   if (login && !isFinished(login)) return el("span", { class: "badge warn", text: "Signing in…" });
   if (proxy.token.state === "present") {
     if (proxy.copilot && proxy.copilot.error) return el("span", { class: "badge bad", text: "Token problem" });
+    // Signed in, but the proxy does not serve (starting, crashing): the card says why.
+    if (proxy.ready === false) return el("span", { class: "badge warn", text: "Proxy not ready" });
     return el("span", { class: "badge ok", text: "Connected" });
   }
   return el("span", { class: "badge bad", text: "No token" });
@@ -189,12 +192,38 @@ function card(proxy) {
     hint);
 }
 
+// Where the master key is, for the proxies this page serves: a file with
+// `copilot-proxy run`, the operator's Secret <name>-master-key in Kubernetes.
+function keyHelp() {
+  const shown = state.proxies.slice(0, 3);
+  const parts = [];
+  if (state.store === "directory") {
+    parts.push(el("p", { text: "copilot-proxy run printed it when it made it, and keeps it in a file next to the token:" }));
+    for (const p of shown) {
+      const file = p.tokenLocation.replace(/[^/\\]*$/, "master-key");
+      parts.push(el("pre", {}, el("code", { text: `cat ${file}` })));
+    }
+  } else if (shown.length) {
+    parts.push(el("p", { text: "The operator keeps it in the Secret <proxy>-master-key of the proxy's namespace:" }));
+    for (const p of shown) {
+      parts.push(el("pre", {}, el("code", {
+        text: `kubectl -n ${p.namespace} get secret ${p.name}-master-key -o jsonpath='{.data.master-key}' | base64 -d`,
+      })));
+    }
+  }
+  if (state.session.adminPasswordConfigured) {
+    parts.push(el("p", { text: "The admin password set for this login service unlocks every proxy." }));
+  }
+  if (parts.length) $("key-where").replaceChildren(...parts);
+}
+
 function render() {
   const s = state.session;
   $("locked").hidden = s.authenticated;
   $("unlocked").hidden = !s.authenticated;
   for (const node of document.querySelectorAll(".admin-only, #admin-hint")) node.hidden = !s.adminPasswordConfigured;
   $("scope").textContent = s.scope === "all" ? "all proxies" : (s.scope || []).join(", ");
+  keyHelp();
 
   // Keep keyboard focus on the same button across re-renders.
   const focused = document.activeElement && document.activeElement.getAttribute("data-action");
@@ -226,6 +255,7 @@ async function loadProxies() {
   try {
     const data = await api("GET", "/api/proxies");
     state.proxies = data.proxies;
+    state.store = data.store;
     $("list-error").textContent = "";
   } catch (err) {
     $("list-error").textContent = err.message;
