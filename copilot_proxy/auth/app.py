@@ -76,7 +76,11 @@ def create_app(
         metrics=metrics,
         sessions=Sessions(limits.session_ttl),
         credential_limit=CredentialLimit(
-            RateLimiter(limits.credential_failures, limits.credential_window), metrics, clock
+            per_client=RateLimiter(limits.credential_failures, limits.credential_window),
+            overall=RateLimiter(limits.credential_failures_global, limits.credential_window),
+            delay=limits.credential_delay,
+            metrics=metrics,
+            clock=clock,
         ),
         clock=clock,
     )
