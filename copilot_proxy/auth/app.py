@@ -27,6 +27,7 @@ from copilot_proxy.auth.admission import Admission
 from copilot_proxy.auth.config import ADMIN_PASSWORD_ENV, Settings
 from copilot_proxy.auth.deps import CredentialLimit, Service
 from copilot_proxy.auth.errors import add_error_handlers, error_response
+from copilot_proxy.auth.logs import log
 from copilot_proxy.auth.manager import LoginManager
 from copilot_proxy.auth.metrics import Metrics
 from copilot_proxy.auth.routes import logins, monitoring, page, proxies, session
@@ -39,8 +40,6 @@ from copilot_proxy.auth.security import (
 from copilot_proxy.auth.stores.directory import DirectoryStore
 from copilot_proxy.auth.stores.kubernetes import KubernetesStore
 from copilot_proxy.auth.stores.protocol import TokenStore
-
-log = logging.getLogger("copilot_auth")
 
 
 def create_app(

@@ -1,6 +1,6 @@
 """The login service as its own process, as the chart runs it: `copilot-proxy auth-service`.
 
-The directory store (a state folder with a master key, proxy `local/copilot`),
+The directory store (a state folder with a master key, proxy `local/local`),
 GitHub on a FakeGitHub, the log in a file. What an attacker can measure from
 outside is here too: the process's peak memory and a raw HTTP/1.1 sender.
 """
@@ -26,7 +26,7 @@ from testkit.ports import HOST, free_port
 
 CLI = str(Path(sys.executable).with_name("copilot-proxy"))
 MASTER_KEY = "sk-security-master-key-0123456789abcdefghijklmnop"
-PROXY = "local/copilot"
+PROXY = "local/local"  # what `--store directory` serves
 
 
 @dataclass

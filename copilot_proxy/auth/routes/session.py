@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -18,10 +17,9 @@ from copilot_proxy.auth.deps import (
     StoreDep,
     master_keys,
 )
+from copilot_proxy.auth.logs import log
 from copilot_proxy.auth.security import SESSION_COOKIE, credential_scope
 from copilot_proxy.auth.views import session_view
-
-log = logging.getLogger("copilot_auth")
 
 router = APIRouter(prefix="/api/session")
 
