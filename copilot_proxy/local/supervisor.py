@@ -249,7 +249,7 @@ class Supervisor:
     def crashed(self, what: str, now: float) -> None:
         assert self.proxy is not None
         tail = _ANSI.sub("", self.proxy.log_tail(8))
-        self.stop_proxy()
+        self.stop_proxy(drain=False)
         self.failures += 1
         wait = min(2.0**self.failures, MAX_BACKOFF)
         self.failed, self.running, self.retry_at = self.running, None, now + wait
@@ -259,10 +259,11 @@ class Supervisor:
         self.console.say("\n".join(lines))
         self.store.set_status(False, "The proxy stopped; see the console.")
 
-    def stop_proxy(self, grace: float = pp.STOP_GRACE) -> None:
-        if self.proxy is not None:
+    def stop_proxy(self, drain: bool = True) -> None:
+        if self.proxy is not None:  # drain: after what it serves, as a pod (proxy_process)
             self.forward_requests()
-            self.proxy.stop(grace)
+            say = self.console.say if drain else None
+            self.proxy.stop(None if drain else pp.STOP_GRACE, say)
         self.proxy, self.running, self.ready = None, None, False
 
     def kill_now(self) -> None:
