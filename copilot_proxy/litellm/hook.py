@@ -16,6 +16,8 @@ Loaded inside the `litellm` proxy process (same image as the operator). It:
   as their model in the log line and in `x-litellm-model-group` (routing.py).
   One case LiteLLM decides after this hook: a /v1/messages stream that falls
   back after its first bytes sends the hop group's name in that header.
+Loading it also puts exposure.Gate in front of the proxy: 404 for every
+route clients and probes do not use, no header naming the upstream URL.
 Each method only gathers what LiteLLM hands it and delegates to those pure
 modules; what it reaches of LiteLLM beyond its arguments is in internals.py.
 """
@@ -31,6 +33,7 @@ from litellm.integrations.custom_logger import CustomLogger
 
 from copilot_proxy.litellm import internals, request_line, routing
 from copilot_proxy.litellm.cooldowns import Cooldowns
+from copilot_proxy.litellm.exposure import Gate
 from copilot_proxy.litellm.failures import (
     COOLDOWN_STATUSES,
     Attempts,
@@ -51,6 +54,7 @@ class RequestLogger(CustomLogger):
     def __init__(self) -> None:
         super().__init__()
         internals.fail_otel_import_fast()  # the proxy loads this callback before any request
+        internals.install_gate(Gate)  # only the routes clients use (exposure.py)
         self.log = request_line.make_logger()
         self.attempts = Attempts()  # the failed hops of requests still running
         self.cooldowns = Cooldowns()

@@ -13,7 +13,7 @@ import contextlib
 import importlib.util
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from copilot_proxy.litellm.failures import Error
@@ -44,6 +44,27 @@ def _has_otel_sdk() -> bool:
         return importlib.util.find_spec("opentelemetry.sdk") is not None
     except ModuleNotFoundError:  # no opentelemetry package at all
         return False
+
+
+def install_gate(gate: Callable[[Any], Any]) -> bool:
+    """Put `gate(app)` in front of the proxy's whole ASGI app; False outside a proxy.
+
+    LiteLLM loads the plugin during the app's lifespan start-up, when
+    Starlette has built `app.middleware_stack` (the app's own middleware and
+    routes) and calls it for every request from then on; wrapping it puts the
+    gate outermost. No setting or public API does this: `app.router.routes`
+    cannot be pruned (FastAPI keeps included routers in wrappers) and
+    NO_DOCS & co. leave `/ui`, `/routes` and the SSO routes open.
+    """
+    proxy_server = sys.modules.get("litellm.proxy.proxy_server")
+    app = getattr(proxy_server, "app", None)
+    if app is None:
+        return False
+    stack = app.middleware_stack or app.build_middleware_stack()
+    if not getattr(stack, "copilot_proxy_gate", False):
+        app.middleware_stack = gate(stack)
+        app.middleware_stack.copilot_proxy_gate = True
+    return True
 
 
 def proxy_router() -> Any:

@@ -13,6 +13,10 @@ operator deploys. Only what a machine needs differs:
 - HOME: the caller's, unless one is given;
 - the GITHUB_COPILOT_*_URL values, when the caller overrides them.
 
+stop() lets the proxy finish the requests and streams it serves: SIGTERM,
+then as long as its graceful shutdown may take (GRACEFUL_SHUTDOWN_TIMEOUT,
+from the container: the router timeout) before SIGKILL.
+
 The process runs in its own process group (a terminal's Ctrl-C reaches the
 supervisor only, which stops the proxy in order) and, on Linux, receives
 SIGTERM if the thread that started it dies, so a killed supervisor leaves no
@@ -29,7 +33,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -42,7 +46,8 @@ from copilot_proxy.core.spec import ProxySpec
 TOKEN_DIR_ENV = "GITHUB_COPILOT_TOKEN_DIR"
 TOKEN_FILE_ENV = "GITHUB_COPILOT_ACCESS_TOKEN_FILE"
 START_TIMEOUT = 120.0
-STOP_GRACE = 10.0
+STOP_GRACE = 10.0  # for a process that serves nothing (crashed, still starting)
+LITELLM_GRACEFUL_DEFAULT = 30.0  # LiteLLM's own, without GRACEFUL_SHUTDOWN_TIMEOUT
 
 Obj = dict[str, Any]
 
@@ -123,6 +128,16 @@ def environment(
         else:
             env[name] = overrides.get(name, paths.get(name, item["value"]))
     return env
+
+
+def drain_seconds(env: Mapping[str, str]) -> float:
+    """How long a proxy started with `env` may take to stop after SIGTERM: its graceful
+    wait for requests in flight, then its teardown (as terminationGracePeriodSeconds)."""
+    try:
+        wait = float(env.get(manifests.GRACEFUL_SHUTDOWN_ENV, LITELLM_GRACEFUL_DEFAULT))
+    except ValueError:
+        wait = LITELLM_GRACEFUL_DEFAULT
+    return wait + manifests.TEARDOWN_SECONDS
 
 
 def local_url(host: str, port: int) -> str:
@@ -211,8 +226,15 @@ class ProxyProcess:
             return False
         return answer.status_code == 200
 
-    def stop(self, grace: float = STOP_GRACE) -> int | None:
-        """SIGTERM to the process group, SIGKILL after `grace` seconds; the exit code."""
+    def stop(
+        self, grace: float | None = None, say: Callable[[str], None] | None = None
+    ) -> int | None:
+        """SIGTERM to the process group, SIGKILL after `grace` seconds; the exit code.
+
+        By default the grace is the proxy's own drain (drain_seconds): the requests
+        and streams it serves finish first, and `say` is told when that takes a while.
+        An idle proxy exits at once either way.
+        """
         proc = self.proc
         if proc is None:
             return None
@@ -220,11 +242,12 @@ class ProxyProcess:
         try:
             if proc.poll() is None:
                 _signal_group(group, signal.SIGTERM)
-                try:
-                    proc.wait(grace)
-                except subprocess.TimeoutExpired:
+                grace = drain_seconds(self.env) if grace is None else grace
+                if say is not None and not _ended(proc, min(grace, 1.0)):
+                    say(f"The proxy finishes the requests in flight first (at most {grace:g} s)…")
+                if not _ended(proc, grace):
                     _signal_group(group, signal.SIGKILL)
-                    proc.wait(grace)
+                    proc.wait(STOP_GRACE)
         finally:
             # Anything the proxy started and left in its group goes with it.
             _signal_group(group, signal.SIGKILL)
@@ -250,6 +273,14 @@ class ProxyProcess:
 
     def log_tail(self, lines: int = 30) -> str:
         return "\n".join(self.log_text().splitlines()[-lines:])
+
+
+def _ended(proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
 
 
 def _signal_group(group: int, sig: signal.Signals) -> None:

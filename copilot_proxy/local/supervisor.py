@@ -283,7 +283,7 @@ class Supervisor:
         assert self.proxy is not None
         tail = plain(self.proxy.log_tail(8))
         failed = self.running  # stop_proxy() forgets it
-        self.stop_proxy()
+        self.stop_proxy(drain=False)
         self.failures += 1
         wait = min(2.0**self.failures, MAX_BACKOFF)
         self.failed, self.retry_at = failed, now + wait
@@ -293,10 +293,11 @@ class Supervisor:
         lines.append(f"Trying again in {wait:g} s (at once after a change of the manifest).")
         self.console.say("\n".join(lines))
 
-    def stop_proxy(self, grace: float = pp.STOP_GRACE) -> None:
-        if self.proxy is not None:
+    def stop_proxy(self, drain: bool = True) -> None:
+        if self.proxy is not None:  # drain: after what it serves, as a pod (proxy_process)
             self.forward_requests()
-            self.proxy.stop(grace)
+            say = self.console.say if drain else None
+            self.proxy.stop(None if drain else pp.STOP_GRACE, say)
         self.proxy, self.running, self.ready = None, None, False
 
     def kill_now(self) -> None:

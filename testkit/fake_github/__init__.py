@@ -47,6 +47,7 @@ last user message names it (or `tool_choice` forces one). Per-model switches::
 
     gh.fail(model, 402|429|500|400|..., times=None, code=None)  # quota_exceeded, rate_limited, ...
     gh.delay(model, seconds); gh.drop_stream(model, after=2)    # drop after N SSE events
+    gh.pace(model, gap)            # streams send one SSE event every `gap` seconds
     gh.clear(model)
     gh.models                      # id -> ModelInfo; unknown ids get 400 model_not_supported
 

@@ -55,6 +55,7 @@ class Switch:
     times: int | None = None  # None: every request
     delay: float = 0.0
     drop_after: int | None = None  # SSE events before the connection drops
+    gap: float = 0.0  # seconds between SSE events (a slow stream)
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,11 @@ class GitHubState:
     def delay(self, model: str, seconds: float) -> None:
         with self.lock:
             self.switches.setdefault(model, Switch()).delay = seconds
+
+    def pace(self, model: str, gap: float) -> None:
+        """Stream the model's answers slowly: `gap` seconds between SSE events."""
+        with self.lock:
+            self.switches.setdefault(model, Switch()).gap = gap
 
     def drop_stream(self, model: str, after: int = 2) -> None:
         with self.lock:

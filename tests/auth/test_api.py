@@ -398,7 +398,8 @@ async def test_a_master_key_unlocks_only_its_proxy(
     r = await c.post(f"/api/proxies/{NS}/other/login", headers={"x-csrf-token": csrf})
     assert r.status_code == 403 and f"{NS}/other" in r.json()["message"]
     script = auth_server.client(headers={"authorization": f"Bearer {MASTER_KEY}"})
-    assert (await script.delete(f"/api/proxies/{NS}/other/token")).status_code == 401
+    r = await script.delete(f"/api/proxies/{NS}/other/token")
+    assert r.status_code == 403 and f"{NS}/other" in r.json()["message"]
 
 
 async def test_scripts_use_a_bearer_credential(
@@ -436,17 +437,21 @@ async def test_bad_input_is_not_echoed(auth_server: AuthServer) -> None:
     assert r.status_code == 422
 
 
-async def test_wrong_credentials_are_rate_limited(
+async def test_wrong_credentials_are_rate_limited_but_the_right_one_works(
     kube_api: KubeCluster, make_server: ServerFactory
 ) -> None:
     add_proxy(kube_api)
-    limits = fast_limits(credential_failures=3)
+    limits = fast_limits(credential_failures=3, credential_delay=0.01)
     async with make_server(KubernetesStore.from_environment([NS]), limits=limits) as server:
         c = server.client(headers=SAME_ORIGIN)
         for _ in range(3):
             assert (await c.post("/api/session", json={"credential": "guess"})).status_code == 401
-        r = await c.post("/api/session", json={"credential": MASTER_KEY})
+        r = await c.post("/api/session", json={"credential": "guess"})
         assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+        assert (await c.post("/api/session", json={"credential": MASTER_KEY})).status_code == 200
+        metrics = (await c.get("/metrics")).text
+        assert "copilot_auth_credential_failures_total 4.0" in metrics
+        assert 'copilot_auth_rate_limited_total{limit="credential"} 2.0' in metrics
 
 
 async def test_device_flow_starts_are_rate_limited(
