@@ -43,7 +43,7 @@ Accounts and Copilot keys (`GET /copilot_internal/v2/token`, `/copilot_internal/
 Copilot API (Bearer <Copilot key>): `/chat/completions`, `/v1/messages`
 (+ `/count_tokens`), `/responses`, `/embeddings`, `/models`. Replies name the
 model that served them: "Hello from <model>."; the model calls a tool when the
-last user message names it ("use Bash"; or `tool_choice` forces one), with
+last user message asks for it ("use Bash"; or `tool_choice` forces one), with
 `gh.tool_args[name]` as arguments when set. Per-model switches::
 
     gh.fail(model, 402|429|500|400|..., times=None, code=None)  # quota_exceeded, rate_limited, ...

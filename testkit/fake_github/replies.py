@@ -41,6 +41,9 @@ def anthropic_as_openai(messages: Any) -> list[dict[str, Any]]:
     return out
 
 
+_REMINDER = re.compile(r"<system-reminder>.*?</system-reminder>", re.DOTALL)
+
+
 def tool_call(
     tools: Any,
     tool_choice: Any,
@@ -49,11 +52,12 @@ def tool_call(
 ) -> dict[str, Any] | None:
     """The tool call the fake model makes, if any.
 
-    It calls the tool the last user message asks for ("use get_weather"; else
-    the first tool it names), or the one `tool_choice` forces; never once the
-    conversation ends with a tool result. System messages after the user's
-    (Claude Code sends some) do not count. The arguments are `tool_args[name]`
-    when a test set them, else samples of the required parameters.
+    It calls the tool the last user message asks for ("use get_weather": a
+    tool merely named, as in Claude Code's reminders, is not called), or the
+    one `tool_choice` forces; never once the conversation ends with a tool
+    result. System messages after the user's (Claude Code sends some) do not
+    count. The arguments are `tool_args[name]` when a test set them, else
+    samples of the required parameters.
     """
     if not tools or tool_choice == "none":
         return None
@@ -62,10 +66,9 @@ def tool_call(
     if not isinstance(last, dict) or last.get("role") != "user":
         return None
     fns = [t.get("function", {}) for t in tools if isinstance(t, dict)]
-    said = json.dumps(last.get("content"))
-    named = [f for f in fns if f.get("name") and str(f["name"]) in said]
-    asked = [f for f in named if _asked_for(str(f["name"]), said)]
-    fn = next(iter(asked or named), None)
+    # What the user said: Claude Code's <system-reminder> texts ("Use ToolSearch ...") aside.
+    said = _REMINDER.sub("", json.dumps(last.get("content")))
+    fn = next((f for f in fns if f.get("name") and _asked_for(str(f["name"]), said)), None)
     if isinstance(tool_choice, dict):
         wanted = (tool_choice.get("function") or {}).get("name") or tool_choice.get("name")
         fn = next((f for f in fns if f.get("name") == wanted), fn or (fns[0] if fns else None))
