@@ -106,7 +106,7 @@ def _responses(model: str, items: list[Any]) -> tuple[str, dict[str, Any]]:
     return "/v1/responses", {"model": model, "input": items, "tools": [FUNCTION]}
 
 
-ROUTES = {
+ROUTES: dict[str, tuple[Any, str, list[Any], list[Any]]] = {
     "chat": (_chat, "gpt-5-mini", [ASK], CHAT_LOOP),
     "chat-to-responses": (_chat, CODEX, [ASK], CHAT_LOOP),
     "messages-native": (_messages, "claude-opus-4.6", [ASK], ANTHROPIC_LOOP),
@@ -188,7 +188,9 @@ def test_cache_control_reaches_copilot_untouched_and_cached_input_costs_less(
     assert f"credits={second_bill.nano_aiu / 1e9:.4f}" in line
 
 
-STREAMS = {  # where LiteLLM drops copilot_usage on its way to the client
+STREAMS: dict[
+    str, tuple[str, dict[str, Any]]
+] = {  # where LiteLLM drops copilot_usage on its way to the client
     "chat-stream": ("/v1/chat/completions", {"model": "gpt-5-mini", "messages": [ASK]}),
     "messages-to-chat-stream": (
         "/v1/messages",
