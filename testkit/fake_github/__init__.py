@@ -39,6 +39,7 @@ Accounts and Copilot keys (`GET /copilot_internal/v2/token`, `/copilot_internal/
     gh.token_calls                 # how many times the token endpoint was called
     gh.expire_keys()               # every issued key answers 401 from now on
     gh.quota["premium_interactions"]["remaining"] = 0   # usage shown by /copilot_internal/user
+    gh.token_based_billing = True  # a 2026 monthly plan: that snapshot counts AI credits
 
 Copilot API (Bearer <Copilot key>): `/chat/completions`, `/v1/messages`
 (+ `/count_tokens`), `/responses`, `/embeddings`, `/models`. Replies name the

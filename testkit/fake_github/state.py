@@ -117,6 +117,7 @@ class GitHubState:
             self.switches: dict[str, Switch] = {}
             self.quota = default_quota()
             self.quota_reset_date = "2026-12-01"
+            self.token_based_billing = False  # True: a monthly plan, counted in AI credits
             self.requests_: list[Recorded] = []
             self.recording = True  # False for benchmarks: no per-request memory
             self.require_editor_version = True
