@@ -10,6 +10,7 @@ banner give (core/claude_code.client_settings) make the CLI warn about nothing.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -17,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from copilot_proxy.core.claude_code import client_settings
-from testkit.claude_code import PROMPT_MARK, Interactive, find_cli, run_print
+from copilot_proxy.local.state import first_run_text
+from testkit.claude_code import PROMPT_MARK, ROOT, Interactive, find_cli, run_print
 from testkit.fake_github import FakeGitHub
 from testkit.proxy_harness import LiteLLMProxy
 
@@ -76,14 +78,27 @@ def test_a_prompt_with_a_tool_call_costs_one_premium_request(
     assert f"credits={bills[1].nano_aiu / 1e9:.4f}" in line
 
 
-def test_the_readme_settings_give_no_warning(
-    cli: Path, proxy: LiteLLMProxy, upstream: FakeGitHub, settings: dict[str, str], tmp_path: Path
+def _exports(text: str) -> dict[str, str]:
+    """The model settings among a text's `export NAME=value` lines."""
+    found = dict(re.findall(r"^\s*export (\w+)=(\S+)", text, re.M))
+    connection = ("ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN")
+    return {k: v for k, v in found.items() if k not in connection}
+
+
+@pytest.mark.parametrize("source", ["readme", "banner"])
+def test_the_settings_users_are_given_make_claude_code_warn_about_nothing(
+    cli: Path, proxy: LiteLLMProxy, upstream: FakeGitHub, tmp_path: Path, source: str
 ) -> None:
+    if source == "readme":
+        text = (ROOT / "README.md").read_text().split("Claude Code (the start banner", 1)[1]
+    else:
+        text = first_run_text(proxy.spec, proxy.master_key, proxy.url, tmp_path / "key")
+    settings = _exports(text)
+    assert set(settings) >= {"ANTHROPIC_MODEL", "ANTHROPIC_DEFAULT_HAIKU_MODEL"}
     run = run_print(cli, "Say hello.", proxy.url, proxy.master_key, cwd=tmp_path, env=settings)
     assert run.returncode == 0
     assert not [w for w in WARNINGS if w in run.stdout + run.stderr], run.stdout + run.stderr
-    # Claude Code asks for the Anthropic spelling; the chain's model answers.
-    assert settings["ANTHROPIC_DEFAULT_OPUS_MODEL"] == "claude-opus-4-6"
+    # Claude Code asks for its spelling of the chain's primary; that model answers.
     assert upstream.models_tried() == ["claude-opus-4.6"]
     assert proxy.request_log_line("asked=claude-opus-4-6 ")
 
