@@ -13,7 +13,7 @@ Anything unreadable is `user`: under-billing a human turn is an account risk,
 over-billing one costs a request.
 
 Claude Code (User-Agent `claude-cli/...`) also makes requests no human typed,
-measured with the real CLI (docs/claude-code.md): sub-agents (header
+measured with the real CLI (docs/billing.md): sub-agents (header
 `x-claude-code-agent-id`), the session title (no tools, structured output),
 the continuation after auto-compaction and background-task notifications. They
 are `agent`, as GitHub's own VS Code marks its title and sub-agent requests.

@@ -74,8 +74,8 @@ def test_a_prompt_with_a_tool_call_costs_one_premium_request(
     ]
     assert upstream.premium_requests() == 1
     # The log line says what each request cost, as Copilot's answer did.
-    line = proxy.request_log_line("initiator=agent")
-    assert f"credits={bills[1].nano_aiu / 1e9:.4f}" in line
+    line = proxy.request_log_line(f"credits={bills[1].nano_aiu / 1e9:.4f}")
+    assert "initiator=agent" in line
 
 
 def _exports(text: str) -> dict[str, str]:
