@@ -27,7 +27,7 @@ import httpx
 
 from bench.report import Report, Row, ratio
 from copilot_proxy.core.claude_code import client_settings
-from testkit.claude_code import PROMPT_MARK, Interactive, find_cli, run_print
+from testkit.claude_code import PROMPT_MARK, Interactive, binary, run_print
 from testkit.fake_github import FakeGitHub
 from testkit.proxy_harness import LiteLLMProxy
 
@@ -157,7 +157,7 @@ def gh_key(gh: FakeGitHub) -> str:
 
 
 def _cli(gh: FakeGitHub, proxy: LiteLLMProxy, report: Report) -> None:
-    cli = find_cli()
+    cli = binary()
     if cli is None:
         report.facts["5. cost, Claude Code CLI"] = "not installed (make npm): not measured"
         return

@@ -1,12 +1,12 @@
 """The real Claude Code CLI, run against a proxy: `claude -p` and the interactive UI in tmux.
 
 The CLI is the npm package `@anthropic-ai/claude-code` pinned in npm/package.json
-(`make npm` installs it into npm/node_modules); `CLAUDE_CODE_CLI=/path/to/claude`
+(`make npm` installs it into npm/node_modules); `CLAUDE_CODE_BIN=/path/to/claude`
 points elsewhere. Every run gets a fresh HOME (onboarding and folder trust
 already accepted) and an environment without the developer's ANTHROPIC_* or
 CLAUDE_* variables; the prompt's tool runs for real in `cwd`.
 
-    cli = find_cli()
+    cli = binary()
     run = run_print(cli, "Use Bash to ...", proxy.url, proxy.master_key, cwd=tmp_path)
     with Interactive(cli, proxy.url, proxy.master_key, cwd=tmp_path) as ui:
         ui.send("Use Bash to ..."); ui.wait_for("Hello from")
@@ -26,15 +26,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-CLI_ENV = "CLAUDE_CODE_CLI"
+BIN_ENV = "CLAUDE_CODE_BIN"
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CLI = ROOT / "npm" / "node_modules" / ".bin" / "claude"
 PROMPT_MARK = "\N{HEAVY RIGHT-POINTING ANGLE QUOTATION MARK ORNAMENT}"  # the input line
 
 
-def find_cli() -> Path | None:
+def binary() -> Path | None:
     """The Claude Code CLI to run, None when it is not installed."""
-    path = Path(os.environ.get(CLI_ENV) or DEFAULT_CLI)
+    path = Path(os.environ.get(BIN_ENV) or DEFAULT_CLI)
     return path if path.is_file() and os.access(path, os.X_OK) else None
 
 

@@ -46,7 +46,7 @@ from copilot_proxy.core.spec import Model, ProxySpec
 PROVIDER = "github_copilot"
 CATCH_ALL = "*"
 MASTER_KEY_ENV = "LITELLM_MASTER_KEY"
-PLUGIN_KEY = "copilot_proxy"  # the top-level config key of the plugin's settings
+PLUGIN_KEY = "copilot_proxy"  # the request logger's settings (copilot_proxy/litellm/settings.py)
 # The callback LiteLLM loads: request log line, cooldowns, errors (copilot_proxy/litellm/).
 REQUEST_LOGGER = "copilot_proxy.litellm.hook.request_logger"
 # Joins a route and one of its 2nd..nth models into that hop's group name,
@@ -70,7 +70,7 @@ def plugin_settings(spec: ProxySpec) -> dict[str, Any]:
     """The `copilot_proxy:` section: what the plugin (copilot_proxy/litellm/) needs to know."""
     return {
         "proxy": {"namespace": spec.namespace, "name": spec.name},
-        "names": {"small_model": spec.small_model},
+        "names": {"smallModel": spec.small_model},
     }
 
 

@@ -67,15 +67,8 @@ class RequestLogger(CustomLogger):
         self.cooldowns = Cooldowns()
         self.calls = Calls()  # who started each running request, what it asked for
         self.ledger = Ledger()  # the AI credits of each running request's answers
-        self._settings: settings.Settings | None = None
         internals.tee_copilot_usage(self.ledger.charged)
         internals.mount_metrics()
-
-    @property
-    def settings(self) -> settings.Settings:
-        if self._settings is None:  # read once, when the config file is known
-            self._settings = settings.read(internals.config_path())
-        return self._settings
 
     async def async_pre_call_hook(
         self, user_api_key_dict: Any, cache: Any, data: dict[str, Any], call_type: Any
@@ -86,8 +79,9 @@ class RequestLogger(CustomLogger):
         refusal = routing.hop_refusal(asked)
         if refusal is not None:
             raise HTTPException(status_code=400, detail=refusal)
+        small = settings.section(settings.current(), "names").get("smallModel")
         names = internals.router_view().names
-        data["model"] = serving_model(asked, names, self.settings.small_model) or asked
+        data["model"] = serving_model(asked, names, str(small or "")) or asked
         who = initiator.of_request(call_type, data, internals.client_headers(data))
         self.calls.start(data.get("litellm_call_id"), Call(who, asked))
         return data
@@ -189,8 +183,7 @@ class RequestLogger(CustomLogger):
         upstream = model_id(slo.get("model"))
         who = call.initiator if call else initiator.USER
         used = Usage(*tokens(slo), self.ledger.settle(kwargs.get("litellm_call_id")))
-        s = self.settings
-        metrics.record(s.namespace, s.proxy, upstream, who, used)
+        metrics.record(settings.section(settings.current(), "proxy"), upstream, who, used)
         served = Served(
             route=route,
             asked=asked,

@@ -275,4 +275,4 @@ def config_path() -> str | None:
     from litellm.proxy import proxy_server
 
     path = getattr(proxy_server, "user_config_file_path", None)
-    return str(path) if path else os.environ.get("CONFIG_FILE_PATH")
+    return str(path) if path else None

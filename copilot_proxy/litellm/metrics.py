@@ -13,6 +13,9 @@ mount serves (internals.mount_metrics), next to LiteLLM's own metrics when its
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from prometheus_client import Counter
 
 from copilot_proxy.litellm.usage import Usage
@@ -36,8 +39,13 @@ CREDITS = Counter(
 )
 
 
-def record(namespace: str, proxy: str, model: str, initiator: str, usage: Usage) -> None:
-    labels = {"namespace": namespace, "proxy": proxy, "model": model}
+def record(proxy: Mapping[str, Any], model: str, initiator: str, usage: Usage) -> None:
+    """Count a served request; `proxy` is the settings' `proxy:` (namespace, name)."""
+    labels = {
+        "namespace": str(proxy.get("namespace") or ""),
+        "proxy": str(proxy.get("name") or ""),
+        "model": model,
+    }
     REQUESTS.labels(**labels, initiator=initiator).inc()
     for kind, count in (
         ("input", usage.input_tokens),

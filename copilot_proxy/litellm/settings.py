@@ -1,56 +1,44 @@
-"""The plugin's settings: the `copilot_proxy:` key of the config file LiteLLM runs.
+"""The request logger's own settings: the `copilot_proxy:` key of the config LiteLLM runs.
 
-core/render.py writes that key (LiteLLM ignores top-level keys it does not
-know); `parse` reads it defensively, so a config written by an older operator
-(no key) still runs, with empty labels and no small model.
+core/render.py writes them next to LiteLLM's sections (LiteLLM ignores keys it does
+not know); this reads them back, once, from the file the proxy was started with
+(internals.config_path). Each concern reads its own sub-key (`cooldowns`,
+`embeddings`, ...) and copes with it missing: a config rendered by an older operator
+has none.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from copilot_proxy.core.render import PLUGIN_KEY
+KEY = "copilot_proxy"  # core.render.PLUGIN_KEY
 
 
-@dataclass(frozen=True)
-class Settings:
-    namespace: str = ""  # the CopilotProxy's namespace and name: the metrics' labels
-    proxy: str = ""
-    small_model: str = ""  # the model group serving Claude Code's small/fast model
-
-
-def parse(config: object) -> Settings:
-    """The settings in a parsed config file; defaults for what is missing or malformed."""
-    section = _mapping(config, PLUGIN_KEY)
-    proxy = _mapping(section, "proxy")
-    names = _mapping(section, "names")
-    return Settings(
-        namespace=_text(proxy, "namespace"),
-        proxy=_text(proxy, "name"),
-        small_model=_text(names, "small_model"),
-    )
-
-
-def read(path: str | None) -> Settings:
-    """The settings of the config file at `path` (None or unreadable: the defaults)."""
+def read(path: str | Path | None) -> Mapping[str, Any]:
+    """The `copilot_proxy:` mapping of a config file; empty when absent or unreadable."""
     if not path:
-        return Settings()
+        return {}
     try:
-        return parse(yaml.safe_load(Path(path).read_text()))
+        config = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError):
-        return Settings()
+        return {}
+    section = config.get(KEY) if isinstance(config, Mapping) else None
+    return section if isinstance(section, Mapping) else {}
 
 
-def _mapping(raw: object, key: str) -> Mapping[str, Any]:
-    value = raw.get(key) if isinstance(raw, Mapping) else None
+def section(settings: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = settings.get(name)
     return value if isinstance(value, Mapping) else {}
 
 
-def _text(raw: Mapping[str, Any], key: str) -> str:
-    value = raw.get(key)
-    return value if isinstance(value, str) else ""
+@functools.cache
+def current() -> Mapping[str, Any]:
+    """The running proxy's settings (read once: the proxy never re-reads its config)."""
+    from copilot_proxy.litellm import internals
+
+    return read(internals.config_path())

@@ -249,16 +249,17 @@ def test_metrics_need_no_key() -> None:
     assert render()["litellm_settings"]["require_auth_for_metrics_endpoint"] is False
 
 
-def test_plugin_settings_name_the_proxy_and_its_small_model() -> None:
-    config = render_config(
-        parse_spec("acme", "ai", {"models": [{"name": PRIMARY}, {"name": LAST}]})
-    )
-    assert config["copilot_proxy"] == {
-        "proxy": {"namespace": "ai", "name": "acme"},
-        "names": {"small_model": LAST},
-    }
+def test_plugin_settings_name_the_proxy_and_its_small_model(tmp_path: Path) -> None:
+    from copilot_proxy.litellm import settings
+
+    spec = parse_spec("acme", "ai", {"models": [{"name": PRIMARY}, {"name": LAST}]})
+    path = tmp_path / "config.yaml"
+    path.write_text(config_yaml(render_config(spec)))
+    plugin = settings.read(path)  # as the plugin reads the file the proxy runs
+    assert settings.section(plugin, "proxy") == {"namespace": "ai", "name": "acme"}
+    assert settings.section(plugin, "names") == {"smallModel": LAST}
     chosen = render(smallModel=SECOND)
-    assert chosen["copilot_proxy"]["names"]["small_model"] == SECOND
+    assert chosen["copilot_proxy"]["names"]["smallModel"] == SECOND
 
 
 # --- LiteLLM's own Router ---------------------------------------------------------------

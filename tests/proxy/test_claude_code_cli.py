@@ -19,7 +19,7 @@ import pytest
 
 from copilot_proxy.core.claude_code import client_settings
 from copilot_proxy.local.state import first_run_text
-from testkit.claude_code import PROMPT_MARK, ROOT, Interactive, find_cli, run_print
+from testkit.claude_code import PROMPT_MARK, ROOT, Interactive, binary, run_print
 from testkit.fake_github import FakeGitHub
 from testkit.proxy_harness import LiteLLMProxy
 
@@ -32,9 +32,9 @@ WARNINGS = ("⚠", "retired", "recognize", "Warning")
 
 @pytest.fixture(scope="module")
 def cli() -> Path:
-    found = find_cli()
+    found = binary()
     if found is None:
-        message = "Claude Code CLI missing: run `make npm` (or set CLAUDE_CODE_CLI)"
+        message = "Claude Code CLI missing: run `make npm` (or set CLAUDE_CODE_BIN)"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
