@@ -80,8 +80,9 @@ class RequestLogger(CustomLogger):
         if refusal is not None:
             raise HTTPException(status_code=400, detail=refusal)
         small = settings.section(settings.current(), "names").get("smallModel")
-        names = internals.router_view().names
-        data["model"] = serving_model(asked, names, str(small or "")) or asked
+        mapped = serving_model(asked, internals.router_view().names, str(small or ""))
+        if mapped is not None:
+            data["model"] = mapped
         who = initiator.of_request(call_type, data, internals.client_headers(data))
         self.calls.start(data.get("litellm_call_id"), Call(who, asked))
         return data

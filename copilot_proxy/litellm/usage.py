@@ -18,7 +18,7 @@ from typing import Any
 
 NANO_AIU_PER_CREDIT = 1e9
 MAX_TRACKED = 4096
-TAIL = 512  # bytes kept between chunks: a field split across two chunks is still found
+TAIL = 4096  # bytes kept between chunks: a field split across two chunks is still found
 # The field inside `copilot_usage` (which may hold objects one level deep), its number
 # complete (followed by `,` `}` or `]`: not cut by the end of a chunk).
 _NANO_AIU = re.compile(
