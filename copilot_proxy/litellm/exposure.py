@@ -14,8 +14,8 @@ The paths (docs/upstream.md "Endpoints", the README's clients, tests/proxy):
 chat completions, embeddings, responses and the model listings, with or
 without `/v1` (the OpenAI SDKs use both); Anthropic messages and token counts
 (Claude Code); `/model_group/info` (the listing the plugin filters hop groups
-from); MCP; the Deployment's probes; Prometheus metrics when the config adds
-that callback. A route the product starts to use must be added here.
+from); MCP; the Deployment's probes; Prometheus metrics (the cost counters,
+scraped without a key). A route the product starts to use must be added here.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from copilot_proxy.auth.stores.directory import (
     write_private,
 )
 from copilot_proxy.core import names
+from copilot_proxy.core.claude_code import client_settings
 from copilot_proxy.core.keys import generate_master_key
 from copilot_proxy.core.spec import ProxySpec
 
@@ -95,7 +96,7 @@ def display_host(host: str) -> str:
 
 def first_run_text(spec: ProxySpec, key: str, proxy_url: str, key_file: Path) -> str:
     """The one-time display of a new master key, with settings ready to paste."""
-    primary, last = spec.chain[0], spec.chain[-1]
+    primary = spec.chain[0]
     body = shlex.quote(
         f'{{"model": "{primary}", "messages": [{{"role": "user", "content": "Hello"}}]}}'
     )
@@ -109,13 +110,12 @@ def first_run_text(spec: ProxySpec, key: str, proxy_url: str, key_file: Path) ->
         '    -H "Content-Type: application/json" \\',
         f"    -d {body}",
         "",
-        f"Claude Code (the base URL has no /v1; models: {', '.join(spec.chain)}):",
+        f"Claude Code (the base URL has no /v1; models: {', '.join(spec.chain)};"
+        f" small/fast model: {spec.small_model}):",
         f"  export ANTHROPIC_BASE_URL={proxy_url}",
         f"  export ANTHROPIC_AUTH_TOKEN={key}",
-        f"  export ANTHROPIC_MODEL={primary}",
+        *(f"  export {name}={value}" for name, value in client_settings(spec)),
     ]
-    if last != primary:
-        lines.append(f"  export ANTHROPIC_DEFAULT_HAIKU_MODEL={last}")
     return "\n".join(lines)
 
 

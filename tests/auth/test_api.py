@@ -107,6 +107,7 @@ async def test_sign_in_stores_the_token_and_shows_the_account(
     assert state["token"]["ageSeconds"] < 60
     premium = next(q for q in state["copilot"]["quotas"] if q["kind"] == "premium_interactions")
     assert (premium["remaining"], premium["entitlement"]) == (240, 300)
+    assert premium["unit"] == "premium_requests"  # an annual plan
     assert state["copilot"]["plan"] == "individual"
     assert state["copilot"]["quotaResetDate"] == "2026-12-01"
     assert state["loginInProgress"] is False
@@ -504,6 +505,19 @@ async def test_the_token_never_leaves_the_server(
     assert token not in seen and device_code not in seen  # ...but never shown
     assert "Connected as @octocat" in caplog.text or "connected as octocat" in caplog.text
     assert token not in caplog.text and device_code not in caplog.text
+
+
+async def test_a_monthly_plan_shows_its_ai_credits(auth_server: AuthServer) -> None:
+    c, csrf = await auth_server.unlocked()
+    login = await start_login(c, csrf)
+    auth_server.gh.approve(login["userCode"])
+    await wait_login(c, login["id"])
+    auth_server.gh.token_based_billing = True
+    auth_server.gh.quota["premium_interactions"].update(entitlement=1500, remaining=1234.5)
+    state = await proxy_state(c)
+    credits = next(q for q in state["copilot"]["quotas"] if q["unit"] == "ai_credits")
+    assert (credits["remaining"], credits["entitlement"]) == (1234.5, 1500)
+    assert not [q for q in state["copilot"]["quotas"] if q["unit"] == "premium_requests"]
 
 
 async def test_metrics_show_quota_per_proxy(auth_server: AuthServer) -> None:

@@ -129,6 +129,14 @@ async def test_sign_in_in_a_real_browser(
     await page.emulate_media(color_scheme="dark")
     await assert_readable(page)
 
+    # A monthly plan since June 2026: GitHub counts that allowance in AI credits.
+    gh = auth_server.gh
+    gh.token_based_billing = True
+    gh.quota["premium_interactions"].update(entitlement=1500, remaining=1234.6)
+    await page.reload()
+    await expect(card).to_contain_text("AI credits: 1235 of 1500 left")
+    await expect(card).not_to_contain_text("Premium requests")
+
     token = stored_token(kube_api)
     assert token.startswith("gho_")
     assert token not in await page.content()

@@ -202,8 +202,37 @@ def test_usage_is_read_defensively() -> None:
     chat = usage.quota("chat")
     assert chat is not None and chat.unlimited
     assert usage.quota("renamed_later") is None
+    assert premium.unit == "premium_requests" and chat.unit == ""
     empty = parse_usage({"quota_snapshots": {"x": {"remaining": "lots"}}})
     assert empty.quotas[0].remaining is None and empty.plan == ""
+
+
+def test_a_monthly_plan_counts_ai_credits() -> None:
+    """Since 2026-06-01 monthly plans are billed in AI credits: `token_based_billing`, at
+    the top or in the snapshot, says the premium snapshot counts credits."""
+    snap = {"entitlement": 1500, "remaining": 1234.5, "percent_remaining": 82.3}
+    usage = parse_usage(
+        {"token_based_billing": True, "quota_snapshots": {"premium_interactions": snap}}
+    )
+    credits = usage.quota("premium_interactions")
+    assert credits is not None and credits.unit == "ai_credits"
+    assert (credits.remaining, credits.entitlement) == (1234.5, 1500)
+    inner = parse_usage(
+        {"quota_snapshots": {"premium_interactions": {**snap, "token_based_billing": True}}}
+    )
+    assert inner.quotas[0].unit == "ai_credits"
+    named = parse_usage({"quota_snapshots": {"ai_credits": snap}})
+    assert named.quotas[0].unit == "ai_credits"
+    # An organisation's pooled seat: zeros that mean "not reported here", not "0 of 0 left".
+    pooled = parse_usage(
+        {
+            "token_based_billing": True,
+            "quota_reset_date_utc": "2027-01-01T00:00:00Z",
+            "quota_snapshots": {"premium_interactions": {"entitlement": 0, "remaining": 0}},
+        }
+    )
+    assert (pooled.quotas[0].remaining, pooled.quotas[0].entitlement) == (None, None)
+    assert pooled.reset_date == "2027-01-01T00:00:00Z"
 
 
 # -- the login state machine -----------------------------------------------------------

@@ -216,7 +216,12 @@ def test_first_run_text_is_ready_to_paste() -> None:
     text = first_run_text(spec, "sk-abc", "http://localhost:4000", Path(".copilot-proxy/mk"))
     assert "export ANTHROPIC_BASE_URL=http://localhost:4000\n" in text  # no /v1
     assert "export ANTHROPIC_AUTH_TOKEN=sk-abc" in text
-    assert "export ANTHROPIC_MODEL=claude-opus-4.6" in text
+    # Claude Code's own spelling of the chain's models (no warning in the CLI: see
+    # tests/proxy/test_claude_code_cli.py), its haiku slot served by spec.smallModel.
+    assert "export ANTHROPIC_MODEL=opus\n" in text
+    assert "export ANTHROPIC_DEFAULT_OPUS_MODEL=claude-opus-4-6\n" in text
+    assert "export ANTHROPIC_DEFAULT_HAIKU_MODEL=claude-haiku-4-5" in text
+    assert "small/fast model: gpt-5-mini" in text
     assert "curl http://localhost:4000/v1/chat/completions \\\n" in text
     assert '-H "Authorization: Bearer sk-abc"' in text
     body = text.split("-d ", 1)[1].splitlines()[0]

@@ -84,15 +84,17 @@ const QUOTA_NAMES = {
   chat: "Chat",
   completions: "Code completions",
 };
+// What a monthly plan's allowance counts since June 2026, or an annual plan's.
+const UNIT_NAMES = { ai_credits: "AI credits", premium_requests: "Premium requests" };
 
-// Premium requests first: they run out; chat and completions are usually unlimited.
+// AI credits and premium requests first: they run out; chat and completions are usually unlimited.
 function quotaOrder(a, b) {
-  const rank = (q) => (q.kind === "premium_interactions" ? 0 : q.unlimited ? 2 : 1);
+  const rank = (q) => (q.unit ? 0 : q.unlimited ? 2 : 1);
   return rank(a) - rank(b) || a.kind.localeCompare(b.kind);
 }
 
 function quotaRow(q) {
-  const name = QUOTA_NAMES[q.kind] || q.kind.replace(/_/g, " ");
+  const name = UNIT_NAMES[q.unit] || QUOTA_NAMES[q.kind] || q.kind.replace(/_/g, " ");
   if (q.unlimited) return el("div", { class: "quota" }, el("label", { text: `${name}: unlimited` }));
   if (q.remaining === null || q.entitlement === null) return null;
   const pct = q.percentRemaining ?? (q.entitlement ? (100 * q.remaining) / q.entitlement : 0);
