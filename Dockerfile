@@ -5,8 +5,17 @@
 # The install step is `make install-runtime`, the same target the test suite
 # runs into a fresh virtualenv (tests/image/): the hash-pinned runtime lock,
 # then the project without dependencies.
+#
+# The base image is pinned by the digest of its multi-platform index (so
+# linux/amd64 and linux/arm64 builds each get their own variant of the same
+# release): python:3.12-slim-bookworm, Python 3.12.14, built 2026-08-25, as
+# recorded by Docker's docker-library/repo-info (repos/python/remote/
+# 3.12-slim-bookworm.md at commit 33a22f41ac7bf613bc03380b0317536a9a7fb5e8,
+# "Manifest MIME: application/vnd.oci.image.index.v1+json"). To move it: read
+# the tag's new index digest there (or `docker buildx imagetools inspect`) and
+# change both FROM lines. Python 3.12 is one of the versions the lock serves.
 
-FROM python:3.11-slim-bookworm AS builder
+FROM python:3.12-slim-bookworm@sha256:0f5b26b9518d002b6173fd61daad821fa340635ebfec5bba471013f9ca114579 AS builder
 
 # make runs the install target; everything the lock holds is a wheel, so no
 # compiler is needed (and none reaches the final stage anyway).
@@ -20,7 +29,7 @@ COPY requirements/runtime.txt requirements/runtime.txt
 COPY copilot_proxy/ copilot_proxy/
 RUN make install-runtime TARGET=/opt/venv
 
-FROM python:3.11-slim-bookworm
+FROM python:3.12-slim-bookworm@sha256:0f5b26b9518d002b6173fd61daad821fa340635ebfec5bba471013f9ca114579
 
 # Writable paths are emptyDirs at runtime (the root filesystem is read-only):
 # HOME points into /tmp.

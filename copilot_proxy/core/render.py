@@ -11,6 +11,16 @@ Where LiteLLM reads things (docs/upstream.md, "The LiteLLM proxy"):
   request logger (litellm/cooldowns.py) cools a model down after more than
   `allowed_fails` 402/429 answers, for `cooldown_time`;
 - the master key is read from the environment, never written into the config;
+- `system` messages reach Copilot's chat endpoint as `system`
+  (`disable_copilot_system_to_assistant`): LiteLLM would turn them into
+  `assistant` turns, a 2025 workaround Copilot no longer needs (docs/upstream.md);
+- `/metrics` (the plugin's counters) answers without the key
+  (`require_auth_for_metrics_endpoint: false`): Prometheus scrapes every proxy
+  with one ServiceMonitor and cannot hold each proxy's key;
+- the plugin's own settings travel in the top-level `copilot_proxy:` key, which
+  LiteLLM ignores (litellm/settings.py reads it): the proxy's identity for its
+  metrics, the model serving Claude Code's small/fast model, and how long a
+  spent quota keeps a model out;
 - LiteLLM follows fallbacks recursively: when a fallback group fails, its own
   chain is tried. A route falling back to the model groups would run on into
   the main chain after its last model. A route's 2nd..nth models are therefore
@@ -31,9 +41,7 @@ Where LiteLLM reads things (docs/upstream.md, "The LiteLLM proxy"):
   bridge chat completions and messages to it;
 - embedding models are groups of their own with no fallbacks: the catch-all
   `*` is for chat-type requests, and the request logger refuses an embedding
-  model the spec does not declare;
-- settings for the request logger itself live under the top-level key
-  `copilot_proxy:` (LiteLLM ignores keys it does not know).
+  model the spec does not declare.
 """
 
 from __future__ import annotations
@@ -50,6 +58,7 @@ from copilot_proxy.core.spec import Model, ProxySpec
 PROVIDER = "github_copilot"
 CATCH_ALL = "*"
 MASTER_KEY_ENV = "LITELLM_MASTER_KEY"
+PLUGIN_KEY = "copilot_proxy"  # the request logger's settings (copilot_proxy/litellm/settings.py)
 # The callback LiteLLM loads: request log line, cooldowns, errors (copilot_proxy/litellm/).
 REQUEST_LOGGER = "copilot_proxy.litellm.hook.request_logger"
 # Joins a route and one of its 2nd..nth models into that hop's group name,
@@ -57,7 +66,6 @@ REQUEST_LOGGER = "copilot_proxy.litellm.hook.request_logger"
 # patterns): no client name collides, and where LiteLLM shows the group name
 # (a metric label, an error) it still names the model.
 HOP_MARK = "#"
-PLUGIN_KEY = "copilot_proxy"  # the request logger's settings (copilot_proxy/litellm/settings.py)
 
 
 def hop_group(route: str, model: str) -> str:
@@ -92,11 +100,13 @@ def render_config(spec: ProxySpec, catalogue: Catalogue | None = None) -> dict[s
             "num_retries": spec.router.num_retries,
             "request_timeout": spec.router.timeout_seconds,
             "callbacks": [REQUEST_LOGGER],
+            "disable_copilot_system_to_assistant": True,
+            "require_auth_for_metrics_endpoint": False,
         },
         "general_settings": {
             "master_key": f"os.environ/{MASTER_KEY_ENV}",
         },
-        PLUGIN_KEY: _plugin_settings(spec, catalogue),
+        PLUGIN_KEY: plugin_settings(spec, catalogue),
     }
     if spec.mcp_servers:
         config["mcp_servers"] = {
@@ -185,12 +195,20 @@ def _model_info(catalogue: Catalogue, model: str) -> dict[str, Any]:
     return info
 
 
-def _plugin_settings(spec: ProxySpec, catalogue: Catalogue) -> dict[str, Any]:
-    """The request logger's settings: how long a spent quota keeps a model out."""
+def plugin_settings(spec: ProxySpec, catalogue: Catalogue) -> dict[str, Any]:
+    """The `copilot_proxy:` section: what the plugin (copilot_proxy/litellm/) needs to know.
+
+    `proxy`: its identity for the metrics; `names`: the model serving Claude Code's
+    small/fast model; `cooldowns`: how long a spent quota keeps a model out.
+    """
     cooldowns: dict[str, Any] = {"quotaSeconds": spec.router.quota_cooldown_seconds}
     if catalogue.quota_reset_date:
         cooldowns["quotaResetDate"] = catalogue.quota_reset_date
-    return {"cooldowns": cooldowns}
+    return {
+        "proxy": {"namespace": spec.namespace, "name": spec.name},
+        "names": {"smallModel": spec.small_model},
+        "cooldowns": cooldowns,
+    }
 
 
 def config_yaml(config: dict[str, Any]) -> str:

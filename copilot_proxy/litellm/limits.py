@@ -57,16 +57,17 @@ class Limits:
             quota_reset_date=str(own.get("quotaResetDate") or ""),
         )
 
-    def unavailable(self, asked: str, view: RouterView) -> Answer | None:
-        """The answer when every model `asked` may use is cooling down; None otherwise."""
+    def unavailable(self, asked: str, served: str, view: RouterView) -> Answer | None:
+        """The answer when every model a request for `asked` may use is cooling down; None
+        otherwise. `served`: the group serving it (a Claude Code name's model, else `asked`)."""
         active = self.cooldowns.active(time.monotonic())
         cooling = {m: (c.failure, c.seconds, c.until_wall) for m, c in active.items()}
-        return unavailable(asked, routing.chain(view, asked), cooling)
+        return unavailable(asked, routing.chain(view, served), cooling)
 
-    def refuse_if_unavailable(self, asked: str, view: RouterView) -> None:
+    def refuse_if_unavailable(self, asked: str, served: str, view: RouterView) -> None:
         """Raise the all-cooling answer (before any upstream call), with the headers that stop
         clients' retries; on every route."""
-        answer = self.unavailable(asked, view)
+        answer = self.unavailable(asked, served, view)
         if answer is not None:
             headers = {"retry-after": str(answer.retry_after), "x-should-retry": "false"}
             raise internals.answer_now(answer.status, answer.detail, UNAVAILABLE_TYPE, headers)

@@ -19,7 +19,6 @@ from testkit.fake_github.copilot_gate import (
 )
 from testkit.fake_github.replies import pieces, tool_call, vector
 from testkit.fake_github.state import GitHubState
-from testkit.fake_github.tokens import prompt_tokens as count_prompt
 
 
 async def list_models(gh: GitHubState, request: web.Request) -> web.Response:
@@ -48,13 +47,19 @@ async def chat_completions(gh: GitHubState, request: web.Request) -> web.StreamR
             400, "invalid_request_body", "Unrecognized request argument supplied: thinking"
         )
     text = f"Hello from {model}."
-    call = tool_call(body.get("tools"), body.get("tool_choice"), body.get("messages"))
-    prompt_tokens = count_prompt(gh.models[model].vendor, body)
+    with gh.lock:
+        args = dict(gh.tool_args)
+    call = tool_call(body.get("tools"), body.get("tool_choice"), body.get("messages"), args)
+    parts = [*(body.get("tools") or []), *body["messages"]]
+    with gh.lock:
+        tokens = gh.prompt_cache.openai(body, parts, gh.models[model].vendor, 5)
     usage = {
-        "prompt_tokens": prompt_tokens,
-        "completion_tokens": 5,
-        "total_tokens": prompt_tokens + 5,
+        "prompt_tokens": tokens.prompt,
+        "completion_tokens": tokens.output,
+        "total_tokens": tokens.prompt + tokens.output,
+        "prompt_tokens_details": {"cached_tokens": tokens.read},
     }
+    cost = {"copilot_usage": gh.charge(rec, model, tokens)}
     head = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "created": int(time.time()), "model": model}
     if not body.get("stream"):
         message: dict[str, Any] = {"role": "assistant", "content": None if call else text}
@@ -69,11 +74,13 @@ async def chat_completions(gh: GitHubState, request: web.Request) -> web.StreamR
                 "model": model,
                 "choices": [{"index": 0, "message": message, "finish_reason": finish}],
                 "usage": usage,
+                **cost,
             }
         )
     events = _chunks(head, text, call)
     if (body.get("stream_options") or {}).get("include_usage"):
         events.append({**_chunk(head, {}), "choices": [], "usage": usage})
+    events[-1] = {**events[-1], **cost}  # the cost rides on the last chunk
     stream: list[tuple[str | None, Any]] = [(None, e) for e in events]
     return await sse(request, [*stream, (None, "[DONE]")], sw)
 

@@ -12,7 +12,6 @@ from aiohttp import web
 from testkit.fake_github.copilot_gate import model_gate, sse
 from testkit.fake_github.replies import pieces, tool_call
 from testkit.fake_github.state import GitHubState
-from testkit.fake_github.tokens import prompt_tokens
 
 
 async def responses(gh: GitHubState, request: web.Request) -> web.StreamResponse:
@@ -23,15 +22,21 @@ async def responses(gh: GitHubState, request: web.Request) -> web.StreamResponse
     model = str(body["model"])
     text = f"Hello from {model}."
     head = {"id": "resp_" + uuid.uuid4().hex, "model": model}
-    in_tokens = prompt_tokens(gh.models[model].vendor, body)
+    items = body.get("input")
+    parts = [*(body.get("tools") or []), body.get("instructions") or "", *_listed(items)]
+    with gh.lock:
+        tokens = gh.prompt_cache.openai(body, parts, gh.models[model].vendor, 5)
     usage = {
-        "input_tokens": in_tokens,
-        "output_tokens": 5,
-        "total_tokens": in_tokens + 5,
-        "input_tokens_details": {"cached_tokens": 0},
+        "input_tokens": tokens.prompt,
+        "output_tokens": tokens.output,
+        "total_tokens": tokens.prompt + tokens.output,
+        "input_tokens_details": {"cached_tokens": tokens.read},
         "output_tokens_details": {"reasoning_tokens": 0},
     }
-    call = _function_call(body)
+    cost = {"copilot_usage": gh.charge(rec, model, tokens)}
+    with gh.lock:
+        args = dict(gh.tool_args)
+    call = _function_call(body, args)
     if call is not None:
         raw = _call_stream(head, call, usage)
         output: dict[str, Any] = call
@@ -46,13 +51,15 @@ async def responses(gh: GitHubState, request: web.Request) -> web.StreamResponse
         }
         raw = _stream(head, output, part, usage)
     if not body.get("stream"):
-        return web.json_response(_response(head, "completed", [output], usage))
+        return web.json_response({**_response(head, "completed", [output], usage), **cost})
+    raw[-1] = {**raw[-1], **cost}  # next to `response` in response.completed
     events = [(e["type"], {**e, "sequence_number": n}) for n, e in enumerate(raw)]
     return await sse(request, events, sw)
 
 
-def _function_call(body: dict[str, Any]) -> dict[str, Any] | None:
-    """The function call the fake model makes (replies.tool_call), as a Responses item."""
+def _function_call(body: dict[str, Any], args: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """The function call the fake model makes (replies.tool_call, with the arguments a test
+    scripted), as a Responses item."""
     tools = [
         {"function": {"name": t.get("name"), "parameters": t.get("parameters") or {}}}
         for t in body.get("tools") or []
@@ -68,7 +75,7 @@ def _function_call(body: dict[str, Any]) -> dict[str, Any] | None:
         elif isinstance(item, dict) and item.get("role"):
             messages.append({"role": item["role"], "content": item.get("content")})
     choice = body.get("tool_choice")
-    call = tool_call(tools, choice if isinstance(choice, str | dict) else None, messages)
+    call = tool_call(tools, choice if isinstance(choice, str | dict) else None, messages, args)
     if call is None:
         return None
     return {
@@ -145,6 +152,10 @@ def _call_stream(
         {"type": "response.completed", "response": _response(head, "completed", [call], usage)},
     ]
     return raw
+
+
+def _listed(items: Any) -> list[Any]:
+    return items if isinstance(items, list) else [items]
 
 
 ROUTES = [("POST", "/responses", responses)]

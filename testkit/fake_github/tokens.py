@@ -24,6 +24,7 @@ from typing import Any
 CHARS_PER_TOKEN = {"Anthropic": 3.5}  # by vendor; 4 for the others
 DEFAULT_CHARS_PER_TOKEN = 4.0
 TOKENIZED = ("Azure OpenAI", "OpenAI")  # vendors whose tokenizer is public
+_TOOL_KEYS = ("input_schema", "parameters", "function")  # a tool definition has one of them
 # Keys that frame a request rather than carry text the model reads.
 _FRAMING = frozenset(
     {"role", "type", "id", "tool_use_id", "tool_call_id", "call_id", "cache_control",
@@ -44,10 +45,23 @@ def prompt_text(body: Any) -> str:
 
 
 def prompt_tokens(vendor: str, body: Any) -> int:
-    text = prompt_text(body)
+    return max(1, text_tokens(vendor, prompt_text(body)))
+
+
+def part_tokens(vendor: str, part: Any) -> int:
+    """The tokens of one part of a prompt (a tool, a system block, a message): the billing's
+    prompt cache sums them into the sizes of the prefixes it caches."""
+    if isinstance(part, dict) and any(key in part for key in _TOOL_KEYS):
+        return text_tokens(vendor, json.dumps(part, separators=(",", ":")))  # as prompt_text
+    texts: list[str] = []
+    _strings(part, texts)
+    return text_tokens(vendor, "".join(texts))
+
+
+def text_tokens(vendor: str, text: str) -> int:
     if vendor in TOKENIZED:
-        return max(1, len(_o200k().encode(text, disallowed_special=())))
-    return max(1, math.ceil(len(text) / CHARS_PER_TOKEN.get(vendor, DEFAULT_CHARS_PER_TOKEN)))
+        return len(_o200k().encode(text, disallowed_special=()))
+    return math.ceil(len(text) / CHARS_PER_TOKEN.get(vendor, DEFAULT_CHARS_PER_TOKEN))
 
 
 @functools.cache

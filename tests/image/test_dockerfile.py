@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
+from packaging.specifiers import SpecifierSet
 
 from .dockerfile import Stage, context_files, parse
 
@@ -36,7 +38,16 @@ def test_builder_installs_with_the_make_target(stages: list[Stage]) -> None:
     assert builder.name == "builder"
     assert builder.all("RUN")[-1] == INSTALL
     assert builder.base == final.base
-    assert re.fullmatch(r"python:3\.11-slim(-\w+)?", final.base)
+
+
+def test_base_image_is_pinned_by_digest_to_a_python_the_lock_serves(stages: list[Stage]) -> None:
+    # A tag moves; the digest (of the multi-platform index, so the amd64 and
+    # arm64 builds share it) does not.
+    base = stages[-1].base
+    match = re.fullmatch(r"python:3\.(\d+)-slim-bookworm@sha256:[0-9a-f]{64}", base)
+    assert match, f"{base}: want python:3.X-slim-bookworm@sha256:<index digest>"
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert SpecifierSet(requires).contains(f"3.{match.group(1)}.0"), (base, requires)
 
 
 def test_final_stage_holds_only_the_virtualenv(stages: list[Stage]) -> None:

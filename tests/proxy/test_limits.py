@@ -12,6 +12,7 @@ import re
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import anthropic
@@ -199,14 +200,22 @@ def test_when_nothing_can_answer_each_client_gets_one_immediate_answer(
 
 
 @pytest.mark.skipif(claude_code.binary() is None, reason="Claude Code CLI not installed (make npm)")
-def test_claude_code_shows_the_error_at_once(proxy: LiteLLMProxy, upstream: FakeGitHub) -> None:
+def test_claude_code_shows_the_error_at_once(
+    proxy: LiteLLMProxy, upstream: FakeGitHub, tmp_path: Path
+) -> None:
     """The real CLI, whose retries of 429 and 5xx take minutes: one request, error shown."""
     upstream.fail("claude-sonnet-4.5", 429, code="user_weekly_rate_limited", retry_after=51 * 3600)
     upstream.fail("gpt-4o", 402)
     _exhaust(proxy)
     before = len(_served(proxy, "exhausted"))
-    run = claude_code.run("Say hi", proxy.url, proxy.master_key, model="exhausted", timeout=60)
-    assert run.code not in (0, None), run
+    cli, started = claude_code.binary(), time.monotonic()
+    assert cli is not None
+    model = {"ANTHROPIC_MODEL": "exhausted", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
+    run = claude_code.run_print(
+        cli, "Say hi", proxy.url, proxy.master_key, cwd=tmp_path, env=model, timeout=60
+    )
+    seconds = time.monotonic() - started
+    assert run.returncode != 0, run
     assert "No model can answer 'exhausted' now." in run.stdout + run.stderr
-    assert run.seconds < 10, run.seconds
+    assert seconds < 10, seconds
     assert len(_served(proxy, "exhausted")) - before == 1  # never retried

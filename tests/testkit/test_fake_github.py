@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from urllib.parse import parse_qs
 
@@ -308,3 +309,22 @@ def test_responses_only_model_calls_functions(fake_github: FakeGitHub) -> None:
     }
     done = httpx.post(f"{fake_github.url}/responses", json=follow, headers=auth).json()
     assert done["output"][0]["content"][0]["text"] == "Hello from gpt-5.3-codex."
+
+
+def test_a_paced_stream_sends_one_event_per_gap(fake_github: FakeGitHub) -> None:
+    key = _key(fake_github, fake_github.default_token).json()["token"]
+    fake_github.pace("gpt-5-mini", 0.2)
+    body = {"model": "gpt-5-mini", "stream": True, "messages": [{"role": "user", "content": "hi"}]}
+    arrivals = []
+    with httpx.stream(
+        "POST",
+        f"{fake_github.url}/chat/completions",
+        json=body,
+        headers={"authorization": f"Bearer {key}", "editor-version": "vscode/1.95.0"},
+    ) as r:
+        for line in r.iter_lines():
+            if line.startswith("data: "):
+                arrivals.append(time.monotonic())
+    assert len(arrivals) >= 4
+    gaps = [b - a for a, b in itertools.pairwise(arrivals)]
+    assert min(gaps) >= 0.15  # each event waited for its gap: a stream that lasts
