@@ -72,7 +72,9 @@ def test_discovery_and_tables_over_http(kube_cluster: KubeCluster) -> None:
     ).json()
     assert shown["kind"] == "Table"
     names = [c["name"] for c in shown["columnDefinitions"]]
-    assert names == ["Name", "Ready", "Primary", "Token", "Replicas", "Reason", "Endpoint", "Age"]
+    assert names == [
+        "Name", "Ready", "Primary", "Token", "Replicas", "Reason", "Endpoint", "Models", "Age",
+    ]  # fmt: skip
     assert shown["rows"][0]["cells"][:3] == ["a", None, "m1"]
     assert shown["rows"][0]["object"]["kind"] == "PartialObjectMetadata"
 
