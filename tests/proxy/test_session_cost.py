@@ -3,7 +3,8 @@ caching, tokens and AI credits in the log line and on /metrics, system prompts, 
 
 One real proxy for the module. It tolerates 100 failures a minute before it
 cools a model down, so a model made to fail once is tried again by the next
-test.
+test; a 429 that states a wait cools its model down at once for that long, so
+the 429s here say `Retry-After: 0`.
 """
 
 from __future__ import annotations
@@ -141,7 +142,7 @@ def test_every_fallback_hop_sends_the_requests_initiator(
     for messages, expected in (([ASK], "user"), (loop, "agent")):
         upstream.reset()
         upstream.fail(CHAIN[0], 402, times=1)
-        upstream.fail(CHAIN[1], 429, times=1)
+        upstream.fail(CHAIN[1], 429, times=1, retry_after=0)
         path, body = build(CHAIN[0], messages)
         _post(proxy, path, body)
         sent = upstream.copilot_requests()
@@ -250,7 +251,7 @@ def test_claude_codes_system_prompt_reaches_gemini_and_gpt_fallbacks_as_system(
     claude: anthropic.Anthropic, upstream: FakeGitHub
 ) -> None:
     upstream.fail(CHAIN[1], 402, times=1)
-    upstream.fail(CHAIN[2], 429, times=1)
+    upstream.fail(CHAIN[2], 429, times=1, retry_after=0)
     claude.messages.create(
         model=CHAIN[1],
         max_tokens=100,
