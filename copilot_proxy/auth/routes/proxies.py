@@ -4,7 +4,6 @@ sign-in for one (202, the login then runs in the background) or sign it out."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -21,12 +20,11 @@ from copilot_proxy.auth.deps import (
     proxy_or_404,
 )
 from copilot_proxy.auth.errors import ApiError
+from copilot_proxy.auth.logs import log
 from copilot_proxy.auth.manager import LoginManager, RateLimited
 from copilot_proxy.auth.stores.protocol import ProxyInfo
 from copilot_proxy.auth.views import proxy_view
 from copilot_proxy.github.device_flow import DeviceFlowError, GitHubUnreachable
-
-log = logging.getLogger("copilot_auth")
 
 router = APIRouter(prefix="/api/proxies")
 
