@@ -32,7 +32,7 @@ Loaded inside the `litellm` proxy process (same image as the operator). It:
 Loading it also puts exposure.Gate in front of the proxy: 404 for every
 route clients and probes do not use, no header naming the upstream URL.
 Each method only gathers what LiteLLM hands it and delegates to those pure
-modules; what it reaches of LiteLLM beyond its arguments is in internals.py.
+modules; what it reaches of LiteLLM beyond its arguments is in internals/.
 """
 
 from __future__ import annotations

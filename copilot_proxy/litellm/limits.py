@@ -2,7 +2,7 @@
 answer when every model is cooling down, prompt windows before any upstream call.
 
 A thin layer between hook.py and the pure modules (cooldowns.py, failures.py,
-context.py); what it reaches of LiteLLM goes through internals.py.
+context.py); what it reaches of LiteLLM goes through internals/.
 """
 
 from __future__ import annotations

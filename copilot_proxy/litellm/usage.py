@@ -3,7 +3,7 @@
 Copilot's answers carry `copilot_usage.total_nano_aiu` (1 AI credit = 1e9
 nano AIU; on streams in the final event; docs/upstream.md, "Copilot:
 billing"). LiteLLM drops that field on chat streams and on bridged routes, so
-internals.py reads it off the bytes of every upstream answer as they pass
+internals/copilot.py reads it off the bytes of every upstream answer as they pass
 (`scan`), keyed by the `x-request-id` the hook sent with that attempt
 (`Ledger`). Tokens come from LiteLLM's own record of the request.
 """

@@ -1,7 +1,7 @@
 """The LiteLLM internals the hook relies on, checked against the installed LiteLLM.
 
 No proxy process: LiteLLM's own exceptions, Router and Authenticator, so a
-LiteLLM upgrade that renames what internals.py reads fails here first.
+LiteLLM upgrade that renames what internals/ reads fails here first.
 (This folder has no __init__.py on purpose: as a package named `litellm` on
 pytest's sys.path it would hide the real one.)
 """
