@@ -1,4 +1,5 @@
-"""Why no proxy answers, in words: for the login page and for clients on the proxy's port (pure)."""
+"""What the local mode says, in words (pure): why no proxy answers, for the login page and
+for clients on the proxy's port; what became of the GitHub token, for the console."""
 
 from __future__ import annotations
 
@@ -54,3 +55,21 @@ def why_idle(idle: Idle, login_url: str) -> Reason:
             f"its log: {idle.log}",
         )
     return STARTING
+
+
+def token_news(before: str | None, fingerprint: str, login: str, login_url: str) -> str:
+    """The console line for a token that changed: `before` is the last token's fingerprint
+    (None at start, '' when there was none), `fingerprint` the new one ('' when none)."""
+    who = f"@{login}" if login else "your GitHub account"
+    if not fingerprint:
+        if before is None:
+            return (
+                f"Not signed in to GitHub yet: open {login_url}, unlock it with the\n"
+                "master key and sign in. The proxy starts by itself then."
+            )
+        return f"Signed out of GitHub. Sign in again at {login_url}"
+    if before is None:
+        return f"GitHub token found (signed in as {who})."
+    if before:
+        return f"New GitHub token (signed in as {who})."
+    return f"Signed in to GitHub as {who}."

@@ -85,7 +85,8 @@ def _run(path: Path, args: argparse.Namespace) -> int:
     # Imported late: a bad manifest or a busy port answers at once.
     from copilot_proxy.local.login_page import LocalStore, LoginServer, local_proxy
     from copilot_proxy.local.placeholder import Placeholder
-    from copilot_proxy.local.supervisor import Addresses, Supervisor
+    from copilot_proxy.local.ports import Addresses
+    from copilot_proxy.local.supervisor import Supervisor
 
     console = Console()
     shown = display_host(host)

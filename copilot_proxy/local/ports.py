@@ -4,6 +4,22 @@ from __future__ import annotations
 
 import errno
 import socket
+from dataclasses import dataclass
+
+from copilot_proxy.local.proxy_process import local_url
+
+
+@dataclass(frozen=True)
+class Addresses:
+    """Where the local mode listens: the proxy's port and the login page's, on one host."""
+
+    host: str
+    proxy_port: int
+    auth_port: int
+
+    @property
+    def proxy_url(self) -> str:
+        return local_url(self.host, self.proxy_port)
 
 
 class PortError(Exception):

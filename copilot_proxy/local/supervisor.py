@@ -11,7 +11,6 @@ import math
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from copilot_proxy.auth.stores.directory import write_private
@@ -21,9 +20,10 @@ from copilot_proxy.local import ports
 from copilot_proxy.local import proxy_process as pp
 from copilot_proxy.local.catalogue import LocalCatalogue
 from copilot_proxy.local.console import Console
-from copilot_proxy.local.idle import Idle, Reason, why_idle
+from copilot_proxy.local.idle import Idle, Reason, token_news, why_idle
 from copilot_proxy.local.login_page import LocalStore, local_proxy
 from copilot_proxy.local.placeholder import Placeholder
+from copilot_proxy.local.ports import Addresses
 from copilot_proxy.local.proxy_log import RequestLines, error_line, plain
 from copilot_proxy.local.rule import (
     Action,
@@ -43,17 +43,6 @@ PORT_RETRY = 5.0
 MAX_BACKOFF = 60.0
 
 ManifestLoader = Callable[[Path], ProxySpec]
-
-
-@dataclass(frozen=True)
-class Addresses:
-    host: str
-    proxy_port: int
-    auth_port: int
-
-    @property
-    def proxy_url(self) -> str:
-        return pp.local_url(self.host, self.proxy_port)
 
 
 class Supervisor:
@@ -213,21 +202,8 @@ class Supervisor:
             return
         before, self.token_seen = self.token_seen, fingerprint
         info = self.store.get_proxy(self.store.ref)
-        who = f"@{info.token.login}" if info and info.token.login else "your GitHub account"
-        if not fingerprint:
-            if before is None:
-                self.console.say(
-                    f"Not signed in to GitHub yet: open {self.login_url}, unlock it with the\n"
-                    "master key and sign in. The proxy starts by itself then."
-                )
-            else:
-                self.console.say(f"Signed out of GitHub. Sign in again at {self.login_url}")
-        elif before is None:
-            self.console.say(f"GitHub token found (signed in as {who}).")
-        elif before:
-            self.console.say(f"New GitHub token (signed in as {who}).")
-        else:
-            self.console.say(f"Signed in to GitHub as {who}.")
+        login = info.token.login if info else ""
+        self.console.say(token_news(before, fingerprint, login, self.login_url))
 
     def note_replicas(self) -> None:
         if self.spec.replicas == 0 and not self.replicas_note:

@@ -23,8 +23,9 @@ from copilot_proxy.local import proxy_process as pp
 from copilot_proxy.local.console import Console
 from copilot_proxy.local.login_page import LocalStore, local_proxy
 from copilot_proxy.local.placeholder import Placeholder
+from copilot_proxy.local.ports import Addresses
 from copilot_proxy.local.state import prepare
-from copilot_proxy.local.supervisor import PORT_RETRY, Addresses, Supervisor
+from copilot_proxy.local.supervisor import PORT_RETRY, Supervisor
 from testkit.ports import free_port
 
 SPEC = parse_spec("copilot", "local", {"models": [{"name": "gpt-5-mini"}]})
