@@ -4,7 +4,8 @@ LiteLLM 1.108 answers it with a local tiktoken cl100k count for `github_copilot/
 models (about 27% under the fake Copilot's count for Claude on Claude Code's requests)
 and runs no hook there. The hook puts this route in front of LiteLLM's, behind the
 same key check (internals.add_route_first):
-- for a name served by a Claude model, it asks Copilot's own
+- for a name served by a Claude model (Claude Code's names mapped as the hook maps
+  them), it asks Copilot's own
   `{endpoints.api}/v1/messages/count_tokens` (peers forward there, docs/upstream.md;
   the headers and key are LiteLLM's for /v1/messages);
 - otherwise, or when Copilot does not answer with a count, it answers the estimate the
@@ -23,7 +24,8 @@ import httpx
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
-from copilot_proxy.litellm import context, internals, routing
+from copilot_proxy.core.claude_code import serving_model
+from copilot_proxy.litellm import context, internals, routing, settings
 
 PATH = "/v1/messages/count_tokens"
 SOURCE_HEADER = "x-copilot-proxy-count-source"
@@ -35,8 +37,11 @@ _quiet_until = 0.0
 
 
 def copilot_model(asked: str) -> str | None:
-    """The Copilot model that would serve `asked` first (the chain's primary for unknown names)."""
-    chain = routing.chain(internals.router_view(), asked)
+    """The Copilot model that would serve `asked` first: a Claude Code name's model as the
+    hook maps it (core/claude_code.py), else the chain's primary for unknown names."""
+    view = internals.router_view()
+    served = serving_model(asked, view.names, settings.small_model()) or asked
+    chain = routing.chain(view, served)
     return chain[0] if chain else None
 
 

@@ -103,8 +103,7 @@ class RequestLogger(CustomLogger):
         )
         if refusal is not None:
             raise HTTPException(status_code=400, detail=refusal)
-        small = settings.section(settings.current(), "names").get("smallModel")
-        mapped = serving_model(asked, view.names, str(small or ""))
+        mapped = serving_model(asked, view.names, settings.small_model())
         if mapped is not None:
             data["model"] = mapped
         who = initiator.of_request(call_type, data, internals.client_headers(data))

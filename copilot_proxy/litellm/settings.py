@@ -42,3 +42,8 @@ def current() -> Mapping[str, Any]:
     from copilot_proxy.litellm import internals
 
     return read(internals.config_path())
+
+
+def small_model() -> str:
+    """The model serving Claude Code's small/fast model (`names.smallModel`); '' if unset."""
+    return str(section(current(), "names").get("smallModel") or "")

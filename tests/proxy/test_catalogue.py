@@ -205,6 +205,14 @@ def test_count_tokens_for_other_models_is_the_calibrated_estimate(
     assert raw.headers["x-copilot-proxy-count-source"] == "estimate"
     fake = prompt_tokens("Azure OpenAI", {"messages": messages})
     assert abs(counted / fake - 1) < 0.15
+    # Claude Code's haiku ids are served by spec.smallModel (gpt-5-mini here): counted as it.
+    haiku = claude.messages.with_raw_response.count_tokens(
+        model="claude-haiku-4-5-20251001", messages=messages
+    )
+    assert (haiku.parse().input_tokens, haiku.headers["x-copilot-proxy-count-source"]) == (
+        counted,
+        "estimate",
+    )
     assert gh.copilot_requests() == []
 
 
