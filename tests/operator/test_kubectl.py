@@ -23,10 +23,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from testkit.fake_github import FakeGitHub
 from testkit.kube import KubeCluster
 from testkit.kube.kopf_runner import KopfOperator
 from testkit.waiting import wait_for
-from tests.operator.conftest import TOKEN, fill_token, master_key
+from tests.operator.conftest import fill_token, master_key
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
@@ -140,7 +141,11 @@ def lines() -> Iterator[list[str]]:
 
 
 async def test_the_readmes_kubernetes_commands(
-    kubectl: Kubectl, cluster: KubeCluster, operator: KopfOperator, lines: list[str]
+    kubectl: Kubectl,
+    cluster: KubeCluster,
+    operator: KopfOperator,
+    lines: list[str],
+    fake_github: FakeGitHub,
 ) -> None:
     apply, config_ready, export, echo, ready = lines
     assert await kubectl.run(apply) == "copilotproxy.copilot-proxy.dev/copilot created\n"
@@ -150,9 +155,11 @@ async def test_the_readmes_kubernetes_commands(
 
     # Before sign-in: the printer columns say what is missing.
     rows = table(await kubectl.run("kubectl get cpx -o wide"))
-    assert rows[0] == ["NAME", "READY", "PRIMARY", "TOKEN", "REPLICAS", "REASON", "ENDPOINT", "AGE"]
+    assert rows[0] == [
+        "NAME", "READY", "PRIMARY", "TOKEN", "REPLICAS", "REASON", "ENDPOINT", "MODELS", "AGE",
+    ]  # fmt: skip
     assert rows[1][:6] == ["copilot", "False", "claude-opus-4.6", "Missing", "0", "WaitingForLogin"]
-    assert rows[1][6] == "http://copilot.default.svc:4000"
+    assert rows[1][6:8] == ["http://copilot.default.svc:4000", "WaitingForLogin"]
     assert table(await kubectl.run("kubectl get cpx"))[0] == [
         "NAME", "READY", "PRIMARY", "TOKEN", "REPLICAS", "AGE",
     ]  # fmt: skip
@@ -164,7 +171,7 @@ async def test_the_readmes_kubernetes_commands(
 
     # The user signs in (the login page fills the Secret) while `kubectl wait` waits.
     waiting = kubectl.start(ready)
-    fill_token(cluster, NS, "copilot-github-token", TOKEN)
+    fill_token(cluster, NS, "copilot-github-token", fake_github.default_token)
     await wait_for(lambda: replicas(cluster, "copilot-litellm") == 1, timeout=15)
     cluster.set_deployment_ready(NS, "copilot-litellm")  # the kubelet's part
     out, err = await asyncio.to_thread(waiting.communicate, timeout=30)
@@ -172,9 +179,9 @@ async def test_the_readmes_kubernetes_commands(
     assert out == "copilotproxy.copilot-proxy.dev/copilot condition met\n"
 
     rows = table(await kubectl.run("kubectl get cpx -o wide"))
-    assert rows[1][:7] == [
+    assert rows[1][:8] == [
         "copilot", "True", "claude-opus-4.6", "Present", "1", "Serving",
-        "http://copilot.default.svc:4000",
+        "http://copilot.default.svc:4000", "AllAvailable",  # the account's catalogue, read
     ]  # fmt: skip
 
     described = await kubectl.run("kubectl describe cpx copilot")
