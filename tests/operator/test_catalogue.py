@@ -61,7 +61,8 @@ async def test_sign_in_reads_the_catalogue_into_status_and_config(
     )
     assert "gpt-9 is not offered to this account" in cond["message"]
     assert "claude-opus-4.6" not in cond["message"]
-    assert "ModelsUnavailable" in reasons(cluster, NS, "copilot")  # an event too
+    # An event too; kopf posts events from a queue of its own, after the status patch.
+    await wait_for(lambda: "ModelsUnavailable" in reasons(cluster, NS, "copilot"), message="event")
     info = _info(cluster)
     limits = {"max_input_tokens": 128000, "max_output_tokens": 64000}
     assert info["claude-opus-4.6"] == info["github_copilot/claude-opus-4.6"] == info["*"] == limits
