@@ -20,6 +20,7 @@ import pytest
 
 from testkit.fake_github import FakeGitHub, Recorded
 from testkit.proxy_harness import LiteLLMProxy
+from testkit.waiting import wait_for_sync
 
 CHAIN = ["claude-opus-4.6", "claude-sonnet-4.5", "gemini-3-pro-preview", "gpt-5-mini"]
 CODEX = "gpt-5.3-codex"  # served on /responses only
@@ -302,3 +303,33 @@ def test_a_mapped_name_falls_back_along_the_rest_of_its_chain(
     assert upstream.models_tried() == tried
     line = proxy.request_log_line(f"asked={asked} ")
     assert f"upstream={tried[1]} failed={tried[0]} " in line
+
+
+def test_a_mapped_name_whose_models_all_cool_down_is_answered_at_once(
+    claude: anthropic.Anthropic, upstream: FakeGitHub
+) -> None:
+    """A haiku id is served by gpt-5-mini, then the codex model: with both limited, the one
+    immediate answer names them, though the catch-all's chain could still answer."""
+    haiku, hi = "claude-haiku-4-5-20251001", [{"role": "user", "content": "hi"}]
+    for model in ("gpt-5-mini", CODEX):  # "Please retry after 4 seconds": cooling 4 s
+        upstream.fail(model, 429, times=1, code="user_global_rate_limited", retry_after=4)
+    with pytest.raises(anthropic.APIStatusError):  # the request that finds both limited
+        claude.messages.create(model=haiku, max_tokens=100, messages=hi)  # type: ignore[arg-type]
+    upstream.reset()
+    with pytest.raises(anthropic.APIStatusError) as refused:
+        claude.messages.create(model=haiku, max_tokens=100, messages=hi)  # type: ignore[arg-type]
+    assert refused.value.status_code == 402
+    assert refused.value.response.headers["x-should-retry"] == "false"
+    message = refused.value.message
+    assert f"No model can answer '{haiku}' now. gpt-5-mini: " in message
+    assert f"; {CODEX}: " in message and "claude-opus-4.6" not in message
+    assert upstream.copilot_requests() == []
+
+    def served() -> bool:  # the models are back after their 4 s (for the next tests)
+        try:
+            claude.messages.create(model=haiku, max_tokens=100, messages=hi)  # type: ignore[arg-type]
+        except anthropic.APIStatusError:
+            return False
+        return True
+
+    wait_for_sync(served, timeout=15, message="gpt-5-mini back")
