@@ -25,7 +25,7 @@ RUN apt-get update \
 
 WORKDIR /src
 COPY Makefile pyproject.toml README.md ./
-COPY requirements/runtime.txt requirements/runtime.txt
+COPY requirements/runtime.txt requirements/overrides.txt requirements/check_installed.py requirements/
 COPY copilot_proxy/ copilot_proxy/
 RUN make install-runtime TARGET=/opt/venv
 
