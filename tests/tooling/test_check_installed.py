@@ -28,7 +28,8 @@ def test_only_the_overridden_conflicts_pass() -> None:
     assert "openai" in allowed
     report = "\n".join(
         [
-            "semantic-router 0.1.16 has requirement openai<3.0.0,>=1.10.0, but you have openai 3.57.0.",
+            "semantic-router 0.1.16 has requirement openai<3.0.0,>=1.10.0,"
+            " but you have openai 3.57.0.",
             "litellm 1.108.7 has requirement httpx>=0.28, but you have httpx 0.27.0.",
             "aurelio-sdk 0.0.19 requires requests-toolbelt, which is not installed.",
         ]
