@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from copilot_proxy.core import names
+from copilot_proxy.core import mcp_spec, names
 from copilot_proxy.core.github import GitHub
+from copilot_proxy.core.mcp_spec import McpServer, McpSpecError, SemanticFilter
 
 API_GROUP = names.API_GROUP
 API_VERSION = "v1alpha1"
@@ -68,14 +69,6 @@ class Router:
 
 
 @dataclass(frozen=True)
-class McpServer:
-    name: str
-    url: str
-    transport: str = "http"
-    description: str = ""
-
-
-@dataclass(frozen=True)
 class ProxySpec:
     name: str
     namespace: str
@@ -92,6 +85,7 @@ class ProxySpec:
     token_secret: str = ""
     mcp_servers: tuple[McpServer, ...] = ()
     litellm: dict[str, dict[str, Any]] = field(default_factory=dict)
+    mcp_semantic_filter: SemanticFilter = SemanticFilter()  # noqa: RUF009 - frozen
 
     @property
     def chain(self) -> tuple[str, ...]:
@@ -146,8 +140,8 @@ def parse_spec(name: str, namespace: str, spec: dict[str, Any]) -> ProxySpec:
             _only(_mapping(spec, "tokenSecret"), "tokenSecret.", {"name"}).get("name")
             or names.token_secret(name)
         ),
-        mcp_servers=_parse_mcp(_mapping(spec, "mcpServers")),
         litellm=_parse_litellm(_mapping(spec, "litellm")),
+        **_parse_mcp(name, spec),
     )
 
 
@@ -214,20 +208,22 @@ def _parse_routes(raw: list[Any], chain: set[str]) -> tuple[Route, ...]:
     return tuple(routes)
 
 
-def _parse_mcp(raw: dict[str, Any]) -> tuple[McpServer, ...]:
-    servers = []
-    for name, item in sorted(raw.items()):
-        if not isinstance(item, dict) or not isinstance(item.get("url"), str):
-            raise SpecError(f"mcpServers.{name}.url", "needs the server's http(s) URL")
-        _only(item, f"mcpServers.{name}.", {"url", "transport", "description"})
-        url = item["url"]
-        if not url.startswith(("http://", "https://")):
-            raise SpecError(f"mcpServers.{name}.url", f"{url!r} is not an http(s) URL")
-        transport = item.get("transport", "http")
-        if transport not in ("http", "sse"):
-            raise SpecError(f"mcpServers.{name}.transport", "must be http or sse")
-        servers.append(McpServer(name, url, transport, str(item.get("description") or "")))
-    return tuple(servers)
+def _parse_mcp(name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """`mcpServers` and `mcpSemanticFilter` (mcp_spec.py), with the names they give objects."""
+    try:
+        servers = mcp_spec.parse_servers(_mapping(spec, "mcpServers"))
+        semantic = mcp_spec.parse_semantic_filter(_mapping(spec, "mcpSemanticFilter"))
+    except McpSpecError as error:
+        raise SpecError(error.field, error.message) from None
+    for server in servers:
+        # The server's Service is named <proxy>-mcp-<server>: a DNS label too.
+        if server.runs and len(names.mcp_server(name, server.name)) > 63:
+            raise SpecError(
+                f"mcpServers.{server.name}",
+                f"its Service name {names.mcp_server(name, server.name)!r} would be over 63"
+                " characters; use a shorter server (or proxy) name",
+            )
+    return {"mcp_servers": servers, "mcp_semantic_filter": semantic}
 
 
 def _parse_litellm(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -255,6 +251,7 @@ def _parse_litellm(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
 _SPEC_FIELDS = {
     "models", "routes", "catchAll", "prefixedNames", "router", "replicas", "image",
     "imagePullPolicy", "resources", "github", "tokenSecret", "mcpServers", "litellm",
+    "mcpSemanticFilter",
 }  # fmt: skip
 _ROUTER_FIELDS = {"numRetries", "allowedFails", "cooldownSeconds", "timeoutSeconds"}
 
