@@ -28,6 +28,7 @@ from copilot_proxy.core.spec import (
     token_secret_of,
 )
 from copilot_proxy.kube import Conflict, Kube, object_path, path_of
+from copilot_proxy.operator import mcp_servers
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ EventSink = Callable[[Obj, str, str, str], None]
 class OperatorConfig:
     image: str
     login_hint: str = ""
+    mcp_image: str = ""  # runs the MCP servers of spec.mcpServers (the Dockerfile's `mcp` target)
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,7 @@ def _reconcile(kube: Kube, body: Obj, cfg: OperatorConfig, emit: EventSink) -> O
     before = kube.get(path_of(desired))
     live = kube.ensure(desired, rollout.differs, live=before)
     rolled = _announce_rollout(body, before, desired, emit)
+    mcp_servers.reconcile(kube, body, spec, owner, cfg.mcp_image, emit)
 
     observed = status.Observation(
         **obs,

@@ -42,8 +42,8 @@ def test_the_refusal_says_how_to_allow_it() -> None:
     assert message.endswith(
         "kubectl annotate --overwrite secret weather copilot-proxy.dev/mcp-for=other,team"
     )
-    assert "controlled by another object" in refusal("PersistentVolumeClaim", "d", "team",
-                                                     obj(controller="x"))  # fmt: skip
+    foreign = refusal("PersistentVolumeClaim", "d", "team", obj(controller="x"))
+    assert "controlled by another object" in foreign
 
 
 def test_the_secret_fingerprint_moves_with_any_value_and_shows_none() -> None:

@@ -49,8 +49,8 @@ def test_on_it_embeds_with_the_proxys_own_copilot_model() -> None:
 def test_an_embedding_group_already_rendered_is_not_added_twice() -> None:
     config = render(mcpSemanticFilter={"enabled": True})
     before = list(config["model_list"])
-    spec = parse_spec("team", "ai", {"models": [{"name": "gpt-5-mini"}],
-                                     "mcpSemanticFilter": {"enabled": True}})  # fmt: skip
+    raw = {"models": [{"name": "gpt-5-mini"}], "mcpSemanticFilter": {"enabled": True}}
+    spec = parse_spec("team", "ai", raw)
     mcp_config.add_semantic_filter(config, spec)
     assert config["model_list"] == before
     assert groups(config).count("text-embedding-3-small") == 1

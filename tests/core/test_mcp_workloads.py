@@ -20,8 +20,13 @@ from tests.chart.test_kubernetes_schemas import oldest_supported
 
 Obj = dict[str, Any]
 IMAGE = "registry.test/copilot-proxy-mcp:test"
-OWNER = {"apiVersion": "copilot-proxy.dev/v1alpha1", "kind": "CopilotProxy", "name": "team",
-         "uid": "u-1", "controller": True}  # fmt: skip
+OWNER = {
+    "apiVersion": "copilot-proxy.dev/v1alpha1",
+    "kind": "CopilotProxy",
+    "name": "team",
+    "uid": "u-1",
+    "controller": True,
+}
 SERVERS = {
     "memory": {"preset": "memory"},
     "kept": {"preset": "memory", "volume": {"persistentVolumeClaim": {"claimName": "graph"}}},
