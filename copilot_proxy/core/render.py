@@ -11,6 +11,15 @@ Where LiteLLM reads things (docs/upstream.md, "The LiteLLM proxy"):
   request logger (litellm/cooldowns.py) cools a model down after more than
   `allowed_fails` 402/429 answers, for `cooldown_time`;
 - the master key is read from the environment, never written into the config;
+- `system` messages reach Copilot's chat endpoint as `system`
+  (`disable_copilot_system_to_assistant`): LiteLLM would turn them into
+  `assistant` turns, a 2025 workaround Copilot no longer needs (docs/upstream.md);
+- `/metrics` (the plugin's counters) answers without the key
+  (`require_auth_for_metrics_endpoint: false`): Prometheus scrapes every proxy
+  with one ServiceMonitor and cannot hold each proxy's key;
+- the plugin's own settings travel in the top-level `copilot_proxy:` key, which
+  LiteLLM ignores (litellm/settings.py reads it): the proxy's identity for its
+  metrics and the model serving Claude Code's small/fast model;
 - LiteLLM follows fallbacks recursively: when a fallback group fails, its own
   chain is tried. A route falling back to the model groups would run on into
   the main chain after its last model. A route's 2nd..nth models are therefore
@@ -38,6 +47,7 @@ from copilot_proxy.core.spec import Model, ProxySpec
 PROVIDER = "github_copilot"
 CATCH_ALL = "*"
 MASTER_KEY_ENV = "LITELLM_MASTER_KEY"
+PLUGIN_KEY = "copilot_proxy"  # the request logger's settings (copilot_proxy/litellm/settings.py)
 # The callback LiteLLM loads: request log line, cooldowns, errors (copilot_proxy/litellm/).
 REQUEST_LOGGER = "copilot_proxy.litellm.hook.request_logger"
 # Joins a route and one of its 2nd..nth models into that hop's group name,
@@ -55,6 +65,14 @@ def hop_model(group: str) -> str | None:
     """The model a hop group stands for; None for any other group."""
     route, mark, model = group.partition(HOP_MARK)
     return model if mark and route and model else None
+
+
+def plugin_settings(spec: ProxySpec) -> dict[str, Any]:
+    """The `copilot_proxy:` section: what the plugin (copilot_proxy/litellm/) needs to know."""
+    return {
+        "proxy": {"namespace": spec.namespace, "name": spec.name},
+        "names": {"smallModel": spec.small_model},
+    }
 
 
 def render_config(spec: ProxySpec) -> dict[str, Any]:
@@ -75,10 +93,13 @@ def render_config(spec: ProxySpec) -> dict[str, Any]:
             "num_retries": spec.router.num_retries,
             "request_timeout": spec.router.timeout_seconds,
             "callbacks": [REQUEST_LOGGER],
+            "disable_copilot_system_to_assistant": True,
+            "require_auth_for_metrics_endpoint": False,
         },
         "general_settings": {
             "master_key": f"os.environ/{MASTER_KEY_ENV}",
         },
+        PLUGIN_KEY: plugin_settings(spec),
     }
     if spec.mcp_servers:
         config["mcp_servers"] = mcp_config.servers(spec)

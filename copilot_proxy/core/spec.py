@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from copilot_proxy.core import mcp_spec, names
+from copilot_proxy.core import mcp_spec, names, prices
 from copilot_proxy.core.github import GitHub
 from copilot_proxy.core.mcp_spec import McpServer, McpSpecError, SemanticFilter
 
@@ -74,6 +74,7 @@ class ProxySpec:
     namespace: str
     models: tuple[Model, ...]
     routes: tuple[Route, ...] = ()
+    small_model: str = ""  # serves Claude Code's small/fast model; parse_spec fills it in
     catch_all: bool = True
     prefixed_names: bool = True
     router: Router = Router()
@@ -119,6 +120,7 @@ def parse_spec(name: str, namespace: str, spec: dict[str, Any]) -> ProxySpec:
         namespace=namespace,
         models=models,
         routes=_parse_routes(_list(spec, "routes"), chain),
+        small_model=_small_model(spec.get("smallModel"), models),
         catch_all=_bool(spec, "catchAll", True),
         prefixed_names=_bool(spec, "prefixedNames", True),
         router=Router(
@@ -208,6 +210,19 @@ def _parse_routes(raw: list[Any], chain: set[str]) -> tuple[Route, ...]:
     return tuple(routes)
 
 
+def _small_model(raw: Any, models: tuple[Model, ...]) -> str:
+    """The model serving Claude Code's small/fast model: one of the chain, by default its
+    cheapest (core/prices.py)."""
+    chain = [m.name for m in models]
+    if raw is None:
+        return prices.cheapest(chain)
+    if raw not in chain:
+        raise SpecError(
+            "smallModel", f"{raw!r} is not in spec.models; pick one of " + ", ".join(chain)
+        )
+    return str(raw)
+
+
 def _parse_mcp(name: str, spec: dict[str, Any]) -> dict[str, Any]:
     """`mcpServers` and `mcpSemanticFilter` (mcp_spec.py), with the names they give objects."""
     try:
@@ -249,7 +264,7 @@ def _parse_litellm(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
 # Without the API server (local mode) nothing else checks the shapes: a wrong one
 # must be a SpecError naming the field, not an AttributeError in a handler.
 _SPEC_FIELDS = {
-    "models", "routes", "catchAll", "prefixedNames", "router", "replicas", "image",
+    "models", "routes", "smallModel", "catchAll", "prefixedNames", "router", "replicas", "image",
     "imagePullPolicy", "resources", "github", "tokenSecret", "mcpServers", "litellm",
     "mcpSemanticFilter",
 }  # fmt: skip

@@ -1,7 +1,14 @@
 """`request_logger`: the callback LiteLLM loads (render.REQUEST_LOGGER in its config).
 
 Loaded inside the `litellm` proxy process (same image as the operator). It:
-- logs one line per request (request_line.py);
+- sends an honest `X-Initiator` (`user` only when the request starts a human
+  turn: initiator.py) with Copilot's own headers on every upstream attempt,
+  fallback hops and bridges included;
+- serves Claude Code's model names (`claude-opus-4-6`, haiku-class ids) with
+  the chain's matching model (core/claude_code.py);
+- logs one line per request (request_line.py) with its tokens and the AI
+  credits Copilot said it cost (usage.py, read off the answers' bytes by
+  internals.tee_copilot_usage), and counts them on `/metrics` (metrics.py);
 - cools down a model that answered 402 or 429 more than `allowed_fails` times
   in a minute, for the router's `cooldown_time` (cooldowns.py: the only source
   of cooldowns, LiteLLM's own are off);
@@ -16,6 +23,8 @@ Loaded inside the `litellm` proxy process (same image as the operator). It:
   as their model in the log line and in `x-litellm-model-group` (routing.py).
   One case LiteLLM decides after this hook: a /v1/messages stream that falls
   back after its first bytes sends the hop group's name in that header.
+Loading it also puts exposure.Gate in front of the proxy: 404 for every
+route clients and probes do not use, no header naming the upstream URL.
 Each method only gathers what LiteLLM hands it and delegates to those pure
 modules; what it reaches of LiteLLM beyond its arguments is in internals.py.
 """
@@ -23,14 +32,18 @@ modules; what it reaches of LiteLLM beyond its arguments is in internals.py.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import HTTPException
 from litellm.integrations.custom_logger import CustomLogger
 
-from copilot_proxy.litellm import internals, request_line, routing
+from copilot_proxy.core.claude_code import serving_model
+from copilot_proxy.litellm import initiator, internals, metrics, request_line, routing, settings
+from copilot_proxy.litellm.calls import Call, Calls
 from copilot_proxy.litellm.cooldowns import Cooldowns
+from copilot_proxy.litellm.exposure import Gate
 from copilot_proxy.litellm.failures import (
     COOLDOWN_STATUSES,
     Attempts,
@@ -40,6 +53,7 @@ from copilot_proxy.litellm.failures import (
 )
 from copilot_proxy.litellm.request_line import Served
 from copilot_proxy.litellm.routing import RouterView
+from copilot_proxy.litellm.usage import Ledger, Usage, tokens
 
 _BAD_KEY = (
     "Invalid API key: send this proxy's key as 'Authorization: Bearer <key>' "
@@ -51,18 +65,46 @@ class RequestLogger(CustomLogger):
     def __init__(self) -> None:
         super().__init__()
         internals.fail_otel_import_fast()  # the proxy loads this callback before any request
+        internals.install_gate(Gate)  # only the routes clients use (exposure.py)
         self.log = request_line.make_logger()
         self.attempts = Attempts()  # the failed hops of requests still running
         self.cooldowns = Cooldowns()
+        self.calls = Calls()  # who started each running request, what it asked for
+        self.ledger = Ledger()  # the AI credits of each running request's answers
+        internals.tee_copilot_usage(self.ledger.charged)
+        internals.mount_metrics()
 
     async def async_pre_call_hook(
         self, user_api_key_dict: Any, cache: Any, data: dict[str, Any], call_type: Any
     ) -> dict[str, Any]:
-        """Refuse a hop group by name: it would serve one model of a route, out of its chain."""
-        refusal = routing.hop_refusal(data.get("model"))
+        """Refuse a hop group by name: it would serve one model of a route, out of its chain.
+        Serve a Claude Code model name with the chain's model; decide who started the request."""
+        asked = str(data.get("model") or "-")
+        refusal = routing.hop_refusal(asked)
         if refusal is not None:
             raise HTTPException(status_code=400, detail=refusal)
+        small = settings.section(settings.current(), "names").get("smallModel")
+        mapped = serving_model(asked, internals.router_view().names, str(small or ""))
+        if mapped is not None:
+            data["model"] = mapped
+        who = initiator.of_request(call_type, data, internals.client_headers(data))
+        self.calls.start(data.get("litellm_call_id"), Call(who, asked))
         return data
+
+    async def async_pre_call_deployment_hook(
+        self, kwargs: dict[str, Any], call_type: Any
+    ) -> dict[str, Any]:
+        """Once per upstream attempt: Copilot's headers with the request's `X-Initiator` and a
+        fresh request id, by which the attempt's AI credits are found in its answer."""
+        call_id = kwargs.get("litellm_call_id")
+        call = self.calls.get(call_id)
+        who = call.initiator if call else initiator.of_request(call_type, kwargs, {})
+        request_id = str(uuid.uuid4())
+        if isinstance(call_id, str):
+            self.ledger.attempt(call_id, request_id)
+        headers = internals.copilot_headers(who, request_id)
+        kwargs["extra_headers"] = {**(kwargs.get("extra_headers") or {}), **headers}
+        return kwargs
 
     async def async_filter_listed_models(
         self, user_api_key_dict: Any, model_names: Sequence[str]
@@ -126,7 +168,8 @@ class RequestLogger(CustomLogger):
         slo = kwargs.get("standard_logging_object") or {}
         meta = (kwargs.get("litellm_params") or {}).get("metadata") or {}
         group = str(slo.get("model_group") or meta.get("model_group") or kwargs.get("model"))
-        asked = str(meta.get("original_model_group") or group)
+        call = self.calls.end(kwargs.get("litellm_call_id"))
+        asked = call.asked if call else str(meta.get("original_model_group") or group)
         route = meta.get("user_api_key_request_route") or slo.get("call_type") or "-"
         ms = request_line.millis(start_time, end_time)
         tool = request_line.mcp_tool(asked)
@@ -142,14 +185,20 @@ class RequestLogger(CustomLogger):
         ]
         failures = self.attempts.pop(kwargs.get("litellm_call_id"))
         failed = request_line.failed_before([f.model for f in failures], skipped)
+        upstream = model_id(slo.get("model"))
+        who = call.initiator if call else initiator.USER
+        used = Usage(*tokens(slo), self.ledger.settle(kwargs.get("litellm_call_id")))
+        metrics.record(settings.section(settings.current(), "proxy"), upstream, who, used)
         served = Served(
             route=route,
             asked=asked,
             served=routing.shown(group),
-            upstream=model_id(slo.get("model")),
+            upstream=upstream,
             failed=failed,
             stream=bool(slo.get("stream")),
             ms=ms,
+            initiator=who,
+            cost=used.describe(),
         )
         self.log.info(request_line.served_line(served))
 
@@ -165,8 +214,11 @@ class RequestLogger(CustomLogger):
         route = getattr(user_api_key_dict, "request_route", None) or meta.get(
             "user_api_key_request_route"
         )
-        asked = str(request_data.get("model") or "-")
-        failures = self.attempts.pop(request_data.get("litellm_call_id"))
+        call_id = request_data.get("litellm_call_id")
+        call = self.calls.end(call_id)
+        self.ledger.settle(call_id)
+        asked = call.asked if call else str(request_data.get("model") or "-")
+        failures = self.attempts.pop(call_id)
         status, answer = self._answer(asked, original_exception, failures)
         # The reason is read after _answer, which may have rewritten the message.
         reason = internals.error_of(original_exception).reason

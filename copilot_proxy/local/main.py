@@ -56,6 +56,7 @@ class _Prepared:
     """What is claimed before anything starts: the login page's socket, the state folder."""
 
     auth_sock: socket.socket
+    proxy_sock: socket.socket  # the placeholder's until LiteLLM starts
     state: StateDir
     master_key: str
     new_key: bool
@@ -83,6 +84,7 @@ def _run(path: Path, args: argparse.Namespace) -> int:
 
     # Imported late: a bad manifest or a busy port answers at once.
     from copilot_proxy.local.login_page import LocalStore, LoginServer, local_proxy
+    from copilot_proxy.local.placeholder import Placeholder
     from copilot_proxy.local.supervisor import Addresses, Supervisor
 
     console = Console()
@@ -104,12 +106,14 @@ def _run(path: Path, args: argparse.Namespace) -> int:
         console=console,
         shown_proxy_url=proxy_url,
         login_url=login_url,
+        placeholder=Placeholder(host, proxy_port, ready.proxy_sock),
     )
     return _serve(supervisor, login, console, state)
 
 
 def _prepare(host: str, proxy_port: int, auth_port: int, state_root: Path) -> _Prepared:
-    """Claim the login page's port, check the proxy's, ready the state folder."""
+    """Claim the login page's port and the proxy's (the placeholder answers there until
+    LiteLLM takes it), ready the state folder."""
     if proxy_port == auth_port:
         raise _CannotRun(f"--proxy-port and --auth-port are both {proxy_port}; give them two ports")
     taken = {proxy_port, auth_port}
@@ -118,22 +122,22 @@ def _prepare(host: str, proxy_port: int, auth_port: int, state_root: Path) -> _P
     except ports.PortError as error:
         raise _CannotRun(str(error)) from None
     try:
-        ports.check(host, proxy_port, "the proxy", "--proxy-port", taken)
-        try:
-            state = prepare(state_root)
-            master_key, new_key = ensure_master_key(state)
-            _rotate(state.proxy_log)
-        except OSError as error:
-            raise _CannotRun(
-                f"cannot use the state folder {state_root}: {error.strerror or error}"
-            ) from None
+        proxy_sock = ports.claim(host, proxy_port, "the proxy", "--proxy-port", taken)
     except ports.PortError as error:
         auth_sock.close()
         raise _CannotRun(str(error)) from None
-    except BaseException:
+    try:
+        state = prepare(state_root)
+        master_key, new_key = ensure_master_key(state)
+        _rotate(state.proxy_log)
+    except BaseException as error:
         auth_sock.close()
+        proxy_sock.close()
+        if isinstance(error, OSError):
+            reason = error.strerror or error
+            raise _CannotRun(f"cannot use the state folder {state_root}: {reason}") from None
         raise
-    return _Prepared(auth_sock, state, master_key, new_key)
+    return _Prepared(auth_sock, proxy_sock, state, master_key, new_key)
 
 
 def _greet(
@@ -188,6 +192,7 @@ def _serve(supervisor: Supervisor, login: LoginServer, console: Console, state: 
         code = 1
     finally:
         supervisor.stop_proxy()
+        supervisor.placeholder.release()
         login.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -47,11 +47,6 @@ def claim(host: str, port: int, what: str, flag: str, taken: set[int]) -> socket
         raise PortError(describe(error, host, port, what, flag, taken)) from None
 
 
-def check(host: str, port: int, what: str, flag: str, taken: set[int]) -> None:
-    """Raise PortError unless host:port is free now (for a process that binds it itself)."""
-    claim(host, port, what, flag, taken).close()
-
-
 def describe(error: OSError, host: str, port: int, what: str, flag: str, taken: set[int]) -> str:
     if error.errno == errno.EADDRINUSE:
         other = suggest(host, port, taken | {port})

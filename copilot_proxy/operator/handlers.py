@@ -11,6 +11,7 @@ import logging
 import os
 import time
 from collections.abc import Mapping
+from importlib.metadata import version
 from typing import Any, cast
 
 import kopf
@@ -25,8 +26,9 @@ log = logging.getLogger(__name__)
 
 registry = kopf.OperatorRegistry()
 
-DEFAULT_IMAGE = "ghcr.io/copilot-proxy/copilot-proxy:0.1.0"
-DEFAULT_MCP_IMAGE = "ghcr.io/copilot-proxy/copilot-proxy-mcp:0.1.0"
+# The images the release workflow publishes for this version (tests/chart/test_release.py).
+DEFAULT_IMAGE = f"ghcr.io/copilot-proxy/copilot-proxy:{version('copilot-proxy')}"
+DEFAULT_MCP_IMAGE = f"ghcr.io/copilot-proxy/copilot-proxy-mcp:{version('copilot-proxy')}"
 MANAGED = {"app.kubernetes.io/managed-by": names.MANAGED_BY}
 
 _kube: Kube | None = None

@@ -94,7 +94,7 @@ async def model_gate(
     with gh.lock:
         info = gh.models.get(model)
         sw = gh.switches.get(model)
-        snapshot = Switch(delay=sw.delay, drop_after=sw.drop_after) if sw else Switch()
+        snapshot = Switch(delay=sw.delay, drop_after=sw.drop_after, gap=sw.gap) if sw else Switch()
         failing: tuple[int, str] | None = None
         if sw is not None and sw.status is not None and (sw.times is None or sw.times > 0):
             if sw.times is not None:
@@ -122,6 +122,8 @@ async def sse(
     )
     await resp.prepare(request)
     for n, (name, data) in enumerate(events):
+        if n and sw.gap:
+            await asyncio.sleep(sw.gap)
         if sw.drop_after is not None and n >= sw.drop_after:
             # Cut the TCP connection mid-stream, as a dying upstream does.
             if request.transport is not None:

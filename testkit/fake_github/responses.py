@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from testkit.fake_github.copilot_gate import model_gate, sse
-from testkit.fake_github.replies import count_tokens, pieces
+from testkit.fake_github.replies import pieces
 from testkit.fake_github.state import GitHubState
 
 
@@ -21,14 +21,18 @@ async def responses(gh: GitHubState, request: web.Request) -> web.StreamResponse
     model = str(body["model"])
     text = f"Hello from {model}."
     head = {"id": "resp_" + uuid.uuid4().hex, "model": model}
-    in_tokens = count_tokens(body.get("input"))
+    items = body.get("input")
+    parts = [*(body.get("tools") or []), body.get("instructions") or "", *_listed(items)]
+    with gh.lock:
+        tokens = gh.prompt_cache.openai(parts, 5)
     usage = {
-        "input_tokens": in_tokens,
-        "output_tokens": 5,
-        "total_tokens": in_tokens + 5,
-        "input_tokens_details": {"cached_tokens": 0},
+        "input_tokens": tokens.prompt,
+        "output_tokens": tokens.output,
+        "total_tokens": tokens.prompt + tokens.output,
+        "input_tokens_details": {"cached_tokens": tokens.read},
         "output_tokens_details": {"reasoning_tokens": 0},
     }
+    cost = {"copilot_usage": gh.charge(rec, model, tokens)}
     part = {"type": "output_text", "text": text, "annotations": []}
     item = {
         "type": "message",
@@ -38,8 +42,9 @@ async def responses(gh: GitHubState, request: web.Request) -> web.StreamResponse
         "content": [part],
     }
     if not body.get("stream"):
-        return web.json_response(_response(head, "completed", [item], usage))
+        return web.json_response({**_response(head, "completed", [item], usage), **cost})
     raw = _stream(head, item, part, usage)
+    raw[-1] = {**raw[-1], **cost}  # next to `response` in response.completed
     events = [(e["type"], {**e, "sequence_number": n}) for n, e in enumerate(raw)]
     return await sse(request, events, sw)
 
@@ -84,6 +89,10 @@ def _stream(
         {"type": "response.completed", "response": _response(head, "completed", [item], usage)},
     ]
     return raw
+
+
+def _listed(items: Any) -> list[Any]:
+    return items if isinstance(items, list) else [items]
 
 
 ROUTES = [("POST", "/responses", responses)]

@@ -22,7 +22,7 @@ import asyncio
 import copy
 import itertools
 from collections.abc import AsyncIterator
-from typing import Any, cast
+from typing import Any
 
 import aiohttp.web
 
@@ -30,13 +30,13 @@ from testkit.kube.defaults import apply_defaults
 from testkit.kube.faults import Faults
 from testkit.kube.kmock_adapter import (
     Action,
-    KmockEmulator,
     Request,
     ResourceInfo,
     resource_key,
     resource_ref,
 )
 from testkit.kube.labels import label_selector, labels_of
+from testkit.kube.surface import ApiSurface
 from testkit.kube.writes import keep_status, now, stamp_new, stamp_update, store_string_data
 
 Obj = dict[str, Any]
@@ -70,7 +70,7 @@ BUILTINS: dict[str, dict[str, Any]] = {
 }
 
 
-class ClusterEmulator(KmockEmulator):
+class ClusterEmulator(ApiSurface):
     """kmock's emulator with the API-server behaviour the project's code relies on."""
 
     def __attrs_post_init__(self) -> None:
@@ -105,6 +105,7 @@ class ClusterEmulator(KmockEmulator):
                 categories=names.get("categories", []),
                 subresources=list((version.get("subresources") or {}).keys()),
             )
+            self.declare_crd_version(spec["group"], names["plural"], names["kind"], version)
         stored = copy.deepcopy(crd)
         stamp_new(stored, self._next_version)
         stored.setdefault("status", {})["acceptedNames"] = names
@@ -236,15 +237,6 @@ class ClusterEmulator(KmockEmulator):
                 return
 
     # -- answers -----------------------------------------------------------------------
-
-    async def serve_list(self, request: Request) -> Any:
-        result = cast(Obj, await super().serve_list(request))
-        selector = request.params.get("labelSelector")
-        if selector:
-            matches = label_selector(selector)
-            result["items"] = [item for item in result["items"] if matches(labels_of(item))]
-        result["metadata"]["resourceVersion"] = self._next_version()
-        return result
 
     async def serve_watch(self, request: Request) -> AsyncIterator[Any]:
         selector = request.params.get("labelSelector")

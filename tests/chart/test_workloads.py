@@ -22,6 +22,7 @@ AUTH_ENV = {
     "GITHUB_OAUTH_CLIENT_ID",
 }
 ADMIN_PASSWORD_ENV = "COPILOT_AUTH_ADMIN_PASSWORD"
+ALLOWED_HOSTS_ENV = "COPILOT_AUTH_ALLOWED_HOSTS"
 # The components whose code calls the Kubernetes API (and so mount a token).
 API_USERS = {"operator", "auth"}
 
@@ -197,7 +198,11 @@ def test_login_service_runs_with_the_kubernetes_store(default_render: Rendered) 
         "--store",
         "kubernetes",
     ]
-    assert "env" not in container  # github.com defaults of the service
+    # github.com defaults of the service; only the names it answers to are set.
+    assert env(container) == {
+        ALLOWED_HOSTS_ENV: "copilot-auth,copilot-auth.copilot-system,"
+        "copilot-auth.copilot-system.svc,copilot-auth.copilot-system.svc.cluster.local"
+    }
     for probe in ("livenessProbe", "readinessProbe"):
         http = container[probe]["httpGet"]
         assert http["path"] == "/healthz"
@@ -214,6 +219,29 @@ def test_login_service_has_a_cluster_ip_service_on_4001(default_render: Rendered
     operator = default_render.one("Deployment", "copilot-operator", NAMESPACE)
     operator_labels = operator["spec"]["template"]["metadata"]["labels"]
     assert not service["spec"]["selector"].items() <= operator_labels.items()
+
+
+def test_login_service_answers_to_its_service_names_and_the_allowed_hosts(
+    full_render: Rendered,
+) -> None:
+    names = env(only_container(full_render, "cpx-auth"))[ALLOWED_HOSTS_ENV].split(",")
+    assert names == [
+        "cpx-auth",
+        "cpx-auth.copilot-system",
+        "cpx-auth.copilot-system.svc",
+        "cpx-auth.copilot-system.svc.cluster.local",
+        "login.example.com",
+        ".corp.example",
+    ]
+    # `helm test` reaches it by the Service's name.
+    (check,) = containers(full_render.one("Pod", "cpx-test", NAMESPACE))
+    hosts = {re.sub(r"^http://([^:/]+).*", r"\1", a) for a in check["args"] if "/healthz" in a}
+    assert hosts and hosts <= set(names)
+
+
+def test_allowed_hosts_must_be_host_names(helm: Helm) -> None:
+    error = helm.template_error("authService.allowedHosts={https://login.example.com/}")
+    assert "allowedHosts" in error
 
 
 def test_github_enterprise_host_sets_every_github_url(full_render: Rendered) -> None:
@@ -288,14 +316,16 @@ def _sources(folder: Path) -> str:
 
 
 @pytest.mark.parametrize(
-    ("folder", "names"),
+    ("folders", "names"),
     [
-        ("copilot_proxy/operator", OPERATOR_ENV),
-        ("copilot_proxy/auth", {*AUTH_ENV, ADMIN_PASSWORD_ENV}),
+        (["copilot_proxy/operator"], OPERATOR_ENV),
+        # The login service reaches GitHub through copilot_proxy/github.
+        (["copilot_proxy/auth", "copilot_proxy/github"], {*AUTH_ENV, ADMIN_PASSWORD_ENV}),
+        (["copilot_proxy/auth"], {ALLOWED_HOSTS_ENV}),
     ],
 )
-def test_the_code_reads_the_environment_the_chart_sets(folder: str, names: set[str]) -> None:
-    source = _sources(ROOT / folder)
-    assert source, f"{folder} has no code"
+def test_the_code_reads_the_environment_the_chart_sets(folders: list[str], names: set[str]) -> None:
+    source = "\n".join(_sources(ROOT / folder) for folder in folders)
+    assert source, f"{folders} have no code"
     missing = sorted(n for n in names if n not in source)
-    assert missing == [], f"{folder} never reads {missing}"
+    assert missing == [], f"{folders} never read {missing}"

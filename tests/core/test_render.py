@@ -238,6 +238,30 @@ def test_fields_outside_the_config_leave_the_hash_alone() -> None:
     assert config_hash(config_yaml(after)) == before
 
 
+def test_system_messages_stay_system_for_every_model() -> None:
+    """LiteLLM turns `system` into `assistant` on Copilot's chat path unless told not to;
+    Copilot takes system messages (docs/upstream.md): Claude Code's system prompt must
+    reach a GPT or Gemini fallback as instructions, not as something the model said."""
+    assert render()["litellm_settings"]["disable_copilot_system_to_assistant"] is True
+
+
+def test_metrics_need_no_key() -> None:
+    assert render()["litellm_settings"]["require_auth_for_metrics_endpoint"] is False
+
+
+def test_plugin_settings_name_the_proxy_and_its_small_model(tmp_path: Path) -> None:
+    from copilot_proxy.litellm import settings
+
+    spec = parse_spec("acme", "ai", {"models": [{"name": PRIMARY}, {"name": LAST}]})
+    path = tmp_path / "config.yaml"
+    path.write_text(config_yaml(render_config(spec)))
+    plugin = settings.read(path)  # as the plugin reads the file the proxy runs
+    assert settings.section(plugin, "proxy") == {"namespace": "ai", "name": "acme"}
+    assert settings.section(plugin, "names") == {"smallModel": LAST}
+    chosen = render(smallModel=SECOND)
+    assert chosen["copilot_proxy"]["names"]["smallModel"] == SECOND
+
+
 # --- LiteLLM's own Router ---------------------------------------------------------------
 
 
@@ -402,6 +426,11 @@ LOADER = textwrap.dedent(
             "master_key_from_env": proxy_server.master_key == os.environ["LITELLM_MASTER_KEY"],
             "callbacks": sorted(type(c).__name__ for c in litellm.callbacks),
             "drop_params": litellm.drop_params,
+            "system_kept": litellm.disable_copilot_system_to_assistant,
+            "metrics_open": litellm.require_auth_for_metrics_endpoint,
+            "metrics_mounted": any(getattr(r, "path", "") == "/metrics"
+                                   for r in proxy_server.app.routes),
+            "config_path": proxy_server.user_config_file_path,
             "mcp_urls": sorted(str(getattr(s, "url", "")) for s in servers),
         }), flush=True)
         os._exit(0)  # the proxy module leaves threads behind
@@ -448,3 +477,9 @@ def test_litellm_proxy_loads_the_rendered_file(
     assert seen["drop_params"] is True
     assert "RequestLogger" in seen["callbacks"]
     assert seen["mcp_urls"] == ["http://mcp-memory:8080/mcp"]
+    # The settings of issue 13: system messages stay system, /metrics is open to the
+    # scraper and served, and the plugin finds the file its settings are in.
+    assert seen["system_kept"] is True
+    assert seen["metrics_open"] is False
+    assert seen["metrics_mounted"] is True
+    assert seen["config_path"] == str(path)

@@ -49,6 +49,23 @@ def test_minimal_spec_gets_the_defaults_that_fall_back_at_once() -> None:
     assert parsed.resources == {}
     assert parsed.github == GitHub(host="github.com", api_url="")
     assert parsed.token_secret == "copilot-github-token"
+    assert parsed.small_model == "claude-opus-4.6"  # the only model
+
+
+def test_small_model_defaults_to_the_cheapest_model_of_the_chain() -> None:
+    # By GitHub's AI-credit prices, wherever it stands in the chain.
+    assert parse_spec("p", "ns", spec()).small_model == "gpt-5-mini"
+    chain = [{"name": m} for m in ("gpt-5-mini", "claude-haiku-4.5", "gpt-5.4-nano")]
+    assert parse_spec("p", "ns", {"models": chain}).small_model == "gpt-5.4-nano"
+
+
+def test_small_model_is_a_model_of_the_chain() -> None:
+    assert parse_spec("p", "ns", spec(smallModel="claude-opus-4.6")).small_model == (
+        "claude-opus-4.6"
+    )
+    error = refused(spec(smallModel="claude-haiku-4.5"))
+    assert error.field == "smallModel"
+    assert "not in spec.models" in str(error) and "gpt-5-mini" in str(error)
 
 
 def test_token_secret_is_known_even_for_a_refused_spec() -> None:

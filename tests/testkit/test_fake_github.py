@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from urllib.parse import parse_qs
 
@@ -195,3 +196,22 @@ def test_stream_drops_mid_way(fake_github: FakeGitHub) -> None:
             seen.append(line)
     assert any("message_start" in line for line in seen)
     assert not any("message_stop" in line for line in seen)
+
+
+def test_a_paced_stream_sends_one_event_per_gap(fake_github: FakeGitHub) -> None:
+    key = _key(fake_github, fake_github.default_token).json()["token"]
+    fake_github.pace("gpt-5-mini", 0.2)
+    body = {"model": "gpt-5-mini", "stream": True, "messages": [{"role": "user", "content": "hi"}]}
+    arrivals = []
+    with httpx.stream(
+        "POST",
+        f"{fake_github.url}/chat/completions",
+        json=body,
+        headers={"authorization": f"Bearer {key}", "editor-version": "vscode/1.95.0"},
+    ) as r:
+        for line in r.iter_lines():
+            if line.startswith("data: "):
+                arrivals.append(time.monotonic())
+    assert len(arrivals) >= 4
+    gaps = [b - a for a, b in itertools.pairwise(arrivals)]
+    assert min(gaps) >= 0.15  # each event waited for its gap: a stream that lasts

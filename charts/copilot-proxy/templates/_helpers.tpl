@@ -11,6 +11,14 @@
 {{- printf "%s-auth" (include "copilot-proxy.fullname" .) -}}
 {{- end -}}
 
+{{/* The Host names the login service answers to: its Service's names, then authService.allowedHosts. */}}
+{{- define "copilot-proxy.authHosts" -}}
+{{- $svc := include "copilot-proxy.authName" . -}}
+{{- $ns := .Release.Namespace -}}
+{{- $names := list $svc (printf "%s.%s" $svc $ns) (printf "%s.%s.svc" $svc $ns) (printf "%s.%s.svc.cluster.local" $svc $ns) -}}
+{{- concat $names .Values.authService.allowedHosts | join "," -}}
+{{- end -}}
+
 {{- define "copilot-proxy.operatorServiceAccount" -}}
 {{- default (include "copilot-proxy.operatorName" .) .Values.operator.serviceAccount.name -}}
 {{- end -}}

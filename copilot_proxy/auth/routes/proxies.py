@@ -4,6 +4,7 @@ sign-in for one (202, the login then runs in the background) or sign it out."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -24,6 +25,8 @@ from copilot_proxy.auth.manager import LoginManager, RateLimited
 from copilot_proxy.auth.stores.protocol import ProxyInfo
 from copilot_proxy.auth.views import proxy_view
 from copilot_proxy.github.device_flow import DeviceFlowError, GitHubUnreachable
+
+log = logging.getLogger("copilot_auth")
 
 router = APIRouter(prefix="/api/proxies")
 
@@ -70,12 +73,11 @@ async def start_login(
             {"retry-after": str(wait)},
         ) from None
     except GitHubUnreachable as error:
-        raise ApiError(
-            502,
-            "github_unreachable",
-            f"{error.host} did not answer. Check the network, then try again.",
-        ) from None
+        message = f"{error.host} did not answer. Check the network, then try again."
+        log.warning("GitHub sign-in for %s could not start: %s", ref.id, message)
+        raise ApiError(502, "github_unreachable", message) from None
     except DeviceFlowError as error:
+        log.warning("GitHub sign-in for %s could not start: %s", ref.id, error.message)
         raise ApiError(502, error.code, error.message) from None
     return flow.view(login, clock())
 
