@@ -72,6 +72,7 @@ def free_port(host: str = HOST) -> int:
 class _Running:
     server: McpServer
     process: pp.ProxyProcess
+    ready: bool = False
 
 
 class McpProcesses:
@@ -117,6 +118,7 @@ class McpProcesses:
             running = self.running.get(name)
             if running is not None:
                 if running.server == server and running.process.exited() is None:
+                    said += self._announce(name, running)
                     continue
                 if running.server == server:
                     said.append(f"MCP server {name} stopped by itself; see {self.log(name)}")
@@ -147,7 +149,14 @@ class McpProcesses:
         process.start()
         self.running[server.name] = _Running(server, process)
         self.blocked.pop(server.name, None)
-        return f"MCP server {server.name} ({server.kind}) at {self.url(server.name)}"
+        return f"MCP server {server.name} ({server.kind}) starting on {self.url(server.name)}"
+
+    def _announce(self, name: str, running: _Running) -> list[str]:
+        """Once per start: the server answers its health probe."""
+        if running.ready or not running.process.is_live():
+            return []
+        running.ready = True
+        return [f"MCP server {name} ready: {self.url(name)}"]
 
     def launch(self, server: McpServer) -> tuple[list[str], dict[str, str]]:
         """The bridge's command line and environment for `server` (raises McpError)."""
@@ -195,7 +204,7 @@ class McpProcesses:
         """True once every running server answers its health probe."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if all(r.process.is_live() for r in self.running.values()):
+            if all(r.ready or r.process.is_live() for r in self.running.values()):
                 return True
             time.sleep(0.1)
         return False

@@ -71,7 +71,7 @@ def proxy_spec(servers: McpProcesses) -> ProxySpec:
         parse_spec("test", "default", {"models": [{"name": "gpt-5-mini"}], "mcpServers": SERVERS})
     )
     said = servers.sync()
-    assert all(" at http://127.0.0.1:" in line for line in said), said
+    assert all(" starting on http://127.0.0.1:" in line for line in said), said
     assert servers.wait_live(), said
     return spec
 
