@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from copilot_proxy.core.spec import ProxySpec, parse_spec
 from copilot_proxy.local.mcp_processes import McpProcesses
+from testkit import claude_code
 from testkit.fake_github import FakeGitHub
 from testkit.proxy_harness import LiteLLMProxy
 from tests.tooling.test_npm_tools import NPM
@@ -174,3 +178,49 @@ def test_without_the_semantic_filter_every_mcp_tool_is_offered(
     (sent,) = upstream.copilot_requests("/chat/completions")
     # 9 memory tools and the 10 read tools of the read-only filesystem server.
     assert len(sent.body["tools"]) == 19
+
+
+def test_claude_code_lists_the_servers_tools_through_the_proxy(
+    proxy: LiteLLMProxy, tmp_path: Path
+) -> None:
+    """The real CLI: `claude mcp add --transport http` to the proxy's /mcp with its key, then
+    `claude -p "/context"` (no model turn) lists the tools it got.
+
+    MCP_CONNECTION_NONBLOCKING=false: without it `-p` (2.1.332) answers before an HTTP
+    MCP server has connected ("1 connecting"), and /context shows no MCP tools.
+    """
+    cli = claude_code.binary()
+    if cli is None:
+        pytest.skip("the Claude Code CLI is not installed: run `make npm`")
+    home = claude_code.fresh_home(tmp_path)
+    env = claude_code.environment(
+        proxy.url, proxy.master_key, home, {"MCP_CONNECTION_NONBLOCKING": "false"}
+    )
+
+    def claude(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(cli), *args],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            stdin=subprocess.DEVNULL,
+        )
+
+    try:
+        header = f"Authorization: Bearer {proxy.master_key}"
+        url = f"{proxy.url}/mcp/"
+        added = claude("mcp", "add", "--transport", "http", "copilot", url, "--header", header)
+        assert added.returncode == 0, added.stderr
+        assert proxy.master_key not in added.stdout  # shown as [REDACTED]
+        context = claude("-p", "/context")
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    assert context.returncode == 0, context.stderr
+    # "| mcp__copilot__memory-create_entities | copilot | 75 |" in its "MCP Tools" table
+    tools = set(re.findall(r"^\| (mcp__copilot__\S+) \| copilot \|", context.stdout, re.M))
+    assert {"mcp__copilot__memory-create_entities", "mcp__copilot__memory-read_graph"} <= tools
+    assert len([t for t in tools if t.startswith("mcp__copilot__memory-")]) == 9
+    assert "mcp__copilot__files-read_text_file" in tools
+    assert "mcp__copilot__files-write_file" not in tools  # read-only
