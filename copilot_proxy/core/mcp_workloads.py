@@ -25,6 +25,7 @@ import shlex
 from typing import Any
 
 from copilot_proxy.core import names
+from copilot_proxy.core.manifests import CONTAINER_SECURITY, RUN_AS
 from copilot_proxy.core.mcp_config import PATH, PORT
 from copilot_proxy.core.mcp_spec import McpServer
 from copilot_proxy.core.spec import ProxySpec
@@ -34,7 +35,6 @@ Obj = dict[str, Any]
 DATA = "/data"
 MEMORY_FILE = "memory.jsonl"
 HEALTH_PATH = "/healthz"
-RUN_AS = 10001
 SERVER_LABEL = f"{names.PREFIX}/mcp-server"
 SECRET_HASH = f"{names.PREFIX}/secret-hash"  # rolls the pods when a referenced Secret changes
 DEFAULT_RESOURCES: dict[str, dict[str, Any]] = {
@@ -152,12 +152,7 @@ def _container(spec: ProxySpec, server: McpServer, image: str) -> Obj:
         "readinessProbe": {**probe, "periodSeconds": 5},
         "livenessProbe": {**probe, "periodSeconds": 15, "failureThreshold": 4},
         "resources": server.resources or DEFAULT_RESOURCES,
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "runAsNonRoot": True,
-            "capabilities": {"drop": ["ALL"]},
-        },
+        "securityContext": dict(CONTAINER_SECURITY),
     }
 
 
