@@ -5,13 +5,16 @@ it would use (core/mcp_access.py), then ensure its NetworkPolicy, Service and
 Deployment (core/mcp_workloads.py), never touching a same-named object this
 proxy does not own. Servers no longer declared, or no longer allowed, are
 deleted. What each server's state is goes to `status.mcpServers` (a patch of
-its own, only when it changed), with a Warning event when one cannot run.
+its own, only when it changed), with a Warning event when one cannot run; the
+proxy's config then leaves that server out, so its tool calls never reach a
+Service it does not own.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -35,15 +38,18 @@ class Blocked:
 
 def reconcile(
     kube: Kube, body: Obj, spec: ProxySpec, owner: Obj, image: str, emit: EventSink
-) -> None:
+) -> ProxySpec:
+    """Converge the run servers; `spec` without those that cannot run (what the proxy serves)."""
     uid = owner["uid"]
     entries: list[Obj] = []
     kept: set[str] = set()
+    cannot: set[str] = set()
     for server in (s for s in spec.mcp_servers if s.runs):
         entry = {"name": server.name, "url": endpoint(spec, server), "ready": False}
         outcome = _check(kube, spec, uid, server)
         if isinstance(outcome, Blocked):
             entries.append({**entry, "reason": outcome.reason, "message": outcome.message})
+            cannot.add(server.name)
             continue
         objects = mcp_workloads.objects(spec, server, image=image, secret_hash=outcome, owner=owner)
         kept.add(server.name)
@@ -51,6 +57,7 @@ def reconcile(
         conflict = _foreign(objects, lives, uid)
         if conflict:  # and not ours to delete either
             entries.append({**entry, "reason": "NameConflict", "message": conflict})
+            cannot.add(server.name)
             continue
         ensured = [
             kube.ensure(o, rollout.differs, live=v) for o, v in zip(objects, lives, strict=True)
@@ -58,6 +65,8 @@ def reconcile(
         entries.append({**entry, **_readiness(ensured[-1])})
     _delete_others(kube, spec, uid, kept)
     _report(kube, body, entries, emit)
+    served = tuple(s for s in spec.mcp_servers if s.name not in cannot)
+    return dataclasses.replace(spec, mcp_servers=served)
 
 
 def _check(kube: Kube, spec: ProxySpec, uid: str, server: McpServer) -> Blocked | str:

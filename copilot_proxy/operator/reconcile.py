@@ -97,7 +97,9 @@ def _reconcile(kube: Kube, body: Obj, cfg: OperatorConfig, emit: EventSink) -> O
     token = _ensure_token_secret(kube, spec, owner)
     has_token = token.present
 
-    text = render.config_text(spec)
+    # The proxy is rendered with the MCP servers that run: never one blocked or whose
+    # name a foreign Service holds (it would receive the proxy's tool calls).
+    text = render.config_text(mcp_servers.reconcile(kube, body, spec, owner, cfg.mcp_image, emit))
     config_hash = render.config_hash(text)
     kube.ensure(manifests.config_map(spec, text, owner), rollout.differs)
     kube.ensure(manifests.service(spec, owner), rollout.differs)
@@ -112,7 +114,6 @@ def _reconcile(kube: Kube, body: Obj, cfg: OperatorConfig, emit: EventSink) -> O
     before = kube.get(path_of(desired))
     live = kube.ensure(desired, rollout.differs, live=before)
     rolled = _announce_rollout(body, before, desired, emit)
-    mcp_servers.reconcile(kube, body, spec, owner, cfg.mcp_image, emit)
 
     observed = status.Observation(
         **obs,

@@ -96,6 +96,8 @@ async def test_presets_and_commands_run_as_owned_locked_down_workloads(
     assert entries["weather"]["reason"] == "SecretNotAllowed"
     assert not any(server_objects(cluster, "docs").values())
     assert not any(server_objects(cluster, "weather").values())
+    config = rendered(cluster.get("ConfigMap", NS, "team-litellm-config"))
+    assert set(config["mcp_servers"]) == {"memory"}  # what cannot run is not offered
     await wait_for(lambda: "SecretNotAllowed" in reasons(cluster, NS, "team"))
 
     # Marked for the proxy, they are used (the operator watches marked objects).
@@ -106,6 +108,8 @@ async def test_presets_and_commands_run_as_owned_locked_down_workloads(
         return all(server_objects(cluster, name).values())
 
     await wait_for(lambda: running("docs") and running("weather"), message="docs and weather")
+    config = rendered(cluster.get("ConfigMap", NS, "team-litellm-config"))
+    assert set(config["mcp_servers"]) == {"docs", "memory", "weather"}
     made = [o for n in SERVERS for o in server_objects(cluster, n).values()]
     for version in (oldest_supported(), latest_version()):
         for obj in made:
@@ -152,6 +156,8 @@ async def test_an_object_of_the_same_name_that_is_not_the_proxys_is_left_alone(
     service = cluster.get("Service", NS, "team-mcp-memory")
     assert service is not None and service["metadata"]["labels"] == {"app": "theirs"}
     assert cluster.get("Deployment", NS, "team-mcp-memory") is None
+    # The proxy is not pointed at their Service: its tool calls would go there.
+    assert "mcp_servers" not in rendered(cluster.get("ConfigMap", NS, "team-litellm-config"))
 
 
 def _as_applied(obj: dict[str, Any]) -> dict[str, Any]:
