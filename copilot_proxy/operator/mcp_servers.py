@@ -41,6 +41,7 @@ def reconcile(
 ) -> ProxySpec:
     """Converge the run servers; `spec` without those that cannot run (what the proxy serves)."""
     uid = owner["uid"]
+    ours = _listed(kube, spec)  # one list per kind: the usual reconcile reads nothing else
     entries: list[Obj] = []
     kept: set[str] = set()
     cannot: set[str] = set()
@@ -53,7 +54,8 @@ def reconcile(
             continue
         objects = mcp_workloads.objects(spec, server, image=image, secret_hash=outcome, owner=owner)
         kept.add(server.name)
-        lives = [kube.get(path_of(obj)) for obj in objects]
+        # Not among ours: absent, or someone else's object of that name (read it to know).
+        lives = [ours.get(path_of(o)) or kube.get(path_of(o)) for o in objects]
         conflict = _foreign(objects, lives, uid)
         if conflict:  # and not ours to delete either
             entries.append({**entry, "reason": "NameConflict", "message": conflict})
@@ -63,10 +65,23 @@ def reconcile(
             kube.ensure(o, rollout.differs, live=v) for o, v in zip(objects, lives, strict=True)
         ]
         entries.append({**entry, **_readiness(ensured[-1])})
-    _delete_others(kube, spec, uid, kept)
+    _delete_others(kube, ours, uid, kept)
     _report(kube, body, entries, emit)
     served = tuple(s for s in spec.mcp_servers if s.name not in cannot)
     return dataclasses.replace(spec, mcp_servers=served)
+
+
+def _listed(kube: Kube, spec: ProxySpec) -> dict[str, Obj]:
+    """The MCP servers' objects labelled as this proxy's, by API path."""
+    selector = f"{names.PROXY_LABEL}={spec.name},{mcp_workloads.SERVER_LABEL}"
+    found: dict[str, Obj] = {}
+    for api_version, kind in KINDS:
+        for live in kube.list(object_path(api_version, kind, spec.namespace), selector):
+            live.setdefault("apiVersion", api_version)
+            live.setdefault("kind", kind)
+            live["metadata"].setdefault("namespace", spec.namespace)
+            found[path_of(live)] = live
+    return found
 
 
 def _check(kube: Kube, spec: ProxySpec, uid: str, server: McpServer) -> Blocked | str:
@@ -131,15 +146,11 @@ def _readiness(deployment: Obj) -> Obj:
     return {"ready": False, "reason": "Starting", "message": "waiting for the server pod"}
 
 
-def _delete_others(kube: Kube, spec: ProxySpec, uid: str, kept: set[str]) -> None:
-    selector = f"{names.PROXY_LABEL}={spec.name},{mcp_workloads.SERVER_LABEL}"
-    for api_version, kind in KINDS:
-        collection = object_path(api_version, kind, spec.namespace)
-        for live in kube.list(collection, selector):
-            meta = live["metadata"]
-            server = (meta.get("labels") or {}).get(mcp_workloads.SERVER_LABEL)
-            if server not in kept and _owned(live, uid):
-                kube.delete(f"{collection}/{meta['name']}")
+def _delete_others(kube: Kube, ours: dict[str, Obj], uid: str, kept: set[str]) -> None:
+    for path, live in ours.items():
+        server = (live["metadata"].get("labels") or {}).get(mcp_workloads.SERVER_LABEL)
+        if server not in kept and _owned(live, uid):
+            kube.delete(path)
 
 
 def _report(kube: Kube, body: Obj, entries: list[Obj], emit: EventSink) -> None:

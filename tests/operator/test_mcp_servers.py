@@ -42,6 +42,12 @@ def status_of(cluster: KubeCluster) -> dict[str, dict[str, Any]]:
     return {e["name"]: e for e in (live.get("status") or {}).get("mcpServers") or []}
 
 
+def served(cluster: KubeCluster) -> set[str] | None:
+    """The MCP servers the proxy's config offers; None before the config exists."""
+    configmap = cluster.get("ConfigMap", NS, "team-litellm-config")
+    return None if configmap is None else set(rendered(configmap).get("mcp_servers") or {})
+
+
 def template(cluster: KubeCluster, name: str) -> dict[str, Any]:
     deployment = cluster.get("Deployment", NS, f"team-mcp-{name}")
     assert deployment is not None
@@ -82,6 +88,7 @@ async def test_presets_and_commands_run_as_owned_locked_down_workloads(
             (CPX, cpx["metadata"]["uid"], True)
         ], kind
     assert template(cluster, "memory")["spec"]["containers"][0]["image"] == MCP_IMAGE
+    await wait_for(lambda: "memory" in (served(cluster) or ()), message="memory offered")
     config = rendered(cluster.get("ConfigMap", NS, "team-litellm-config"))
     assert config["mcp_servers"]["memory"]["url"] == "http://team-mcp-memory.default.svc:8000/mcp"
 
@@ -96,8 +103,8 @@ async def test_presets_and_commands_run_as_owned_locked_down_workloads(
     assert entries["weather"]["reason"] == "SecretNotAllowed"
     assert not any(server_objects(cluster, "docs").values())
     assert not any(server_objects(cluster, "weather").values())
-    config = rendered(cluster.get("ConfigMap", NS, "team-litellm-config"))
-    assert set(config["mcp_servers"]) == {"memory"}  # what cannot run is not offered
+    # What cannot run is not offered (the config is written after the servers' step).
+    await wait_for(lambda: served(cluster) == {"memory"}, message="only memory offered")
     await wait_for(lambda: "SecretNotAllowed" in reasons(cluster, NS, "team"))
 
     # Marked for the proxy, they are used (the operator watches marked objects).
@@ -108,8 +115,7 @@ async def test_presets_and_commands_run_as_owned_locked_down_workloads(
         return all(server_objects(cluster, name).values())
 
     await wait_for(lambda: running("docs") and running("weather"), message="docs and weather")
-    config = rendered(cluster.get("ConfigMap", NS, "team-litellm-config"))
-    assert set(config["mcp_servers"]) == {"docs", "memory", "weather"}
+    await wait_for(lambda: served(cluster) == {"docs", "memory", "weather"}, message="offered")
     made = [o for n in SERVERS for o in server_objects(cluster, n).values()]
     for version in (oldest_supported(), latest_version()):
         for obj in made:
@@ -157,7 +163,8 @@ async def test_an_object_of_the_same_name_that_is_not_the_proxys_is_left_alone(
     assert service is not None and service["metadata"]["labels"] == {"app": "theirs"}
     assert cluster.get("Deployment", NS, "team-mcp-memory") is None
     # The proxy is not pointed at their Service: its tool calls would go there.
-    assert "mcp_servers" not in rendered(cluster.get("ConfigMap", NS, "team-litellm-config"))
+    await settled(cluster, NS, "team")
+    assert served(cluster) == set()
 
 
 def _as_applied(obj: dict[str, Any]) -> dict[str, Any]:
