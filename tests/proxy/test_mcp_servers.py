@@ -188,13 +188,19 @@ def test_claude_code_lists_the_servers_tools_through_the_proxy(
 
     MCP_CONNECTION_NONBLOCKING=false: without it `-p` (2.1.332) answers before an HTTP
     MCP server has connected ("1 connecting"), and /context shows no MCP tools.
+    CLAUDE_CODE_MCP_STARTUP_WAIT_MS: it waits 5 s for the server's tools by default
+    ("1/1 not ready after 5000ms"), less than the proxy's first listing takes on a
+    busy machine.
     """
     cli = claude_code.binary()
     if cli is None:
         pytest.skip("the Claude Code CLI is not installed: run `make npm`")
     home = claude_code.fresh_home(tmp_path)
     env = claude_code.environment(
-        proxy.url, proxy.master_key, home, {"MCP_CONNECTION_NONBLOCKING": "false"}
+        proxy.url,
+        proxy.master_key,
+        home,
+        {"MCP_CONNECTION_NONBLOCKING": "false", "CLAUDE_CODE_MCP_STARTUP_WAIT_MS": "60000"},
     )
 
     def claude(*args: str) -> subprocess.CompletedProcess[str]:
@@ -220,7 +226,9 @@ def test_claude_code_lists_the_servers_tools_through_the_proxy(
     assert context.returncode == 0, context.stderr
     # "| mcp__copilot__memory-create_entities | copilot | 75 |" in its "MCP Tools" table
     tools = set(re.findall(r"^\| (mcp__copilot__\S+) \| copilot \|", context.stdout, re.M))
-    assert {"mcp__copilot__memory-create_entities", "mcp__copilot__memory-read_graph"} <= tools
+    assert {"mcp__copilot__memory-create_entities", "mcp__copilot__memory-read_graph"} <= tools, (
+        context.stdout + context.stderr
+    )
     assert len([t for t in tools if t.startswith("mcp__copilot__memory-")]) == 9
     assert "mcp__copilot__files-read_text_file" in tools
     assert "mcp__copilot__files-write_file" not in tools  # read-only
