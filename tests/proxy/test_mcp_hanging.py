@@ -69,7 +69,7 @@ def test_chat_is_answered_while_an_mcp_server_hangs(
     body = {"model": "gpt-5-mini", "messages": [{"role": "user", "content": "Hello"}], **extra}
     # Far below the 30 s a request that used the stuck server would wait for it.
     answer = httpx.post(
-        f"{proxy.url}/v1/chat/completions", headers=proxy.auth_headers, json=body, timeout=10
+        f"{proxy.url}/v1/chat/completions", headers=proxy.auth_headers, json=body, timeout=20
     )
     assert answer.status_code == 200, answer.text
     assert "gpt-5-mini" in answer.text and ("[DONE]" in answer.text) == bool(extra.get("stream"))
