@@ -33,11 +33,15 @@ python:
 	@$(PYTHON) -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' 2>/dev/null || { \
 	  echo "PYTHON=$(PYTHON) is not Python 3.11, 3.12 or 3.13 (the versions the lock supports)."; exit 1; }
 
-# The lock is complete (pip refuses any unhashed or missing dependency).
+# The lock is complete and hash-checked; it is installed without resolving
+# (--no-deps: pip knows nothing of requirements/overrides.txt), and
+# check_installed.py fails on any missing or conflicting requirement that
+# overrides.txt does not lift.
 $(STAMP): requirements/dev.txt pyproject.toml
 	@test -x $(BIN)/python || $(MAKE) --no-print-directory python
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements/dev.txt
+	$(BIN)/python requirements/check_installed.py
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
@@ -46,7 +50,8 @@ $(STAMP): requirements/dev.txt pyproject.toml
 install-runtime: python
 	test -n "$(TARGET)"
 	$(PYTHON) -m venv $(TARGET)
-	$(TARGET)/bin/pip install --quiet --disable-pip-version-check --no-cache-dir --require-hashes -r requirements/runtime.txt
+	$(TARGET)/bin/pip install --quiet --disable-pip-version-check --no-cache-dir --no-deps --require-hashes -r requirements/runtime.txt
+	$(TARGET)/bin/python requirements/check_installed.py
 	$(TARGET)/bin/pip install --quiet --disable-pip-version-check --no-cache-dir --no-deps --no-build-isolation .
 
 # Test tools that no PyPI wheel installs into the venv.
@@ -117,7 +122,7 @@ bench: $(STAMP)
 UV := $(CACHE)/uv/bin/uv
 LOCK_ARGS ?=
 COMPILE = cd requirements && ../$(UV) pip compile --quiet --universal --python-version 3.11 \
-	--generate-hashes --custom-compile-command "make lock" $(LOCK_ARGS)
+	--generate-hashes --custom-compile-command "make lock" --override overrides.txt $(LOCK_ARGS)
 
 $(UV): requirements/uv.txt | python
 	test -x $(CACHE)/uv/bin/python || $(PYTHON) -m venv $(CACHE)/uv

@@ -57,6 +57,13 @@ def _run(args: argparse.Namespace) -> int:
     return run_local(Path(args.file), args)
 
 
+def _claim_folder(value: str) -> tuple[str, Path]:
+    claim, sep, folder = value.partition("=")
+    if not sep or not claim or not folder:
+        raise argparse.ArgumentTypeError(f"{value!r}: write CLAIM=DIR, e.g. team-docs=./docs")
+    return claim, Path(folder).resolve()
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="copilot-proxy", description=__doc__.split("\n")[0])
     sub = top.add_subparsers(dest="command", required=True)
@@ -82,6 +89,14 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--auth-port", type=int, default=4001, help="the login page's port (default: %(default)s)"
+    )
+    p.add_argument(
+        "--mcp-volume",
+        action="append",
+        type=_claim_folder,
+        metavar="CLAIM=DIR",
+        help="the folder standing for an MCP server's PersistentVolumeClaim (repeat;"
+        " default: <state-dir>/mcp/volumes/<claim>)",
     )
     p.set_defaults(func=_run)
 

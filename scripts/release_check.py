@@ -3,13 +3,15 @@
 The release workflow (.github/workflows/release.yml) runs this before it
 builds anything: tag `v0.2.0` must match Chart.yaml's `version` and
 `appVersion` and pyproject's `version`, and the chart's default image
-repository must be the one the workflow pushes to. So `helm install` of the
-published chart pulls exactly the image the same run published.
+repositories (`image`, `mcpImage`) must be the ones the workflow pushes to. So
+`helm install` of the published chart pulls exactly the images the same run
+published.
 
 Prints `version=<X.Y.Z>` (a line for $GITHUB_OUTPUT); on any mismatch, prints
 what differs and exits 1. Standard library only (it runs before any set-up).
 
-Usage: python scripts/release_check.py v0.2.0 --image ghcr.io/OWNER/copilot-proxy
+Usage: python scripts/release_check.py v0.2.0 --image ghcr.io/OWNER/copilot-proxy \
+           --mcp-image ghcr.io/OWNER/copilot-proxy-mcp
 """
 
 from __future__ import annotations
@@ -30,14 +32,14 @@ def top_level(text: str, key: str) -> str:
     return match.group(1).strip("\"'") if match else ""
 
 
-def image_repository(values: str) -> str:
-    """`image.repository` of the chart's values.yaml."""
-    block = r"^image:\n(?:[ \t]+.*\n|[ \t]*\n)*?"  # the indented lines under `image:`
+def image_repository(values: str, key: str = "image") -> str:
+    """`<key>.repository` of the chart's values.yaml (`image`, `mcpImage`)."""
+    block = rf"^{key}:\n(?:[ \t]+.*\n|[ \t]*\n)*?"  # the indented lines under `<key>:`
     match = re.search(block + r"[ \t]+repository:[ \t]*(\S+)", values, re.MULTILINE)
     return match.group(1).strip("\"'") if match else ""
 
 
-def problems(root: Path, tag: str, image: str) -> tuple[str, list[str]]:
+def problems(root: Path, tag: str, image: str, mcp_image: str = "") -> tuple[str, list[str]]:
     """(the version the tag names, what disagrees with it)."""
     version = tag.removeprefix("refs/tags/").removeprefix("v")
     found: list[str] = []
@@ -53,12 +55,14 @@ def problems(root: Path, tag: str, image: str) -> tuple[str, list[str]]:
     for where, value in named.items():
         if value != version:
             found.append(f"{where} is {value!r}, the tag says {version!r}")
-    repository = image_repository((root / CHART / "values.yaml").read_text())
-    if repository != image:
-        found.append(
-            f"{CHART}/values.yaml image.repository is {repository!r}, "
-            f"the workflow publishes {image!r}"
-        )
+    values = (root / CHART / "values.yaml").read_text()
+    for key, published in (("image", image), ("mcpImage", mcp_image)):
+        repository = image_repository(values, key)
+        if published and repository != published:
+            found.append(
+                f"{CHART}/values.yaml {key}.repository is {repository!r}, "
+                f"the workflow publishes {published!r}"
+            )
     return version, found
 
 
@@ -66,9 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("tag", help="the pushed tag, e.g. v0.2.0 (GITHUB_REF_NAME)")
     parser.add_argument("--image", required=True, help="the image repository the workflow pushes")
+    parser.add_argument("--mcp-image", default="", help="the MCP image repository it pushes")
     parser.add_argument("--root", type=Path, default=ROOT, help="the repository's root")
     args = parser.parse_args(argv)
-    version, found = problems(args.root, args.tag, args.image)
+    version, found = problems(args.root, args.tag, args.image, args.mcp_image)
     if found:
         print(f"release {args.tag}: nothing published, fix first:", file=sys.stderr)
         for line in found:

@@ -35,6 +35,14 @@ DEFAULT_RESOURCES: dict[str, dict[str, Any]] = {
 
 Obj = dict[str, Any]
 
+# Every container the operator runs (the proxy's, the MCP servers') is locked down so.
+CONTAINER_SECURITY: Obj = {
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "runAsNonRoot": True,
+    "capabilities": {"drop": ["ALL"]},
+}
+
 
 def owner_reference(name: str, uid: str) -> Obj:
     return {
@@ -167,12 +175,7 @@ def _container(spec: ProxySpec, image: str) -> Obj:
         **_probes(),
         **_drain(),
         "resources": spec.resources or DEFAULT_RESOURCES,
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "runAsNonRoot": True,
-            "capabilities": {"drop": ["ALL"]},
-        },
+        "securityContext": dict(CONTAINER_SECURITY),
     }
 
 

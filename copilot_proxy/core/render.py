@@ -52,6 +52,7 @@ from typing import Any
 
 import yaml
 
+from copilot_proxy.core import mcp_config
 from copilot_proxy.core.catalogue import Catalogue
 from copilot_proxy.core.spec import Model, ProxySpec
 
@@ -109,14 +110,8 @@ def render_config(spec: ProxySpec, catalogue: Catalogue | None = None) -> dict[s
         PLUGIN_KEY: plugin_settings(spec, catalogue),
     }
     if spec.mcp_servers:
-        config["mcp_servers"] = {
-            s.name: {
-                "url": s.url,
-                "transport": s.transport,
-                **({"description": s.description} if s.description else {}),
-            }
-            for s in spec.mcp_servers
-        }
+        config["mcp_servers"] = mcp_config.servers(spec)
+    mcp_config.add_semantic_filter(config, spec)
     for section, overrides in spec.litellm.items():
         config[section] = _merge(config.get(section, {}), overrides)
     # Extra callbacks (e.g. prometheus) add to ours: the request logger is the

@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from copilot_proxy.core import names, prices
+from copilot_proxy.core import mcp_spec, names, prices
 from copilot_proxy.core.github import GitHub
+from copilot_proxy.core.mcp_spec import McpServer, McpSpecError, SemanticFilter
 from copilot_proxy.core.spec_values import SpecError as SpecError  # one home, known as spec's
 from copilot_proxy.core.spec_values import _bool, _int, _list, _mapping, _only
 
@@ -63,14 +64,6 @@ class Router:
 
 
 @dataclass(frozen=True)
-class McpServer:
-    name: str
-    url: str
-    transport: str = "http"
-    description: str = ""
-
-
-@dataclass(frozen=True)
 class ProxySpec:
     name: str
     namespace: str
@@ -89,6 +82,7 @@ class ProxySpec:
     mcp_servers: tuple[McpServer, ...] = ()
     litellm: dict[str, dict[str, Any]] = field(default_factory=dict)
     embedding_models: tuple[str, ...] = DEFAULT_EMBEDDINGS
+    mcp_semantic_filter: SemanticFilter = SemanticFilter()  # noqa: RUF009 - frozen
 
     @property
     def chain(self) -> tuple[str, ...]:
@@ -147,13 +141,13 @@ def parse_spec(name: str, namespace: str, spec: dict[str, Any]) -> ProxySpec:
             _only(_mapping(spec, "tokenSecret"), "tokenSecret.", {"name"}).get("name")
             or names.token_secret(name)
         ),
-        mcp_servers=_parse_mcp(_mapping(spec, "mcpServers")),
         litellm=_parse_litellm(_mapping(spec, "litellm")),
         embedding_models=_parse_embeddings(
             # The default leaves out a model the chain already serves (older specs did so).
             spec.get("embeddingModels", [m for m in DEFAULT_EMBEDDINGS if m not in chain]),
             chain,
         ),
+        **_parse_mcp(name, spec),
     )
 
 
@@ -246,20 +240,22 @@ def _small_model(raw: Any, models: tuple[Model, ...]) -> str:
     return str(raw)
 
 
-def _parse_mcp(raw: dict[str, Any]) -> tuple[McpServer, ...]:
-    servers = []
-    for name, item in sorted(raw.items()):
-        if not isinstance(item, dict) or not isinstance(item.get("url"), str):
-            raise SpecError(f"mcpServers.{name}.url", "needs the server's http(s) URL")
-        _only(item, f"mcpServers.{name}.", {"url", "transport", "description"})
-        url = item["url"]
-        if not url.startswith(("http://", "https://")):
-            raise SpecError(f"mcpServers.{name}.url", f"{url!r} is not an http(s) URL")
-        transport = item.get("transport", "http")
-        if transport not in ("http", "sse"):
-            raise SpecError(f"mcpServers.{name}.transport", "must be http or sse")
-        servers.append(McpServer(name, url, transport, str(item.get("description") or "")))
-    return tuple(servers)
+def _parse_mcp(name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """`mcpServers` and `mcpSemanticFilter` (mcp_spec.py), with the names they give objects."""
+    try:
+        servers = mcp_spec.parse_servers(_mapping(spec, "mcpServers"))
+        semantic = mcp_spec.parse_semantic_filter(_mapping(spec, "mcpSemanticFilter"))
+    except McpSpecError as error:
+        raise SpecError(error.field, error.message) from None
+    for server in servers:
+        # The server's Service is named <proxy>-mcp-<server>: a DNS label too.
+        if server.runs and len(names.mcp_server(name, server.name)) > 63:
+            raise SpecError(
+                f"mcpServers.{server.name}",
+                f"its Service name {names.mcp_server(name, server.name)!r} would be over 63"
+                " characters; use a shorter server (or proxy) name",
+            )
+    return {"mcp_servers": servers, "mcp_semantic_filter": semantic}
 
 
 def _parse_litellm(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -291,4 +287,5 @@ _SPEC_FIELDS = {
 }  # fmt: skip
 _ROUTER_FIELDS = {
     "numRetries", "allowedFails", "cooldownSeconds", "timeoutSeconds", "quotaCooldownSeconds",
+    "mcpSemanticFilter",
 }  # fmt: skip

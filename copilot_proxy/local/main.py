@@ -84,22 +84,27 @@ def _run(path: Path, args: argparse.Namespace) -> int:
 
     # Imported late: a bad manifest or a busy port answers at once.
     from copilot_proxy.local.login_page import LocalStore, LoginServer, local_proxy
+    from copilot_proxy.local.mcp_processes import McpProcesses
+    from copilot_proxy.local.mcp_supervisor import McpSupervisor
     from copilot_proxy.local.placeholder import Placeholder
     from copilot_proxy.local.ports import Addresses
-    from copilot_proxy.local.supervisor import Supervisor
 
     console = Console()
     shown = display_host(host)
     proxy_url = f"http://{shown}:{proxy_port}"
     login_url = f"http://{shown}:{auth_port}/github"
     state = ready.state
+    # The MCP servers run here, on loopback ports: the proxy is rendered to reach them there.
+    mcp = McpProcesses(state.root / "mcp", volumes=dict(getattr(args, "mcp_volume", None) or []))
+    spec = mcp.localize(spec)
     store = LocalStore(local_proxy(spec, state.root))
     login = LoginServer(store, ready.auth_sock, state.login_log)
     _greet(console, path, spec, ready, proxy_url, login_url)
-    supervisor = Supervisor(
+    supervisor = McpSupervisor(
+        mcp=mcp,
         manifest=path,
         spec=spec,
-        load=load_manifest,
+        load=lambda manifest: mcp.localize(load_manifest(manifest)),
         state=state,
         store=store,
         master_key=ready.master_key,

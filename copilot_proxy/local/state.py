@@ -9,6 +9,7 @@ the master key next to them and the proxy's working files:
     config.yaml         the LiteLLM config the proxy runs, rendered from the manifest
     github_copilot/     LiteLLM's short-lived Copilot key, emptied before each start
     proxy.log           the proxy's output; login.log: the login page's
+    mcp/                the MCP servers' logs and folders (local/mcp_processes.py)
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from typing import Any, cast
 
 import kopf
 
-from copilot_proxy.core import names
+from copilot_proxy.core import mcp_access, names
 from copilot_proxy.core.spec import API_GROUP, API_VERSION, PLURAL, token_secret_of
 from copilot_proxy.kube import KUBE_API_ENV, Kube, KubeError
 from copilot_proxy.operator import catalogue, metrics
@@ -26,8 +26,9 @@ log = logging.getLogger(__name__)
 
 registry = kopf.OperatorRegistry()
 
-# The image the release workflow publishes for this version (tests/chart/test_release.py).
+# The images the release workflow publishes for this version (tests/chart/test_release.py).
 DEFAULT_IMAGE = f"ghcr.io/copilot-proxy/copilot-proxy:{version('copilot-proxy')}"
+DEFAULT_MCP_IMAGE = f"ghcr.io/copilot-proxy/copilot-proxy-mcp:{version('copilot-proxy')}"
 MANAGED = {"app.kubernetes.io/managed-by": names.MANAGED_BY}
 
 _kube: Kube | None = None
@@ -41,6 +42,7 @@ def operator_config() -> OperatorConfig:
         image=os.environ.get("COPILOT_PROXY_IMAGE", DEFAULT_IMAGE),
         login_hint=os.environ.get("COPILOT_PROXY_LOGIN_HINT", ""),
         catalogue=_catalogue,
+        mcp_image=os.environ.get("COPILOT_PROXY_MCP_IMAGE", DEFAULT_MCP_IMAGE),
     )
 
 
@@ -179,6 +181,7 @@ def _converge(namespace: str, owners: set[str]) -> None:
 @kopf.on.event("", "v1", "configmaps", labels=MANAGED, registry=registry)
 @kopf.on.event("", "v1", "services", labels=MANAGED, registry=registry)
 @kopf.on.event("apps", "v1", "deployments", labels=MANAGED, registry=registry)
+@kopf.on.event("networking.k8s.io", "v1", "networkpolicies", labels=MANAGED, registry=registry)
 def child_changed(namespace: str | None, labels: Mapping[str, str], **_: Any) -> None:
     """A child drifted or vanished, or pods became ready: converge the owner."""
     owner = labels.get(names.PROXY_LABEL)
@@ -197,3 +200,20 @@ def secret_changed(
     owners = set(users.get((namespace, name), ()))
     owners.add(labels[names.PROXY_LABEL])
     _converge(namespace, owners)
+
+
+@kopf.on.event(
+    "", "v1", "secrets", annotations={mcp_access.ANNOTATION: kopf.PRESENT}, registry=registry
+)
+@kopf.on.event(
+    "",
+    "v1",
+    "persistentvolumeclaims",
+    annotations={mcp_access.ANNOTATION: kopf.PRESENT},
+    registry=registry,
+)
+def mcp_object_changed(namespace: str | None, annotations: Mapping[str, str], **_: Any) -> None:
+    """A Secret or claim marked for MCP servers changed: converge the proxies it names."""
+    marked = {n.strip() for n in annotations.get(mcp_access.ANNOTATION, "").split(",")}
+    if namespace:
+        _converge(namespace, {n for n in marked if n})

@@ -28,6 +28,7 @@ from copilot_proxy.core.spec import (
     token_secret_of,
 )
 from copilot_proxy.kube import Conflict, Kube, object_path, path_of
+from copilot_proxy.operator import mcp_servers
 from copilot_proxy.operator.catalogue import CatalogueStep, Looked, served
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class OperatorConfig:
     image: str
     login_hint: str = ""
     catalogue: CatalogueStep | None = None  # None: the account's catalogue is not read
+    mcp_image: str = ""  # runs the MCP servers of spec.mcpServers (the Dockerfile's `mcp` target)
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,10 @@ def _reconcile(kube: Kube, body: Obj, cfg: OperatorConfig, emit: EventSink) -> O
         else Looked(None)
     )
 
-    text = render.config_text(spec, looked.catalogue)
+    # The proxy is rendered with the MCP servers that run: never one blocked or whose
+    # name a foreign Service holds (it would receive the proxy's tool calls).
+    running = mcp_servers.reconcile(kube, body, spec, owner, cfg.mcp_image, emit)
+    text = render.config_text(running, looked.catalogue)
     config_hash = render.config_hash(text)
     kube.ensure(manifests.config_map(spec, text, owner), rollout.differs)
     kube.ensure(manifests.service(spec, owner), rollout.differs)

@@ -4,7 +4,9 @@ and the tool call it makes.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import re
 import uuid
 from collections.abc import Mapping
@@ -16,9 +18,25 @@ def pieces(text: str) -> list[str]:
     return [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
 
 
+# text-embedding-3-small answers 1536 floats of unit length. Its meaning is faked by
+# words: each word (lower case, common ones left out) adds to one hashed dimension, so
+# texts that share words are close (cosine), as related texts are for the real model.
+# LiteLLM's MCP semantic tool filter ranks tools by exactly that.
+DIMENSIONS = 1536
+_COMMON_WORDS = frozenset(
+    {"a", "an", "and", "are", "as", "be", "by", "for", "from", "in", "is", "it", "its"}
+    | {"of", "on", "or", "the", "this", "that", "to", "with"}
+)
+
+
 def vector(text: str) -> list[float]:
-    seed = sum(text.encode()) or 1
-    return [((seed * (i + 1)) % 97) / 97.0 for i in range(8)]
+    values = [0.0] * DIMENSIONS
+    for word in re.findall(r"[a-z0-9]+", text.lower()):
+        if word not in _COMMON_WORDS:
+            slot = int.from_bytes(hashlib.sha256(word.encode()).digest()[:4], "big")
+            values[slot % DIMENSIONS] += 1.0
+    norm = math.sqrt(sum(v * v for v in values)) or 1.0
+    return [v / norm for v in values]
 
 
 def anthropic_as_openai(messages: Any) -> list[dict[str, Any]]:

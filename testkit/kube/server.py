@@ -61,6 +61,12 @@ BUILTINS: dict[str, dict[str, Any]] = {
         kind="Deployment", namespaced=True, shortnames={"deploy"}, subresources={"status", "scale"}
     ),
     "v1/pods": dict(kind="Pod", namespaced=True, shortnames={"po"}, subresources={"status"}),
+    "v1/persistentvolumeclaims": dict(
+        kind="PersistentVolumeClaim", namespaced=True, shortnames={"pvc"}, subresources={"status"}
+    ),
+    "networking.k8s.io/v1/networkpolicies": dict(
+        kind="NetworkPolicy", namespaced=True, shortnames={"netpol"}
+    ),
 }
 
 

@@ -28,6 +28,20 @@ OPERATOR_API_USE: dict[str, list[tuple[str, list[str], list[str]]]] = {
     "apps deployments (get, list, watch, create, patch)": [
         ("apps", ["deployments"], ["get", "list", "watch", "create", "patch"]),
     ],
+    "services and apps deployments (delete; MCP servers no longer declared)": [
+        ("", ["services"], ["delete"]),
+        ("apps", ["deployments"], ["delete"]),
+    ],
+    "networking.k8s.io networkpolicies (get, list, watch, create, patch, delete)": [
+        (
+            "networking.k8s.io",
+            ["networkpolicies"],
+            ["get", "list", "watch", "create", "patch", "delete"],
+        ),
+    ],
+    "persistentvolumeclaims (get, list, watch)": [
+        ("", ["persistentvolumeclaims"], ["get", "list", "watch"]),
+    ],
     "events (create, patch)": [("", ["events"], ["create", "patch"])],
 }
 # kopf's discovery: cluster-scoped, so only in cluster-wide mode.

@@ -18,13 +18,14 @@ from typing import Any
 import pytest
 import yaml
 
-from copilot_proxy.operator.handlers import DEFAULT_IMAGE
+from copilot_proxy.operator.handlers import DEFAULT_IMAGE, DEFAULT_MCP_IMAGE
 
 from .conftest import CHART, ROOT, Rendered, containers
 
 WORKFLOW = ROOT / ".github" / "workflows" / "release.yml"
 CHECK = ROOT / "scripts" / "release_check.py"
 PINNED = re.compile(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}")
+IMAGE = "ghcr.io/copilot-proxy/copilot-proxy"
 
 
 @pytest.fixture(scope="module")
@@ -39,16 +40,23 @@ def steps(workflow: dict[Any, Any]) -> list[dict[Any, Any]]:
     return found
 
 
-def step_using(workflow: dict[Any, Any], action: str) -> dict[Any, Any]:
-    (step,) = [s for s in steps(workflow) if s.get("uses", "").startswith(action + "@")]
+def step_using(workflow: dict[Any, Any], action: str, target: str | None = None) -> dict[Any, Any]:
+    """The one step using `action` (with that `with.target`, for the image builds)."""
+    (step,) = [
+        s
+        for s in steps(workflow)
+        if s.get("uses", "").startswith(action + "@")
+        and (target is None or (s.get("with") or {}).get("target", "") == target)
+    ]
     return step
 
 
-def published_image(workflow: dict[Any, Any], version: str) -> str:
-    """The image reference the workflow pushes for a release of `version`."""
-    tags = step_using(workflow, "docker/build-push-action")["with"]["tags"]
-    assert tags == "${{ env.IMAGE }}:${{ steps.version.outputs.version }}"
-    return f"{workflow['env']['IMAGE']}:{version}"
+def published_image(workflow: dict[Any, Any], version: str, target: str = "") -> str:
+    """The image reference the workflow pushes for a release of `version` (a Dockerfile target)."""
+    env = "MCP_IMAGE" if target == "mcp" else "IMAGE"
+    tags = step_using(workflow, "docker/build-push-action", target)["with"]["tags"]
+    assert tags == f"${{{{ env.{env} }}}}:${{{{ steps.version.outputs.version }}}}"
+    return f"{workflow['env'][env]}:{version}"
 
 
 def app_version() -> str:
@@ -59,9 +67,10 @@ def app_version() -> str:
 def test_runs_on_version_tags_and_builds_both_architectures(workflow: dict[Any, Any]) -> None:
     # PyYAML reads the key `on` as True.
     assert workflow[True] == {"push": {"tags": ["v*"]}}
-    build = step_using(workflow, "docker/build-push-action")["with"]
-    assert build["platforms"] == "linux/amd64,linux/arm64"
-    assert build["push"] is True
+    for target in ("", "mcp"):
+        build = step_using(workflow, "docker/build-push-action", target)["with"]
+        assert build["platforms"] == "linux/amd64,linux/arm64"
+        assert build["push"] is True
     assert "packages: write" not in WORKFLOW.read_text().split("jobs:")[0]  # only the job may
 
 
@@ -73,6 +82,17 @@ def test_default_install_pulls_the_image_the_release_publishes(
         assert containers(deployment)[0]["image"] == published
     # The operator's own default (no COPILOT_PROXY_IMAGE) for the proxy pods too.
     assert published == DEFAULT_IMAGE
+
+
+def test_the_operator_runs_mcp_servers_from_the_mcp_image_the_release_publishes(
+    workflow: dict[Any, Any], default_render: Rendered
+) -> None:
+    published = published_image(workflow, app_version(), "mcp")
+    (operator,) = [
+        d for d in default_render.all("Deployment") if "operator" in d["metadata"]["name"]
+    ]
+    env = {e["name"]: e.get("value") for e in containers(operator)[0]["env"]}
+    assert env["COPILOT_PROXY_MCP_IMAGE"] == published == DEFAULT_MCP_IMAGE
 
 
 def test_docs_install_the_chart_the_release_pushes(workflow: dict[Any, Any]) -> None:
@@ -102,7 +122,8 @@ def check(*args: str, root: Path = ROOT) -> subprocess.CompletedProcess[str]:
 
 
 def test_release_check_passes_the_current_version(workflow: dict[Any, Any]) -> None:
-    result = check(f"v{app_version()}", "--image", workflow["env"]["IMAGE"])
+    images = ["--image", workflow["env"]["IMAGE"], "--mcp-image", workflow["env"]["MCP_IMAGE"]]
+    result = check(f"v{app_version()}", *images)
     assert (result.returncode, result.stdout) == (0, f"version={app_version()}\n"), result.stderr
 
 
@@ -132,3 +153,12 @@ def test_release_check_stops_a_chart_pointing_at_another_image() -> None:
     result = check(f"v{app_version()}", "--image", "ghcr.io/someone-else/copilot-proxy")
     assert result.returncode == 1
     assert "image.repository is 'ghcr.io/copilot-proxy/copilot-proxy'" in result.stderr
+    mcp = "ghcr.io/someone-else/copilot-proxy-mcp"
+    result = check(f"v{app_version()}", "--image", IMAGE, "--mcp-image", mcp)
+    assert result.returncode == 1
+    assert "mcpImage.repository is 'ghcr.io/copilot-proxy/copilot-proxy-mcp'" in result.stderr
+
+
+def test_the_workflow_checks_the_mcp_image_too(workflow: dict[Any, Any]) -> None:
+    (run,) = [s["run"] for s in steps(workflow) if "release_check.py" in s.get("run", "")]
+    assert '--mcp-image "$MCP_IMAGE"' in run

@@ -13,7 +13,7 @@ from .conftest import NAMESPACE, RELEASE, ROOT, Helm, Obj, Rendered, containers,
 
 CLI = ROOT / "copilot_proxy" / "cli.py"
 COPILOT_PROXY = ROOT / ".venv" / "bin" / "copilot-proxy"
-OPERATOR_ENV = {"COPILOT_PROXY_IMAGE", "COPILOT_PROXY_LOGIN_HINT"}
+OPERATOR_ENV = {"COPILOT_PROXY_IMAGE", "COPILOT_PROXY_MCP_IMAGE", "COPILOT_PROXY_LOGIN_HINT"}
 AUTH_ENV = {
     "GITHUB_DEVICE_CODE_URL",
     "GITHUB_ACCESS_TOKEN_URL",
@@ -146,6 +146,8 @@ def test_operator_gets_the_chart_image_and_the_login_hint(default_render: Render
     assert set(variables) == OPERATOR_ENV
     assert variables["COPILOT_PROXY_IMAGE"] == container["image"]
     assert container["image"] == "ghcr.io/copilot-proxy/copilot-proxy:0.1.0"
+    # The MCP servers' image: the release's other image, same version.
+    assert variables["COPILOT_PROXY_MCP_IMAGE"] == "ghcr.io/copilot-proxy/copilot-proxy-mcp:0.1.0"
     hint = variables["COPILOT_PROXY_LOGIN_HINT"]
     assert f"kubectl -n {NAMESPACE} port-forward svc/{RELEASE}-auth 4001:4001" in hint
     assert "http://localhost:4001/github" in hint

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from copilot_proxy.core.github import GitHub
+from copilot_proxy.core.mcp_spec import McpServer
 from copilot_proxy.core.spec import (
     DEFAULT_CHAIN,
-    McpServer,
     Model,
     Route,
     Router,
@@ -239,7 +239,7 @@ def test_refusal_does_not_echo_a_key_the_user_put_in_the_pass_through() -> None:
         (spec(router={"timeoutSeconds": 3601}), "router.timeoutSeconds"),
         (spec(prefixedNames="no"), "prefixedNames"),
         (spec(github={"host": "acme.ghe.com/"}), "github.host"),
-        (spec(mcpServers={"m": {"transport": "http"}}), "mcpServers.m.url"),
+        (spec(mcpServers={"m": {"transport": "http"}}), "mcpServers.m"),
         (spec(mcpServers={"m": {"url": "ftp://m"}}), "mcpServers.m.url"),
         (
             spec(mcpServers={"m": {"url": "http://m", "transport": "stdio"}}),

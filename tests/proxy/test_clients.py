@@ -171,7 +171,7 @@ def test_responses_api_streams(oai: openai.OpenAI, upstream: FakeGitHub) -> None
 def test_embeddings(oai: openai.OpenAI, upstream: FakeGitHub) -> None:
     reply = oai.embeddings.create(model="text-embedding-3-small", input=["a", "b"])
     assert [d.index for d in reply.data] == [0, 1]
-    assert len(reply.data[0].embedding) == 8
+    assert len(reply.data[0].embedding) == 1536  # text-embedding-3-small's size
     assert upstream.copilot_requests("/embeddings")[0].body["input"] == ["a", "b"]
 
 

@@ -25,7 +25,9 @@ from testkit.ports import free_port
 ROOT = Path(__file__).resolve().parents[2]
 NPM = ROOT / "npm"
 BIN = NPM / "node_modules" / ".bin"
-LOCKED = json.loads((NPM / "package.json").read_text())["dependencies"]
+PACKAGE = json.loads((NPM / "package.json").read_text())
+# dependencies: what the MCP image bakes in; devDependencies: the test tools.
+LOCKED = {**PACKAGE["dependencies"], **PACKAGE["devDependencies"]}
 
 pytestmark = pytest.mark.skipif(
     not (NPM / "node_modules" / ".installed").exists(),

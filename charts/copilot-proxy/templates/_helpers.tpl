@@ -36,6 +36,15 @@
 {{- end -}}
 {{- end -}}
 
+{{/* The MCP image, handed to the operator for the MCP server pods. */}}
+{{- define "copilot-proxy.mcpImage" -}}
+{{- if .Values.mcpImage.digest -}}
+{{- printf "%s@%s" .Values.mcpImage.repository .Values.mcpImage.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.mcpImage.repository (default .Chart.AppVersion .Values.mcpImage.tag) -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "copilot-proxy.labels" -}}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 app.kubernetes.io/part-of: copilot-proxy
