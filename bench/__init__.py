@@ -11,6 +11,10 @@ same run (interleaved where the baseline can run alongside):
                Kubernetes emulator: reaction to a CopilotProxy change and to a
                token Secret change; 200 proxies from a cold start, peak RSS.
 4. startup   - proxy time to liveliness/readiness and RSS per worker.
+5. cost      - premium requests and AI credits of a Claude Code-shaped session
+               through the proxy vs the same requests from a client that sets
+               X-Initiator ideally; premium requests per prompt of the real
+               Claude Code CLI (`claude -p` and interactive).
 
 Reuses the project's test set-up, testkit/: testkit.fake_github (the fake GitHub +
 Copilot), testkit.proxy_harness (the real `litellm` process as the Deployment runs

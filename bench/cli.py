@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SUITES = ("overhead", "fallback", "operator", "startup")
+SUITES = ("overhead", "fallback", "operator", "startup", "cost")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -20,7 +20,8 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m bench",
         description="Benchmarks: proxy overhead, fallback cost, operator reaction, "
-        "proxy start-up. Every figure is a ratio against a baseline of the same run.",
+        "proxy start-up, what a Claude Code session costs. Every figure is a ratio against "
+        "a baseline of the same run.",
     )
     p.add_argument(
         "--only",
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     # litellm, imported for its client helpers, must not download its cost map (offline).
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-    from bench import operator_suite, proxy_suite
+    from bench import cost_suite, operator_suite, proxy_suite
     from bench.report import Report
 
     args = _parser().parse_args(argv)
@@ -145,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         proxy_suite.run(proxy_suites, popts, report)
     if "operator" in suites:
         operator_suite.run(oopts, report)
+    if "cost" in suites:
+        cost_suite.run(report)
     report.facts["duration"] = f"{time.monotonic() - began:.0f} s"
 
     print()

@@ -70,6 +70,13 @@ def _github_host_flag(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _claim_folder(value: str) -> tuple[str, Path]:
+    claim, sep, folder = value.partition("=")
+    if not sep or not claim or not folder:
+        raise argparse.ArgumentTypeError(f"{value!r}: write CLAIM=DIR, e.g. team-docs=./docs")
+    return claim, Path(folder).resolve()
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="copilot-proxy", description=__doc__.split("\n")[0])
     sub = top.add_subparsers(dest="command", required=True)
@@ -98,6 +105,14 @@ def parser() -> argparse.ArgumentParser:
         "--auth-port", type=int, default=4001, help="the login page's port (default: %(default)s)"
     )
     _github_host_flag(p)
+    p.add_argument(
+        "--mcp-volume",
+        action="append",
+        type=_claim_folder,
+        metavar="CLAIM=DIR",
+        help="the folder standing for an MCP server's PersistentVolumeClaim (repeat;"
+        " default: <state-dir>/mcp/volumes/<claim>)",
+    )
     p.set_defaults(func=_run)
 
     p = sub.add_parser("operator", help="run the Kubernetes operator")

@@ -11,6 +11,7 @@ benchmarks reach the Kubernetes emulator.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -34,8 +35,9 @@ PLURALS = {
     "Secret": "secrets",
     "Service": "services",
     "Deployment": "deployments",
-    "NetworkPolicy": "networkpolicies",
     "CopilotProxy": "copilotproxies",
+    "NetworkPolicy": "networkpolicies",
+    "PersistentVolumeClaim": "persistentvolumeclaims",
 }
 # Transient answers worth another try: throttling, server trouble, timeouts.
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -151,6 +153,17 @@ class Kube:
             return retrying(lambda: self.request("GET", path, accept=METADATA_ONLY))
         except NotFound:
             return None
+
+    def list(self, path: str, label_selector: str) -> list[Obj]:
+        """The items of a collection path (object_path without a name) matching the selector."""
+        query = [("labelSelector", label_selector)]
+        found = retrying(lambda: self.request("GET", path, query=query))
+        return list(found.get("items") or [])
+
+    def delete(self, path: str) -> None:
+        """Delete an object; gone already is fine. Owned children go with it (background)."""
+        with contextlib.suppress(NotFound):
+            retrying(lambda: self.request("DELETE", path))
 
     def create(self, obj: Obj) -> Obj:
         meta = obj["metadata"]

@@ -197,9 +197,11 @@ class LiteLLMProxy:
     def log_tail(self, lines: int = 60) -> str:
         return self.process.log_tail(lines) if self.process is not None else ""
 
-    def stop(self) -> None:
+    def stop(self, grace: float | None = pp.STOP_GRACE) -> None:
+        """Stop the proxy: SIGKILL after `grace` seconds (None: when its own graceful
+        shutdown would end, as the local mode waits; tests that drain pass None)."""
         if self.process is not None:
-            self.process.stop()  # keeps the process object: log_text() still reads the log
+            self.process.stop(grace)  # keeps the process object: log_text() still reads the log
         if self._own_workdir and not os.environ.get("KEEP_PROXY_WORKDIR"):
             with contextlib.suppress(FileNotFoundError):
                 self.secret_dir.chmod(stat.S_IRWXU)

@@ -39,3 +39,22 @@ def test_every_module_is_named_in_its_folders_row_and_exists() -> None:
                 assert module.name in named, f"README's {folder} row misses {module.name}"
             elif module.is_dir() and not module.name.startswith("__"):
                 assert f"{module.name}/" in named, f"README's {folder} row misses {module.name}/"
+
+
+def claude_code_exports() -> dict[str, str]:
+    """The `export NAME=value` lines of the README's Claude Code block, comments cut."""
+    block = README.split("Claude Code (the start banner", 1)[1].split("```bash", 1)[1]
+    block = block.split("```", 1)[0]
+    found = re.findall(r"^export (\w+)=(\S+)", block, re.M)
+    return dict(found)
+
+
+def test_readme_gives_claude_code_the_settings_of_the_default_chain() -> None:
+    from copilot_proxy.core.claude_code import client_settings
+    from copilot_proxy.core.spec import DEFAULT_CHAIN, parse_spec
+
+    spec = parse_spec("copilot", "default", {"models": [{"name": m} for m in DEFAULT_CHAIN]})
+    exports = claude_code_exports()
+    assert exports.pop("ANTHROPIC_BASE_URL") == "http://localhost:4000"
+    assert exports.pop("ANTHROPIC_AUTH_TOKEN") == "$LITELLM_KEY"
+    assert exports == dict(client_settings(spec))

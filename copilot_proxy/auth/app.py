@@ -1,8 +1,9 @@
 """HTTP shell: the login page at /github, the JSON API under /api/, /metrics, health.
 
 `create_app` only assembles: it builds the service's parts (deps.Service) onto
-`app.state`, adds the error handlers and the guard below, and includes one
-router per resource (routes/). Routes fetch (store, session), call the core,
+`app.state`, adds the error handlers, admission.py (an allowed Host, a small
+body: outermost) and the guard below, and includes one router per resource
+(routes/). Routes fetch (store, session), call the core,
 and apply. State-changing routes need the admin credential (session cookie +
 CSRF token, or a Bearer header for scripts) and refuse cross-site requests;
 see security.py and deps.py.
@@ -22,30 +23,23 @@ import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
+from copilot_proxy.auth.admission import Admission
 from copilot_proxy.auth.config import ADMIN_PASSWORD_ENV, Settings
 from copilot_proxy.auth.deps import CredentialLimit, Service
 from copilot_proxy.auth.errors import add_error_handlers, error_response
+from copilot_proxy.auth.logs import log
 from copilot_proxy.auth.manager import LoginManager
 from copilot_proxy.auth.metrics import Metrics
 from copilot_proxy.auth.routes import logins, monitoring, page, proxies, session
-from copilot_proxy.auth.security import RateLimiter, Sessions, cross_site_problem
+from copilot_proxy.auth.security import (
+    SECURITY_HEADERS,
+    RateLimiter,
+    Sessions,
+    cross_site_problem,
+)
 from copilot_proxy.auth.stores.directory import DirectoryStore
 from copilot_proxy.auth.stores.kubernetes import KubernetesStore
 from copilot_proxy.auth.stores.protocol import TokenStore
-
-log = logging.getLogger("copilot_auth")
-
-SECURITY_HEADERS = {
-    "content-security-policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-    ),
-    "x-frame-options": "DENY",
-    "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
-    "cross-origin-opener-policy": "same-origin",
-    "cross-origin-resource-policy": "same-origin",
-}
 
 
 def create_app(
@@ -82,13 +76,19 @@ def create_app(
         metrics=metrics,
         sessions=Sessions(limits.session_ttl),
         credential_limit=CredentialLimit(
-            RateLimiter(limits.credential_failures, limits.credential_window), metrics, clock
+            per_client=RateLimiter(limits.credential_failures, limits.credential_window),
+            overall=RateLimiter(limits.credential_failures_global, limits.credential_window),
+            delay=limits.credential_delay,
+            metrics=metrics,
+            clock=clock,
         ),
         clock=clock,
     )
     app.mount("/static", StaticFiles(directory=page.STATIC), name="static")
     add_error_handlers(app)
     app.middleware("http")(guard)
+    # Added last, so outermost: before routing, the guard and any body parsing.
+    app.add_middleware(Admission, allowed_hosts=settings.allowed_hosts, max_body=limits.max_body)
     for routes in (page, monitoring, session, proxies, logins):
         app.include_router(routes.router)
     return app

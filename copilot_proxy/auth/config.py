@@ -10,10 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from copilot_proxy.auth.security import DEFAULT_HOSTS as DEFAULT_PAGE_HOSTS
 from copilot_proxy.core.github import DEFAULT_HOSTS, HOSTS_ENV, GitHub, parse_hosts, resolve
 from copilot_proxy.github.endpoints import GitHubEndpoints, GitHubOverrides, endpoints_for
 
 ADMIN_PASSWORD_ENV = "COPILOT_AUTH_ADMIN_PASSWORD"
+# Host names the service answers to besides localhost and IP addresses, comma-separated
+# (the chart passes its Service's names and `authService.allowedHosts`).
+ALLOWED_HOSTS_ENV = "COPILOT_AUTH_ALLOWED_HOSTS"
 
 
 @dataclass(frozen=True)
@@ -24,9 +28,14 @@ class Limits:
     starts_per_client: int = 5
     starts_global: int = 20
     starts_window: float = 300.0
-    # Wrong admin credentials per client address before it must wait.
+    # Wrong admin credentials per client address, and from everyone, within the
+    # window; past either, every credential check first waits `credential_delay`.
     credential_failures: int = 10
+    credential_failures_global: int = 50
     credential_window: float = 300.0
+    credential_delay: float = 2.0
+    # Request bodies (a credential is a few hundred bytes): larger ones answer 413 unread.
+    max_body: int = 16 * 1024
     # Never poll GitHub faster than this, whatever interval it announces.
     min_poll_interval: float = 1.0
     # Consecutive unanswered polls before a login gives up as "unreachable".
@@ -49,6 +58,8 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     # Send the session cookie with `Secure` (set when the page is served over HTTPS).
     secure_cookies: bool = False
+    # The Host names the service answers to (security.host_allowed).
+    allowed_hosts: tuple[str, ...] = DEFAULT_PAGE_HOSTS
 
     def endpoints(self, host: str, api_url: str = "") -> GitHubEndpoints:
         """The URLs of the configured GitHub a proxy names; HostNotAllowed for another."""
@@ -62,4 +73,9 @@ class Settings:
             admin_password=env.get(ADMIN_PASSWORD_ENV, ""),
             limits=limits or Limits(),
             secure_cookies=env.get("COPILOT_AUTH_SECURE_COOKIES", "").lower() in ("1", "true"),
+            allowed_hosts=(*DEFAULT_PAGE_HOSTS, *_names(env.get(ALLOWED_HOSTS_ENV, ""))),
         )
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(name for name in (part.strip() for part in text.split(",")) if name)

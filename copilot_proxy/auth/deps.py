@@ -8,6 +8,7 @@ names (`ProxyRefDep`) and for who is asking (`Admin`, `AdminForProxy`).
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 from collections.abc import Callable
@@ -39,29 +40,49 @@ _NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 
 @dataclass(frozen=True)
 class CredentialLimit:
-    """Wrong admin credentials per client address before it must wait."""
+    """Wrong admin credentials, per client address and from everyone (security.py).
 
-    failures: RateLimiter
+    Past either limit, every credential check first waits `delay` seconds,
+    right or wrong alike (the timing tells a guesser nothing), and a wrong one
+    answers 429. The right credential is never refused: behind port-forward or
+    an ingress, admins share their address with whoever guesses.
+    """
+
+    per_client: RateLimiter
+    overall: RateLimiter
+    delay: float
     metrics: Metrics
     clock: Callable[[], float]
 
-    def check(self, request: Request) -> str:
-        """The client's rate-limit key; 429 while it has sent too many wrong credentials."""
+    async def slow_down(self, request: Request) -> str:
+        """Wait while too many wrong credentials came in; the client's rate-limit key."""
         key = request.client.host if request.client else "unknown"
-        wait = self.failures.retry_after(key, self.clock())
-        if wait:
+        if self._wait(key):
             self.metrics.rate_limited.labels("credential").inc()
-            raise ApiError(
-                429,
-                "rate_limited",
-                f"Too many wrong credentials; try again in {math.ceil(wait)} s.",
-                {"retry-after": str(math.ceil(wait))},
-            )
+            await asyncio.sleep(self.delay)
         return key
 
-    def failed(self, key: str) -> None:
-        self.failures.record(key, self.clock())
+    def wrong(self, key: str, message: str) -> ApiError:
+        """Count a wrong credential from `key`; the error to answer it with."""
+        wait = self._wait(key)
+        now = self.clock()
+        self.per_client.record(key, now)
+        self.overall.record("", now)
         self.metrics.credential_failures.inc()
+        if not wait:
+            return ApiError(401, "bad_credential", message)
+        seconds = math.ceil(wait)
+        return ApiError(
+            429,
+            "rate_limited",
+            f"{message} Too many wrong credentials: every try waits {self.delay:g} s "
+            f"for the next {seconds} s.",
+            {"retry-after": str(seconds)},
+        )
+
+    def _wait(self, key: str) -> float:
+        now = self.clock()
+        return max(self.per_client.retry_after(key, now), self.overall.retry_after("", now))
 
 
 @dataclass(frozen=True)
@@ -170,14 +191,36 @@ async def authorize(svc: Service, request: Request, ref: ProxyRef | None) -> Pri
 async def _bearer(
     svc: Service, request: Request, credential: str, ref: ProxyRef | None
 ) -> Principal:
-    """A script's `Authorization: Bearer <master key or admin password>`."""
-    key = svc.credential_limit.check(request)
-    keys = {ref: await svc.manager.call_store(svc.store.master_key, ref)} if ref else {}
-    scope = credential_scope(credential, svc.settings.admin_password, keys)
+    """A script's `Authorization: Bearer <master key or admin password>`.
+
+    Only a credential that unlocks nothing at all counts as wrong: a proxy's
+    key used on another proxy is forbidden, not a guess.
+    """
+    key = await svc.credential_limit.slow_down(request)
+    scope = await _scope_of(svc, credential, ref)
     if not scope:
-        svc.credential_limit.failed(key)
-        raise ApiError(401, "bad_credential", "The credential does not unlock this proxy.")
+        raise svc.credential_limit.wrong(key, "The credential unlocks nothing here.")
+    if ref is not None and not scope.allows(ref):
+        raise ApiError(403, "forbidden", f"The credential does not cover {ref.id}.")
     return Principal(scope, "bearer:" + fingerprint(credential))
+
+
+async def _scope_of(svc: Service, credential: str, ref: ProxyRef | None) -> Scope:
+    """What `credential` unlocks: `ref`'s own key is tried first, then every proxy's."""
+    if ref is not None:
+        own = {ref: await svc.manager.call_store(svc.store.master_key, ref)}
+        scope = credential_scope(credential, svc.settings.admin_password, own)
+        if scope:
+            return scope
+    keys = await master_keys(svc.manager, svc.store)
+    return credential_scope(credential, svc.settings.admin_password, keys)
+
+
+async def master_keys(manager: LoginManager, store: TokenStore) -> dict[ProxyRef, str]:
+    """Every served proxy's master key."""
+    return await manager.call_store(
+        lambda: {i.ref: store.master_key(i.ref) for i in store.list_proxies()}
+    )
 
 
 async def _admin(svc: ServiceDep, request: Request) -> Principal:

@@ -10,7 +10,6 @@ the background). A token goes only to a GitHub host of the configuration
 from __future__ import annotations
 
 import asyncio
-import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -22,6 +21,7 @@ import httpx
 from copilot_proxy.auth import login_flow as flow
 from copilot_proxy.auth.config import Settings
 from copilot_proxy.auth.login_flow import Login, Phase
+from copilot_proxy.auth.logs import log
 from copilot_proxy.auth.metrics import Metrics
 from copilot_proxy.auth.security import RateLimiter, redact
 from copilot_proxy.auth.stores.protocol import ProxyInfo, ProxyRef, StoreError, TokenStore
@@ -42,7 +42,6 @@ from copilot_proxy.github.device_flow import (
 )
 from copilot_proxy.github.endpoints import GitHubEndpoints
 
-log = logging.getLogger("copilot_auth")
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -161,6 +160,8 @@ class LoginManager:
         self.metrics.logins_finished.labels(login.proxy.namespace, login.proxy.name, result).inc()
         if login.phase is Phase.CONNECTED:
             log.info("Login %s: %s connected as %s", login.id, login.proxy.id, login.github_login)
+        elif login.phase is Phase.FAILED:  # a warning: the local mode shows it on the console
+            log.warning("GitHub sign-in for %s failed: %s", login.proxy.id, login.message)
         else:
             log.info("Login %s for %s ended: %s", login.id, login.proxy.id, result)
 

@@ -8,6 +8,14 @@
   same-origin (Sec-Fetch-Site / Origin) and, with a cookie session, carry the
   session's CSRF token in `X-CSRF-Token`. A request replayed after the
   session ended finds no session.
+- Wrong credentials: counted per client address and in total; past either
+  limit every credential check waits a little (right or wrong alike, so the
+  timing tells nothing) and wrong ones answer 429. The right credential is
+  never refused: behind `kubectl port-forward` or an ingress every admin
+  shares one address with whoever guesses.
+- Host: the service answers only to the names it is reached by (localhost,
+  its Service names, what the admin adds) and to IP addresses: a page on
+  another site that rebinds its DNS name to this address gets nothing.
 - Rate limits: sliding windows per client and in total.
 """
 
@@ -15,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -26,6 +35,20 @@ from copilot_proxy.auth.stores.protocol import ProxyRef
 SESSION_COOKIE = "copilot_auth_session"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The names the service always answers to, besides IP addresses.
+DEFAULT_HOSTS = ("localhost",)
+# On every answer: nothing is framed, sniffed or sent elsewhere.
+SECURITY_HEADERS = {
+    "content-security-policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "cross-origin-opener-policy": "same-origin",
+    "cross-origin-resource-policy": "same-origin",
+}
 
 
 @dataclass(frozen=True)
@@ -82,6 +105,42 @@ def cross_site_problem(method: str, headers: Mapping[str, str], host: str) -> st
     return ""
 
 
+def host_name(host_header: str) -> str:
+    """The name in a Host header, lower case, without port or trailing dot ('' if malformed)."""
+    host = host_header.strip().lower()
+    if host.startswith("["):  # [v6 address]:port
+        name, bracket, _ = host[1:].partition("]")
+        return name if bracket else ""
+    name, _, port = host.partition(":")
+    if port and not port.isdigit():
+        return ""
+    return name.rstrip(".")
+
+
+def host_allowed(host_header: str, allowed: Iterable[str]) -> bool:
+    """Whether a request with this Host header may be answered.
+
+    IP addresses always: DNS rebinding needs a name the attacker controls, and
+    probes and scrapers address a pod by its IP. Names when listed; an entry
+    `.example.com` allows example.com and every name below it; `*` allows all.
+    """
+    name = host_name(host_header)
+    if not name:
+        return False
+    try:
+        ipaddress.ip_address(name)
+        return True
+    except ValueError:
+        pass
+    for entry in allowed:
+        entry = entry.strip().lower().rstrip(".")
+        if entry == "*" or name == entry:
+            return True
+        if entry.startswith(".") and (name == entry[1:] or name.endswith(entry)):
+            return True
+    return False
+
+
 @dataclass
 class Session:
     id: str = field(repr=False)
@@ -126,6 +185,9 @@ def csrf_ok(session: Session, header: str) -> bool:
     return same_secret(header, session.csrf)
 
 
+MAX_KEYS = 10_000  # rate-limit keys kept before the expired ones are dropped
+
+
 class RateLimiter:
     """At most `limit` events per `window` seconds per key (sliding window)."""
 
@@ -146,7 +208,13 @@ class RateLimiter:
         return max(events[0] + self.window - now, 0.001)
 
     def record(self, key: str, now: float) -> None:
+        if len(self._events) > MAX_KEYS:  # many addresses: forget the quiet ones
+            self._forget_before(now - self.window)
         self._events.setdefault(key, deque()).append(now)
+
+    def _forget_before(self, cutoff: float) -> None:
+        for key in [k for k, events in self._events.items() if not events or events[-1] <= cutoff]:
+            del self._events[key]
 
 
 def redact(text: str, secrets_: Iterable[str]) -> str:

@@ -10,18 +10,17 @@ refreshes its proxy at once. Tokens go only to the configured GitHub hosts.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable
 
 import httpx
 
 from copilot_proxy.auth.config import Settings
+from copilot_proxy.auth.logs import log
 from copilot_proxy.auth.security import redact
 from copilot_proxy.auth.stores.protocol import ProxyInfo, ProxyRef, StoreError, TokenStore
 from copilot_proxy.core.github import HostNotAllowed
 from copilot_proxy.github.copilot import Usage, UsageError, fetch_usage
 
-log = logging.getLogger("copilot_auth")
 # The refresher never loops faster than this, whatever usage_ttl says (tests use 0).
 MIN_REFRESH = 0.2
 

@@ -16,6 +16,7 @@ def quota_view(q: Quota) -> dict[str, Any]:
         "remaining": q.remaining,
         "percentRemaining": q.percent_remaining,
         "unlimited": q.unlimited,
+        "unit": q.unit or None,
     }
 
 

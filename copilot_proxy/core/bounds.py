@@ -10,6 +10,7 @@ CRD says exactly this.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
@@ -18,8 +19,9 @@ PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # The proxy's name is its Service's name and a label value: a DNS-1035 label.
 PROXY_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 SECRET_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-# An MCP server's key names its tools (`<server>-<tool>`) and a URL path segment.
-MCP_KEY = re.compile(r"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$")
+# A map key (an MCP server's name) that may be named in an error: anything else is
+# not echoed, since errors land in status and events.
+SAFE_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,63}$")
 HTTP_URL = re.compile(r"^https?://[^\s]+$")
 QUANTITY = re.compile(
     r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|"
@@ -36,6 +38,9 @@ LIMITS: dict[str, dict[str, int]] = {
     "spec.routes[].name": {"minLength": 1, "maxLength": 100},
     "spec.routes[].models": {"minItems": 1, "maxItems": 16},
     "spec.routes[].models[]": {"minLength": 1, "maxLength": 100},
+    "spec.smallModel": {"minLength": 1, "maxLength": 100},
+    "spec.embeddingModels": {"maxItems": 16},
+    "spec.embeddingModels[]": {"minLength": 1, "maxLength": 100},
     "spec.image": {"minLength": 1, "maxLength": 512},
     "spec.github.host": {"minLength": 1, "maxLength": 253},
     "spec.github.apiUrl": {"maxLength": 512},
@@ -43,6 +48,23 @@ LIMITS: dict[str, dict[str, int]] = {
     "spec.mcpServers": {"maxProperties": 32},
     "spec.mcpServers.*.url": {"maxLength": 2048},
     "spec.mcpServers.*.description": {"maxLength": 1024},
+    "spec.mcpServers.*.command": {"minLength": 1, "maxLength": 512},
+    "spec.mcpServers.*.args": {"maxItems": 64},
+    "spec.mcpServers.*.args[]": {"maxLength": 1024},
+    "spec.mcpServers.*.image": {"maxLength": 512},
+    "spec.mcpServers.*.env": {"maxItems": 64},
+    "spec.mcpServers.*.env[].name": {"maxLength": 128},
+    "spec.mcpServers.*.env[].value": {"maxLength": 4096},
+    "spec.mcpServers.*.env[].secretKeyRef.name": {"maxLength": 253},
+    "spec.mcpServers.*.env[].secretKeyRef.key": {"maxLength": 253},
+    "spec.mcpServers.*.volume.persistentVolumeClaim.claimName": {"maxLength": 253},
+    "spec.mcpServers.*.paths": {"minItems": 1, "maxItems": 16},
+    "spec.mcpServers.*.paths[]": {"maxLength": 256},
+    "spec.mcpServers.*.egress": {"maxItems": 16},
+    "spec.mcpServers.*.egress[].cidr": {"maxLength": 64},
+    "spec.mcpServers.*.egress[].except": {"maxItems": 16},
+    "spec.mcpServers.*.egress[].except[]": {"maxLength": 64},
+    "spec.mcpServers.*.egress[].ports": {"maxItems": 16},
 }
 
 # A ConfigMap holds at most 1 MiB (data and metadata together): what the proxy runs
@@ -64,8 +86,8 @@ def _limit(path: str, key: str) -> int | None:
     return LIMITS.get(path, {}).get(key)
 
 
-def sized(value: Any, field: str, path: str) -> Any:
-    """Refuse a list, map or string outside LIMITS[path], naming `field`."""
+def sized(value: Any, field: str, path: str, at_least: bool = True) -> Any:
+    """Refuse a list, map or string outside LIMITS[path] (or over it), naming `field`."""
     if isinstance(value, str):
         low, high, what = _limit(path, "minLength"), _limit(path, "maxLength"), "characters"
     elif isinstance(value, list):
@@ -74,9 +96,44 @@ def sized(value: Any, field: str, path: str) -> Any:
         low, high, what = None, _limit(path, "maxProperties"), "entries"
     if high is not None and len(value) > high:
         raise SpecError(field, f"has {len(value)} {what}; at most {high} are allowed")
-    if low is not None and len(value) < low:
+    if at_least and low is not None and len(value) < low:
         raise SpecError(field, f"needs at least {low} {what}")
     return value
+
+
+def upper_bounds(spec: Any) -> None:
+    """Refuse anything in a raw spec over an upper bound of LIMITS, naming the field.
+
+    Run before the field parsers, so a size is refused as the API server would
+    refuse it; wrong types are left to them. A map key that is not a plain name is
+    refused without being echoed.
+    """
+    for path in LIMITS:
+        for value, field in _found(spec, _steps(path.removeprefix("spec.")), ""):
+            if isinstance(value, str | list | dict):
+                sized(value, field, path, at_least=False)
+
+
+def _steps(path: str) -> list[str]:
+    return path.replace("[]", ".[]").split(".")
+
+
+def _found(value: Any, steps: list[str], field: str) -> Iterator[tuple[Any, str]]:
+    """The values at `steps` below `value` (`[]`: each list item, `*`: each map value)."""
+    if not steps:
+        yield value, field
+        return
+    step, rest = steps[0], steps[1:]
+    if step == "[]" and isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _found(item, rest, f"{field}[{i}]")
+    elif step == "*" and isinstance(value, dict):
+        for key, item in value.items():
+            if not (isinstance(key, str) and SAFE_KEY.match(key)):
+                raise SpecError(field, "has a key that is not a name (letters, digits, _ . -)")
+            yield from _found(item, rest, f"{field}.{key}")
+    elif isinstance(value, dict) and step in value:
+        yield from _found(value[step], rest, f"{field}.{step}" if field else step)
 
 
 def text(raw: dict[str, Any], key: str, field: str, path: str, default: str = "") -> str:

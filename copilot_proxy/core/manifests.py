@@ -3,8 +3,9 @@
 Pod settings follow docs/upstream.md (LiteLLM's provider and proxy): the GitHub token is
 read from a read-only Secret mount through GITHUB_COPILOT_ACCESS_TOKEN_FILE,
 LiteLLM writes its short-lived Copilot key into an emptyDir
-(GITHUB_COPILOT_TOKEN_DIR), and probes use the cheap health endpoints (never
-`/health`, which sends a real completion to every model).
+(GITHUB_COPILOT_TOKEN_DIR), probes use the cheap health endpoints (never
+`/health`, which sends a real completion to every model), and a pod told to
+stop finishes the requests and streams it serves (`_drain`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,12 @@ CONFIG_DIR = "/etc/litellm"
 TOKEN_MOUNT = "/var/run/secrets/github"
 TOKEN_DIR = "/var/lib/litellm/github_copilot"
 RUN_AS = 10001
+GRACEFUL_SHUTDOWN_ENV = "GRACEFUL_SHUTDOWN_TIMEOUT"
+# Seconds a stopping pod keeps serving before SIGTERM, while its endpoint is removed
+# from the Service everywhere (kube-proxy, ingresses): no new request meets a closed port.
+PRESTOP_SECONDS = 5
+# Seconds LiteLLM may take after its graceful wait (lifespan teardown) before SIGKILL.
+TEARDOWN_SECONDS = 10
 
 DEFAULT_RESOURCES: dict[str, dict[str, Any]] = {
     "requests": {"cpu": "250m", "memory": "512Mi"},
@@ -27,6 +34,14 @@ DEFAULT_RESOURCES: dict[str, dict[str, Any]] = {
 }
 
 Obj = dict[str, Any]
+
+# Every container the operator runs (the proxy's, the MCP servers') is locked down so.
+CONTAINER_SECURITY: Obj = {
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "runAsNonRoot": True,
+    "capabilities": {"drop": ["ALL"]},
+}
 
 
 def owner_reference(name: str, uid: str) -> Obj:
@@ -128,6 +143,7 @@ def deployment(
                         "fsGroup": RUN_AS,
                         "seccompProfile": {"type": "RuntimeDefault"},
                     },
+                    "terminationGracePeriodSeconds": termination_grace_seconds(spec),
                     "containers": [_container(spec, image, token_volume)],
                     "volumes": _volumes(spec, token_volume),
                 },
@@ -163,13 +179,9 @@ def _container(spec: ProxySpec, image: str, token_volume: bool) -> Obj:
             {"name": "tmp", "mountPath": "/tmp"},
         ],
         **_probes(),
+        **_drain(),
         "resources": spec.resources or DEFAULT_RESOURCES,
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "runAsNonRoot": True,
-            "capabilities": {"drop": ["ALL"]},
-        },
+        "securityContext": dict(CONTAINER_SECURITY),
     }
 
 
@@ -189,6 +201,9 @@ def _env(spec: ProxySpec) -> list[Obj]:
                 }
             },
         },
+        # On SIGTERM, requests in flight get as long as one may last (LiteLLM's uvicorn
+        # waits this many seconds, then cancels what is left).
+        {"name": GRACEFUL_SHUTDOWN_ENV, "value": str(spec.router.timeout_seconds)},
         # Offline-safe start: no download of the model cost map.
         {"name": "LITELLM_LOCAL_MODEL_COST_MAP", "value": "True"},
         # WARNING: no uvicorn access line per request (the plugin's request line says
@@ -221,6 +236,22 @@ def _probes() -> Obj:
             "timeoutSeconds": 5,
         },
     }
+
+
+def termination_grace_seconds(spec: ProxySpec) -> int:
+    """How long Kubernetes lets a stopping pod finish before SIGKILL: the preStop pause,
+    the router timeout (the longest a request in flight may still take), LiteLLM's teardown."""
+    return PRESTOP_SECONDS + spec.router.timeout_seconds + TEARDOWN_SECONDS
+
+
+def _drain() -> Obj:
+    """A stopping pod first keeps serving while endpoints drop it, then LiteLLM (SIGTERM)
+    stops accepting and finishes what it serves (GRACEFUL_SHUTDOWN_TIMEOUT).
+
+    Kubelet stops liveness probes on a pod being deleted, so a long drain is not
+    restarted (docs/upstream.md). `sleep` is the image's coreutils.
+    """
+    return {"lifecycle": {"preStop": {"exec": {"command": ["sleep", str(PRESTOP_SECONDS)]}}}}
 
 
 def _volumes(spec: ProxySpec, token_volume: bool) -> list[Obj]:

@@ -49,5 +49,10 @@ def selector(name: str) -> dict[str, str]:
     return {"app.kubernetes.io/name": "litellm-proxy", "app.kubernetes.io/instance": name}
 
 
+def mcp_server(name: str, server: str) -> str:
+    """The Deployment and Service of an MCP server the operator runs (`_` is no DNS char)."""
+    return f"{name}-mcp-{server.replace('_', '-')}"
+
+
 def labels(name: str) -> dict[str, str]:
     return {**selector(name), "app.kubernetes.io/managed-by": MANAGED_BY, PROXY_LABEL: name}

@@ -11,6 +11,16 @@ Where LiteLLM reads things (docs/upstream.md, "The LiteLLM proxy"):
   request logger (litellm/cooldowns.py) cools a model down after more than
   `allowed_fails` 402/429 answers, for `cooldown_time`;
 - the master key is read from the environment, never written into the config;
+- `system` messages reach Copilot's chat endpoint as `system`
+  (`disable_copilot_system_to_assistant`): LiteLLM would turn them into
+  `assistant` turns, a 2025 workaround Copilot no longer needs (docs/upstream.md);
+- `/metrics` (the plugin's counters) answers without the key
+  (`require_auth_for_metrics_endpoint: false`): Prometheus scrapes every proxy
+  with one ServiceMonitor and cannot hold each proxy's key;
+- the plugin's own settings travel in the top-level `copilot_proxy:` key, which
+  LiteLLM ignores (litellm/settings.py reads it): the proxy's identity for its
+  metrics, the model serving Claude Code's small/fast model, and how long a
+  spent quota keeps a model out;
 - LiteLLM follows fallbacks recursively: when a fallback group fails, its own
   chain is tried. A route falling back to the model groups would run on into
   the main chain after its last model. A route's 2nd..nth models are therefore
@@ -21,7 +31,17 @@ Where LiteLLM reads things (docs/upstream.md, "The LiteLLM proxy"):
   after six models, while a list is walked whole (as for the main chain). The
   request logger hides hop groups from the model listings, refuses requests
   that name one, and names the model instead of the hop group in its log line
-  and in `x-litellm-model-group`.
+  and in `x-litellm-model-group`;
+- what the account's Copilot catalogue says of a model (core/catalogue.py) goes
+  into `model_info`, identically on every entry of that model (LiteLLM shares
+  one backend key per Copilot model, so limits and modes leak between entries):
+  `max_input_tokens`/`max_output_tokens` (its prompt window, shown by /v1/models
+  and checked by the request logger before any upstream call) and
+  `mode: responses` for a model served on /responses only, which makes LiteLLM
+  bridge chat completions and messages to it;
+- embedding models are groups of their own with no fallbacks: the catch-all
+  `*` is for chat-type requests, and the request logger refuses an embedding
+  model the spec does not declare.
 """
 
 from __future__ import annotations
@@ -32,12 +52,15 @@ from typing import Any
 
 import yaml
 
+from copilot_proxy.core import mcp_config
 from copilot_proxy.core.bounds import MAX_CONFIG_BYTES
+from copilot_proxy.core.catalogue import Catalogue
 from copilot_proxy.core.spec import Model, ProxySpec, SpecError
 
 PROVIDER = "github_copilot"
 CATCH_ALL = "*"
 MASTER_KEY_ENV = "LITELLM_MASTER_KEY"
+PLUGIN_KEY = "copilot_proxy"  # the request logger's settings (copilot_proxy/litellm/settings.py)
 # The callback LiteLLM loads: request log line, cooldowns, errors (copilot_proxy/litellm/).
 REQUEST_LOGGER = "copilot_proxy.litellm.hook.request_logger"
 # Joins a route and one of its 2nd..nth models into that hop's group name,
@@ -57,9 +80,13 @@ def hop_model(group: str) -> str | None:
     return model if mark and route and model else None
 
 
-def render_config(spec: ProxySpec) -> dict[str, Any]:
-    """The whole LiteLLM config for a proxy, as a plain dict ready for YAML."""
-    model_list, fallbacks = _groups(spec)
+def render_config(spec: ProxySpec, catalogue: Catalogue | None = None) -> dict[str, Any]:
+    """The whole LiteLLM config for a proxy, as a plain dict ready for YAML.
+
+    `catalogue`: the account's catalogue as last observed (None: not read yet).
+    """
+    catalogue = catalogue or Catalogue()
+    model_list, fallbacks = _groups(spec, catalogue)
     config: dict[str, Any] = {
         "model_list": model_list,
         "router_settings": {
@@ -75,20 +102,17 @@ def render_config(spec: ProxySpec) -> dict[str, Any]:
             "num_retries": spec.router.num_retries,
             "request_timeout": spec.router.timeout_seconds,
             "callbacks": [REQUEST_LOGGER],
+            "disable_copilot_system_to_assistant": True,
+            "require_auth_for_metrics_endpoint": False,
         },
         "general_settings": {
             "master_key": f"os.environ/{MASTER_KEY_ENV}",
         },
+        PLUGIN_KEY: plugin_settings(spec, catalogue),
     }
     if spec.mcp_servers:
-        config["mcp_servers"] = {
-            s.name: {
-                "url": s.url,
-                "transport": s.transport,
-                **({"description": s.description} if s.description else {}),
-            }
-            for s in spec.mcp_servers
-        }
+        config["mcp_servers"] = mcp_config.servers(spec)
+    mcp_config.add_semantic_filter(config, spec)
     for section, overrides in spec.litellm.items():
         config[section] = _merge(config.get(section, {}), overrides)
     # Extra callbacks (e.g. prometheus) add to ours: the request logger is the
@@ -102,17 +126,28 @@ def render_config(spec: ProxySpec) -> dict[str, Any]:
     return config
 
 
-def _groups(spec: ProxySpec) -> tuple[list[dict[str, Any]], list[dict[str, list[str]]]]:
-    """The model groups (`model_list`) and their fallbacks: the chain, routes, catch-all."""
+def _groups(
+    spec: ProxySpec, catalogue: Catalogue
+) -> tuple[list[dict[str, Any]], list[dict[str, list[str]]]]:
+    """The model groups (`model_list`) and their fallbacks: the chain, routes, catch-all,
+    embedding models."""
     by_name = {m.name: m for m in spec.models}
     model_list: list[dict[str, Any]] = []
     fallbacks: list[dict[str, list[str]]] = []
+
+    def entry(group: str, model: Model) -> dict[str, Any]:
+        info = _model_info(catalogue, model.name)
+        return {
+            "model_name": group,
+            "litellm_params": _params(model),
+            **({"model_info": info} if info else {}),
+        }
 
     def add_group(group: str, chain: tuple[str, ...]) -> None:
         # A group is served by its first model; the rest of its chain are fallbacks.
         # An empty rest is written too: LiteLLM gives a group it finds no entry for
         # the catch-all's `*` chain, so the last resort would climb back up the chain.
-        model_list.append({"model_name": group, "litellm_params": _params(by_name[chain[0]])})
+        model_list.append(entry(group, by_name[chain[0]]))
         fallbacks.append({group: list(chain[1:])})
 
     for i, model in enumerate(spec.models):
@@ -124,11 +159,52 @@ def _groups(spec: ProxySpec) -> tuple[list[dict[str, Any]], list[dict[str, list[
         # Hop groups, not the model groups: those fall back into the main chain.
         hops = [route.name, *(hop_group(route.name, m) for m in route.models[1:])]
         for i, name in enumerate(route.models):
-            model_list.append({"model_name": hops[i], "litellm_params": _params(by_name[name])})
+            model_list.append(entry(hops[i], by_name[name]))
             fallbacks.append({hops[i]: hops[i + 1 :]})
     if spec.catch_all:
         add_group(CATCH_ALL, spec.chain)
+    for name in spec.embedding_models:
+        for group in [name, f"{PROVIDER}/{name}"][: 2 if spec.prefixed_names else 1]:
+            model_list.append(
+                {
+                    "model_name": group,
+                    "litellm_params": {"model": f"{PROVIDER}/{name}"},
+                    "model_info": {"mode": "embedding"},
+                }
+            )
+            fallbacks.append({group: []})
     return model_list, fallbacks
+
+
+def _model_info(catalogue: Catalogue, model: str) -> dict[str, Any]:
+    """What LiteLLM should know of a model from the catalogue; {} when it is not known."""
+    facts = catalogue.facts(model)
+    if facts is None:
+        return {}
+    info: dict[str, Any] = {}
+    if facts.max_prompt_tokens:
+        info["max_input_tokens"] = facts.max_prompt_tokens
+    if facts.max_output_tokens:
+        info["max_output_tokens"] = facts.max_output_tokens
+    if facts.responses_only:
+        info["mode"] = "responses"
+    return info
+
+
+def plugin_settings(spec: ProxySpec, catalogue: Catalogue) -> dict[str, Any]:
+    """The `copilot_proxy:` section: what the plugin (copilot_proxy/litellm/) needs to know.
+
+    `proxy`: its identity for the metrics; `names`: the model serving Claude Code's
+    small/fast model; `cooldowns`: how long a spent quota keeps a model out.
+    """
+    cooldowns: dict[str, Any] = {"quotaSeconds": spec.router.quota_cooldown_seconds}
+    if catalogue.quota_reset_date:
+        cooldowns["quotaResetDate"] = catalogue.quota_reset_date
+    return {
+        "proxy": {"namespace": spec.namespace, "name": spec.name},
+        "names": {"smallModel": spec.small_model},
+        "cooldowns": cooldowns,
+    }
 
 
 def config_yaml(config: dict[str, Any]) -> str:
@@ -136,13 +212,13 @@ def config_yaml(config: dict[str, Any]) -> str:
     return yaml.safe_dump(config, sort_keys=False, default_flow_style=False)
 
 
-def config_text(spec: ProxySpec) -> str:
+def config_text(spec: ProxySpec, catalogue: Catalogue | None = None) -> str:
     """The config file a proxy runs: what the ConfigMap holds and `copilot-proxy render` prints.
 
     SpecError when it would not fit a ConfigMap: the CRD's bounds admit specs
     (many routes of many long names) that render to more than 1 MiB.
     """
-    text = config_yaml(render_config(spec))
+    text = config_yaml(render_config(spec, catalogue))
     size = len(text.encode())
     if size > MAX_CONFIG_BYTES:
         raise SpecError(

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from copilot_proxy.core import bounds, names
+from copilot_proxy.core import bounds, mcp_spec, names, prices, spec_fields
 from copilot_proxy.core.bounds import (
     SpecError,
     boolean,
@@ -22,17 +22,11 @@ from copilot_proxy.core.bounds import (
     mapping,
     matching,
     only,
-    sized,
     text,
 )
-from copilot_proxy.core.github import (
-    DEFAULT_HOSTS,
-    HOST_PATTERN,
-    GitHub,
-    HostNotAllowed,
-    resolve,
-)
+from copilot_proxy.core.github import DEFAULT_HOSTS, GitHub
 from copilot_proxy.core.litellm_settings import parse_litellm
+from copilot_proxy.core.mcp_spec import McpServer, McpSpecError, SemanticFilter
 
 API_GROUP = names.API_GROUP
 API_VERSION = "v1alpha1"
@@ -40,6 +34,7 @@ KIND = "CopilotProxy"
 PLURAL = "copilotproxies"
 
 DEFAULT_CHAIN = ("claude-opus-4.6", "gemini-3-pro-preview", "gpt-5-mini")
+DEFAULT_EMBEDDINGS = ("text-embedding-3-small",)
 
 __all__ = ["SpecError"]  # raised by parse_spec; defined with the bounds it applies
 
@@ -62,14 +57,8 @@ class Router:
     allowed_fails: int = 0
     cooldown_seconds: int = 60
     timeout_seconds: int = 600
-
-
-@dataclass(frozen=True)
-class McpServer:
-    name: str
-    url: str
-    transport: str = "http"
-    description: str = ""
+    # How long a model whose quota is spent (402) is skipped when the reset date is unknown.
+    quota_cooldown_seconds: int = 3600
 
 
 @dataclass(frozen=True)
@@ -78,6 +67,7 @@ class ProxySpec:
     namespace: str
     models: tuple[Model, ...]
     routes: tuple[Route, ...] = ()
+    small_model: str = ""  # serves Claude Code's small/fast model; parse_spec fills it in
     catch_all: bool = True
     prefixed_names: bool = True
     router: Router = Router()
@@ -89,6 +79,8 @@ class ProxySpec:
     token_secret: str = ""
     mcp_servers: tuple[McpServer, ...] = ()
     litellm: dict[str, dict[str, Any]] = field(default_factory=dict)
+    embedding_models: tuple[str, ...] = DEFAULT_EMBEDDINGS
+    mcp_semantic_filter: SemanticFilter = SemanticFilter()  # noqa: RUF009 - frozen
 
     @property
     def chain(self) -> tuple[str, ...]:
@@ -113,13 +105,16 @@ def parse_spec(
             " letter: it is also the proxy's Service name",
         )
     only(spec, "", _SPEC_FIELDS)
+    bounds.upper_bounds(spec)
     models = _parse_models(spec.get("models"))
+    chain = {m.name for m in models}
     router = only(mapping(spec, "router"), "router.", _ROUTER_FIELDS)
     parsed = ProxySpec(
         name=name,
         namespace=namespace,
         models=models,
-        routes=_parse_routes(listed(spec, "routes"), {m.name for m in models}),
+        routes=_parse_routes(listed(spec, "routes"), chain),
+        small_model=_small_model(spec.get("smallModel"), models),
         catch_all=boolean(spec, "catchAll", True),
         prefixed_names=boolean(spec, "prefixedNames", True),
         router=Router(
@@ -131,15 +126,25 @@ def parse_spec(
             timeout_seconds=integer(
                 router, "router.", "timeoutSeconds", Router.timeout_seconds, 1, 3600
             ),
+            quota_cooldown_seconds=integer(
+                router, "router.", "quotaCooldownSeconds", Router.quota_cooldown_seconds, 0, 2678400
+            ),
         ),
         replicas=integer(spec, "", "replicas", ProxySpec.replicas, 0, 20),
         image=text(spec, "image", "image", "spec.image"),
-        image_pull_policy=_pull_policy(spec),
-        resources=_parse_resources(mapping(spec, "resources")),
-        github=_parse_github(only(mapping(spec, "github"), "github.", {"host", "apiUrl"}), hosts),
-        token_secret=_parse_token_secret(name, mapping(spec, "tokenSecret")),
-        mcp_servers=_parse_mcp(sized(mapping(spec, "mcpServers"), "mcpServers", "spec.mcpServers")),
+        image_pull_policy=spec_fields.pull_policy(spec),
+        resources=spec_fields.resources(mapping(spec, "resources")),
+        github=spec_fields.github(
+            only(mapping(spec, "github"), "github.", {"host", "apiUrl"}), hosts
+        ),
+        token_secret=spec_fields.token_secret(name, mapping(spec, "tokenSecret")),
         litellm=parse_litellm(mapping(spec, "litellm")),
+        embedding_models=_parse_embeddings(
+            # The default leaves out a model the chain already serves (older specs did so).
+            spec.get("embeddingModels", [m for m in DEFAULT_EMBEDDINGS if m not in chain]),
+            chain,
+        ),
+        **_parse_mcp(name, spec),
     )
     # LiteLLM reads `os.environ/NAME` as that variable in many places: none in a spec.
     bounds.no_environment_references(spec, "")
@@ -155,7 +160,6 @@ def token_secret_of(name: str, spec: Mapping[str, Any]) -> str:
 def _parse_models(raw: Any) -> tuple[Model, ...]:
     if not isinstance(raw, list) or not raw:
         raise SpecError("models", "the chain needs at least one model, primary first")
-    sized(raw, "models", "spec.models")
     models: list[Model] = []
     seen: set[str] = set()
     for i, item in enumerate(raw):
@@ -163,7 +167,7 @@ def _parse_models(raw: Any) -> tuple[Model, ...]:
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             raise SpecError(f"{where}.name", "every model needs a name, e.g. claude-opus-4.6")
         only(item, f"{where}.", {"name", "dropParams"})
-        name = sized(item["name"], f"{where}.name", "spec.models[].name")
+        name = item["name"]
         if name.startswith("github_copilot/"):
             raise SpecError(f"{where}.name", f"write {name.split('/', 1)[1]!r} without the prefix")
         matching(name, bounds.MODEL_NAME, f"{where}.name", "a Copilot model id")
@@ -179,17 +183,27 @@ def _parse_drop_params(item: dict[str, Any], where: str) -> tuple[str, ...]:
     drop = item.get("dropParams") or []
     if not isinstance(drop, list) or not all(isinstance(p, str) and p for p in drop):
         raise SpecError(field, "must be a list of parameter names")
-    sized(drop, field, "spec.models[].dropParams")
     for j, param in enumerate(drop):
-        sized(param, f"{field}[{j}]", "spec.models[].dropParams[]")
         matching(param, bounds.PARAM_NAME, f"{field}[{j}]", "a request parameter name")
     if len(set(drop)) != len(drop):
         raise SpecError(field, "lists a parameter twice")
     return tuple(drop)
 
 
+def _parse_embeddings(raw: Any, chain: set[str]) -> tuple[str, ...]:
+    if not isinstance(raw, list | tuple):
+        raise SpecError("embeddingModels", "must be a list of embedding model ids")
+    for i, name in enumerate(raw):
+        if not isinstance(name, str) or not bounds.MODEL_NAME.match(name):
+            raise SpecError(f"embeddingModels[{i}]", f"{name!r} is not a Copilot model id")
+        if name in chain:
+            raise SpecError(f"embeddingModels[{i}]", f"{name!r} is a chat model of spec.models")
+    if len(set(raw)) != len(raw):
+        raise SpecError("embeddingModels", "lists a model twice")
+    return tuple(raw)
+
+
 def _parse_routes(raw: list[Any], chain: set[str]) -> tuple[Route, ...]:
-    sized(raw, "routes", "spec.routes")
     routes: list[Route] = []
     seen: set[str] = set()
     for i, item in enumerate(raw):
@@ -197,7 +211,6 @@ def _parse_routes(raw: list[Any], chain: set[str]) -> tuple[Route, ...]:
         name = item.get("name") if isinstance(item, dict) else None
         if not isinstance(name, str) or not bounds.ROUTE_NAME.match(name):
             raise SpecError(f"{where}.name", f"{name!r} is not a model name clients can send")
-        sized(name, f"{where}.name", "spec.routes[].name")
         if name in seen:
             raise SpecError(f"{where}.name", f"route {name!r} is declared twice")
         if name in chain or name.removeprefix("github_copilot/") in chain:
@@ -207,7 +220,6 @@ def _parse_routes(raw: list[Any], chain: set[str]) -> tuple[Route, ...]:
         models = item.get("models")
         if not isinstance(models, list) or not models:
             raise SpecError(f"{where}.models", "needs at least one model of spec.models")
-        sized(models, f"{where}.models", "spec.routes[].models")
         if len(set(map(str, models))) != len(models):
             raise SpecError(f"{where}.models", "lists a model twice")
         for j, model in enumerate(models):
@@ -221,73 +233,45 @@ def _parse_routes(raw: list[Any], chain: set[str]) -> tuple[Route, ...]:
     return tuple(routes)
 
 
-def _parse_github(raw: dict[str, Any], hosts: Sequence[GitHub]) -> GitHub:
-    host = text(raw, "host", "github.host", "spec.github.host", "github.com")
-    matching(host, HOST_PATTERN, "github.host", "a host name such as github.com")
-    api_url = text(raw, "apiUrl", "github.apiUrl", "spec.github.apiUrl")
-    if api_url:
-        matching(api_url, bounds.HTTP_URL, "github.apiUrl", "an http(s) URL")
-    try:
-        return resolve(hosts, host, api_url)
-    except HostNotAllowed as refused:
-        raise SpecError(refused.field, refused.message) from None
-
-
-def _parse_token_secret(proxy: str, raw: dict[str, Any]) -> str:
-    only(raw, "tokenSecret.", {"name"})
-    name = text(raw, "name", "tokenSecret.name", "spec.tokenSecret.name")
-    if not name:
-        return names.token_secret(proxy)
-    return matching(name, bounds.SECRET_NAME, "tokenSecret.name", "a Secret name")
-
-
-def _pull_policy(spec: dict[str, Any]) -> str:
-    policy = spec.get("imagePullPolicy")
-    policy = "IfNotPresent" if policy is None else policy
-    if policy not in bounds.PULL_POLICIES:
-        raise SpecError("imagePullPolicy", "must be one of " + ", ".join(bounds.PULL_POLICIES))
-    return str(policy)
-
-
-def _parse_resources(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    only(raw, "resources.", {"requests", "limits"})
-    for kind in raw:
-        for resource, amount in mapping(raw, kind, "resources.").items():
-            ok = isinstance(amount, int) and not isinstance(amount, bool)
-            if not ok and not (isinstance(amount, str) and bounds.QUANTITY.match(amount)):
-                raise SpecError(f"resources.{kind}.{resource}", f"{amount!r} is not a quantity")
-    return dict(raw)
-
-
-def _parse_mcp(raw: dict[str, Any]) -> tuple[McpServer, ...]:
-    servers = []
-    for name, item in sorted(raw.items(), key=lambda kv: str(kv[0])):
-        if not isinstance(name, str) or not bounds.MCP_KEY.match(name):
-            raise SpecError(
-                "mcpServers",
-                "server names are 1 to 63 lower-case letters, digits, '-' and '_',"
-                " starting and ending with a letter or digit",
-            )
-        where = f"mcpServers.{name}"
-        if not isinstance(item, dict) or not isinstance(item.get("url"), str):
-            raise SpecError(f"{where}.url", "needs the server's http(s) URL")
-        only(item, f"{where}.", {"url", "transport", "description"})
-        url = text(item, "url", f"{where}.url", "spec.mcpServers.*.url")
-        matching(url, bounds.HTTP_URL, f"{where}.url", "an http(s) URL")
-        transport = item.get("transport", "http")
-        if transport not in ("http", "sse"):
-            raise SpecError(f"{where}.transport", "must be http or sse")
-        description = text(
-            item, "description", f"{where}.description", "spec.mcpServers.*.description"
+def _small_model(raw: Any, models: tuple[Model, ...]) -> str:
+    """The model serving Claude Code's small/fast model: one of the chain, by default its
+    cheapest (core/prices.py)."""
+    chain = [m.name for m in models]
+    if raw is None:
+        return prices.cheapest(chain)
+    if raw not in chain:
+        raise SpecError(
+            "smallModel", f"{raw!r} is not in spec.models; pick one of " + ", ".join(chain)
         )
-        servers.append(McpServer(name, url, transport, description))
-    return tuple(servers)
+    return str(raw)
+
+
+def _parse_mcp(name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """`mcpServers` and `mcpSemanticFilter` (mcp_spec.py), with the names they give objects."""
+    try:
+        servers = mcp_spec.parse_servers(mapping(spec, "mcpServers"))
+        semantic = mcp_spec.parse_semantic_filter(mapping(spec, "mcpSemanticFilter"))
+    except McpSpecError as error:
+        raise SpecError(error.field, error.message) from None
+    for server in servers:
+        # The server's Service is named <proxy>-mcp-<server>: a DNS label too.
+        if server.runs and len(names.mcp_server(name, server.name)) > 63:
+            raise SpecError(
+                f"mcpServers.{server.name}",
+                f"its Service name {names.mcp_server(name, server.name)!r} would be over 63"
+                " characters; use a shorter server (or proxy) name",
+            )
+    return {"mcp_servers": servers, "mcp_semantic_filter": semantic}
 
 
 # Without the API server (local mode) nothing else checks the shapes: a wrong one
 # must be a SpecError naming the field, not an AttributeError in a handler.
 _SPEC_FIELDS = {
-    "models", "routes", "catchAll", "prefixedNames", "router", "replicas", "image",
+    "models", "routes", "smallModel", "catchAll", "prefixedNames", "router", "replicas", "image",
     "imagePullPolicy", "resources", "github", "tokenSecret", "mcpServers", "litellm",
+    "embeddingModels",
 }  # fmt: skip
-_ROUTER_FIELDS = {"numRetries", "allowedFails", "cooldownSeconds", "timeoutSeconds"}
+_ROUTER_FIELDS = {
+    "numRetries", "allowedFails", "cooldownSeconds", "timeoutSeconds", "quotaCooldownSeconds",
+    "mcpSemanticFilter",
+}  # fmt: skip

@@ -10,13 +10,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from copilot_proxy.core import catalogue as cat
 from copilot_proxy.core import names
 
-READY, TOKEN_READY, CONFIG_READY, PROXY_AVAILABLE = (
+READY, TOKEN_READY, CONFIG_READY, PROXY_AVAILABLE, MODELS_AVAILABLE = (
     "Ready",
     "TokenReady",
     "ConfigReady",
     "ProxyAvailable",
+    "ModelsAvailable",
 )
 
 
@@ -38,10 +40,18 @@ class Observation:
     token_refused: str = ""
     # A child's name is taken by an object this proxy does not own: what to do.
     conflict: str = ""
+    # The account's catalogue: the observation in use (fresh or kept), and the last attempt.
+    catalogue: cat.Catalogue | None = None
+    catalogue_error: str = ""
+    catalogue_checked_at: str = ""
+    served: tuple[str, ...] = ()  # the chain's models, then the embedding models
+    web_base: str = "https://github.com"  # where the account's settings pages are
 
 
-def _cond(kind: str, ok: bool, reason: str, message: str) -> dict[str, str]:
-    return {"type": kind, "status": "True" if ok else "False", "reason": reason, "message": message}
+def _cond(kind: str, ok: bool | None, reason: str, message: str) -> dict[str, str]:
+    """A condition; `ok` None: Unknown."""
+    status = "Unknown" if ok is None else ("True" if ok else "False")
+    return {"type": kind, "status": status, "reason": reason, "message": message}
 
 
 def conditions(obs: Observation) -> list[dict[str, str]]:
@@ -93,7 +103,36 @@ def conditions(obs: Observation) -> list[dict[str, str]]:
         ready = _cond(
             READY, True, "Serving", f"serving at {names.endpoint(obs.name, obs.namespace)}"
         )
-    return [ready, token, config, proxy]
+    return [ready, token, config, proxy, models_available(obs)]
+
+
+def models_available(obs: Observation) -> dict[str, str]:
+    """Does the account's catalogue offer every model served? Unknown while it cannot say."""
+    seen = obs.catalogue
+    if obs.config_error:
+        return _cond(MODELS_AVAILABLE, None, "InvalidSpec", "the spec cannot be served")
+    if seen is None:
+        if not obs.token_present:
+            why = "the account's Copilot catalogue is read once a GitHub token is present"
+            return _cond(MODELS_AVAILABLE, None, "WaitingForLogin", why)
+        why = obs.catalogue_error or "the account's Copilot catalogue was not read yet"
+        return _cond(MODELS_AVAILABLE, None, "CatalogueUnknown", why)
+    missing = cat.unavailable(seen, obs.served)
+    said = (
+        cat.describe_unavailable(missing, obs.web_base)
+        if missing
+        else "every model served is offered and enabled"
+    )
+    if obs.catalogue_error:
+        return _cond(
+            MODELS_AVAILABLE,
+            None,
+            "CatalogueUnreachable",
+            f"{obs.catalogue_error} Kept what it said at {seen.observed_at}: {said}",
+        )
+    if missing:
+        return _cond(MODELS_AVAILABLE, False, "ModelsUnavailable", said)
+    return _cond(MODELS_AVAILABLE, True, "AllAvailable", f"{said} ({seen.observed_at})")
 
 
 def build_status(obs: Observation, old: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -129,6 +168,11 @@ def build_status(obs: Observation, old: dict[str, Any], now: datetime) -> dict[s
         "readyReplicas": obs.ready_replicas,
         "login": _login(obs, str(conds[1]["message"])),
     }
+    if obs.catalogue is not None or obs.catalogue_checked_at:
+        kept = cat.to_status(obs.catalogue) if obs.catalogue else {}
+        status["catalogue"] = {**kept, "checkedAt": obs.catalogue_checked_at}
+        if obs.catalogue_error:
+            status["catalogue"]["error"] = obs.catalogue_error
     return status
 
 

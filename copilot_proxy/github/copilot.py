@@ -97,6 +97,10 @@ async def check_copilot(http: httpx.AsyncClient, ep: GitHubEndpoints, token: str
     return classify_exchange(response.status_code, decode_body(response.content))
 
 
+AI_CREDITS = "ai_credits"
+PREMIUM_REQUESTS = "premium_requests"
+
+
 @dataclass(frozen=True)
 class Quota:
     kind: str
@@ -104,6 +108,7 @@ class Quota:
     remaining: float | None
     percent_remaining: float | None
     unlimited: bool
+    unit: str = ""  # AI_CREDITS, PREMIUM_REQUESTS, or "" (chat, completions, ...)
 
 
 @dataclass(frozen=True)
@@ -124,27 +129,52 @@ def _number(value: Any) -> float | None:
 
 
 def parse_usage(body: Mapping[str, Any]) -> Usage:
+    """The user endpoint's answer; every field optional (docs/upstream.md).
+
+    Since 2026-06-01 a monthly plan is billed in AI credits: the answer says
+    `token_based_billing: true` (top level or per snapshot) and its
+    `premium_interactions` snapshot then counts AI credits; annual plans keep
+    counting premium requests there. A token-based snapshot of all zeros is a
+    placeholder (no per-seat allowance, e.g. an organisation's pool): no figures.
+    """
     snapshots = body.get("quota_snapshots")
+    token_based = body.get("token_based_billing") is True
     quotas: list[Quota] = []
     if isinstance(snapshots, dict):
         for kind, snap in sorted(snapshots.items()):
-            if not isinstance(snap, dict):
-                continue
-            quotas.append(
-                Quota(
-                    kind=str(kind),
-                    entitlement=_number(snap.get("entitlement")),
-                    remaining=_number(snap.get("remaining")),
-                    percent_remaining=_number(snap.get("percent_remaining")),
-                    unlimited=bool(snap.get("unlimited")),
-                )
-            )
-    reset = body.get("quota_reset_date") or body.get("limited_user_reset_date") or ""
+            if isinstance(snap, dict):
+                quotas.append(_quota(str(kind), snap, token_based))
+    reset = (
+        body.get("quota_reset_date")
+        or body.get("quota_reset_date_utc")
+        or body.get("limited_user_reset_date")
+        or ""
+    )
     return Usage(
         login=str(body.get("login") or ""),
         plan=str(body.get("copilot_plan") or body.get("access_type_sku") or ""),
         reset_date=str(reset),
         quotas=tuple(quotas),
+    )
+
+
+def _quota(kind: str, snap: Mapping[str, Any], token_based: bool) -> Quota:
+    credits = token_based or snap.get("token_based_billing") is True or "credit" in kind
+    unit = ""
+    if "credit" in kind or kind == "premium_interactions":
+        unit = AI_CREDITS if credits else PREMIUM_REQUESTS
+    entitlement = _number(snap.get("entitlement"))
+    remaining = _number(snap.get("remaining", snap.get("quota_remaining")))
+    unlimited = bool(snap.get("unlimited"))
+    if unit == AI_CREDITS and not unlimited and not entitlement and not remaining:
+        entitlement = remaining = None  # a placeholder, not "0 of 0 left"
+    return Quota(
+        kind=kind,
+        entitlement=entitlement,
+        remaining=remaining,
+        percent_remaining=_number(snap.get("percent_remaining")),
+        unlimited=unlimited,
+        unit=unit,
     )
 
 

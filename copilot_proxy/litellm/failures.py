@@ -10,15 +10,22 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 PROVIDER_PREFIX = "github_copilot/"
 COOLDOWN_STATUSES = frozenset({402, 429})  # quota spent, rate limited: skip the model a while
 CHAIN_FAILED_STATUS = 503  # the all-failed error's status when the last error had none
+# Every model of the chain is cooling down (quota, rate limits): a status no client retries
+# in a loop (Claude Code, the openai and anthropic SDKs retry 408/409/429/5xx; measured,
+# docs/upstream.md "Clients").
+UNAVAILABLE_STATUS = 402
+UNAVAILABLE_TYPE = "models_unavailable"
 MAX_TRACKED = 4096  # client requests whose failed hops are remembered until they end
 COPILOT_CODES = (
     "quota_exceeded",
     "user_weekly_rate_limited",
+    "user_global_rate_limited",
     "rate_limited",
     "model_not_supported",
     "unsupported_api_for_model",
@@ -101,6 +108,16 @@ class Attempts:
 class Answer(NamedTuple):
     status: int
     detail: str
+    retry_after: int | None = None  # seconds until the first model is back
+
+
+# What a reason means to a person, for the error when nothing can answer.
+REASON_TEXT = {
+    "quota_exceeded": "quota spent",
+    "user_weekly_rate_limited": "weekly rate limit reached",
+    "user_global_rate_limited": "session rate limit reached",
+    "rate_limited": "rate limited",
+}
 
 
 def all_failed(
@@ -133,3 +150,41 @@ def all_failed(
         status or CHAIN_FAILED_STATUS,
         f"Every model for '{asked}' failed. " + "; ".join(parts) + ".",
     )
+
+
+def unavailable(
+    asked: str,
+    chain: Sequence[str],
+    cooling: Mapping[str, tuple[Failure, float, float]],
+) -> Answer | None:
+    """One error when every model of the chain is cooling down: each model, why, and when it
+    is back. `cooling` maps a model to (why, seconds left, end as a Unix time). None while
+    some model of the chain can answer (or the chain is unknown)."""
+    if not chain or any(model not in cooling for model in chain):
+        return None
+    parts = []
+    for model in chain:
+        why, left, end = cooling[model]
+        at = datetime.fromtimestamp(end, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        reason = REASON_TEXT.get(why.reason, why.reason)
+        parts.append(f"{model}: {reason} ({why.reason}), back in {span(left)} (at {at})")
+    first = min(cooling[model][1] for model in chain)
+    return Answer(
+        UNAVAILABLE_STATUS,
+        f"No model can answer '{asked}' now. " + "; ".join(parts) + ".",
+        max(1, int(first) + 1),
+    )
+
+
+def span(seconds: float) -> str:
+    """A duration for people: 45 s, 12 min, 3 h 5 min, 2 d 4 h."""
+    s = max(0, int(seconds + 0.999))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{-(-s // 60)} min"
+    hours, rest = divmod(s, 3600)
+    if hours < 48:
+        return f"{hours} h {rest // 60} min" if rest >= 60 else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"

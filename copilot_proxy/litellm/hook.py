@@ -1,12 +1,25 @@
 """`request_logger`: the callback LiteLLM loads (render.REQUEST_LOGGER in its config).
 
 Loaded inside the `litellm` proxy process (same image as the operator). It:
-- logs one line per request (request_line.py);
-- cools down a model that answered 402 or 429 more than `allowed_fails` times
-  in a minute, for the router's `cooldown_time` (cooldowns.py: the only source
-  of cooldowns, LiteLLM's own are off);
+- sends an honest `X-Initiator` (`user` only when the request starts a human
+  turn: initiator.py) with Copilot's own headers on every upstream attempt,
+  fallback hops and bridges included;
+- serves Claude Code's model names (`claude-opus-4-6`, haiku-class ids) with
+  the chain's matching model (core/claude_code.py);
+- logs one line per request (request_line.py) with its tokens and the AI
+  credits Copilot said it cost (usage.py, read off the answers' bytes by
+  internals.tee_copilot_usage), and counts them on `/metrics` (metrics.py);
+- cools down a model that answered 402 or 429 for as long as Copilot says, with
+  a log line and metrics (limits.py, cooldowns.py: the only source of
+  cooldowns, LiteLLM's own are off);
 - answers a request whose whole chain failed with one error that names each
-  model of the chain and why it failed or was skipped (failures.py);
+  model of the chain and why it failed or was skipped, and a request whose
+  every model is cooling down at once, with when each is back (failures.py);
+- skips a model whose prompt window is too small for the request before any
+  upstream call, and answers 400 when none fits (limits.py, context.py);
+- refuses embedding (and other non-chat) requests for names the catch-all
+  would send to a chat model (embeddings.py);
+- counts tokens for Claude with Copilot's own count (count_tokens.py);
 - drops LiteLLM's cached Copilot key when Copilot answers 401, so the next
   attempt (the fallback hop) fetches a fresh one from the token endpoint;
 - answers 401 to a wrong client key (LiteLLM says 400 "No connected db." on a
@@ -16,30 +29,47 @@ Loaded inside the `litellm` proxy process (same image as the operator). It:
   as their model in the log line and in `x-litellm-model-group` (routing.py).
   One case LiteLLM decides after this hook: a /v1/messages stream that falls
   back after its first bytes sends the hop group's name in that header.
+Loading it also puts exposure.Gate in front of the proxy: 404 for every
+route clients and probes do not use, no header naming the upstream URL.
 Each method only gathers what LiteLLM hands it and delegates to those pure
-modules; what it reaches of LiteLLM beyond its arguments is in internals.py.
+modules; what it reaches of LiteLLM beyond its arguments is in internals/.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import HTTPException
 from litellm.integrations.custom_logger import CustomLogger
 
-from copilot_proxy.litellm import internals, request_line, routing
-from copilot_proxy.litellm.cooldowns import Cooldowns
+from copilot_proxy.core.claude_code import serving_model
+from copilot_proxy.litellm import (
+    count_tokens,
+    embeddings,
+    initiator,
+    internals,
+    metrics,
+    request_line,
+    routing,
+    settings,
+)
+from copilot_proxy.litellm.calls import Call, Calls
+from copilot_proxy.litellm.exposure import Gate
 from copilot_proxy.litellm.failures import (
     COOLDOWN_STATUSES,
+    Answer,
     Attempts,
     Failure,
     all_failed,
     model_id,
 )
+from copilot_proxy.litellm.limits import Limits
 from copilot_proxy.litellm.request_line import Served
 from copilot_proxy.litellm.routing import RouterView
+from copilot_proxy.litellm.usage import Ledger, Usage, tokens
 
 _BAD_KEY = (
     "Invalid API key: send this proxy's key as 'Authorization: Bearer <key>' "
@@ -51,18 +81,62 @@ class RequestLogger(CustomLogger):
     def __init__(self) -> None:
         super().__init__()
         internals.fail_otel_import_fast()  # the proxy loads this callback before any request
+        internals.install_gate(Gate)  # only the routes clients use (exposure.py)
         self.log = request_line.make_logger()
         self.attempts = Attempts()  # the failed hops of requests still running
-        self.cooldowns = Cooldowns()
+        self.limits = Limits(self.log, self.attempts)
+        count_tokens.install()
+        self.calls = Calls()  # who started each running request, what it asked for
+        self.ledger = Ledger()  # the AI credits of each running request's answers
+        internals.tee_copilot_usage(self.ledger.charged)
+        internals.mount_metrics()
 
     async def async_pre_call_hook(
         self, user_api_key_dict: Any, cache: Any, data: dict[str, Any], call_type: Any
     ) -> dict[str, Any]:
-        """Refuse a hop group by name: it would serve one model of a route, out of its chain."""
-        refusal = routing.hop_refusal(data.get("model"))
+        """Refuse a hop group by name and a non-chat request the catch-all would serve. Serve
+        a Claude Code model name with the chain's model; decide who started the request;
+        answer at once when every model the request may use is cooling down."""
+        asked, view = str(data.get("model") or "-"), internals.router_view()
+        refusal = routing.hop_refusal(asked) or embeddings.refusal(
+            call_type, data.get("model"), view.names, embeddings.served_embeddings(view.model_list)
+        )
         if refusal is not None:
             raise HTTPException(status_code=400, detail=refusal)
+        mapped = serving_model(asked, view.names, settings.small_model())
+        if mapped is not None:
+            data["model"] = mapped
+        who = initiator.of_request(call_type, data, internals.client_headers(data))
+        self.calls.start(data.get("litellm_call_id"), Call(who, asked))
+        self.limits.refuse_if_unavailable(asked, mapped or asked, view)
         return data
+
+    async def async_filter_deployments(
+        self,
+        model: str,
+        healthy_deployments: list[Any],
+        messages: Any,
+        request_kwargs: dict[str, Any] | None = None,
+        parent_otel_span: Any = None,
+    ) -> list[Any]:
+        """Drop the deployments whose prompt window the request exceeds."""
+        kwargs = request_kwargs or {}
+        return await self.limits.fitting(model, healthy_deployments, messages, kwargs)
+
+    async def async_pre_call_deployment_hook(
+        self, kwargs: dict[str, Any], call_type: Any
+    ) -> dict[str, Any]:
+        """Once per upstream attempt: Copilot's headers with the request's `X-Initiator` and a
+        fresh request id, by which the attempt's AI credits are found in its answer."""
+        call_id = kwargs.get("litellm_call_id")
+        call = self.calls.get(call_id)
+        who = call.initiator if call else initiator.of_request(call_type, kwargs, {})
+        request_id = str(uuid.uuid4())
+        if isinstance(call_id, str):
+            self.ledger.attempt(call_id, request_id)
+        headers = internals.copilot_headers(who, request_id)
+        kwargs["extra_headers"] = {**(kwargs.get("extra_headers") or {}), **headers}
+        return kwargs
 
     async def async_filter_listed_models(
         self, user_api_key_dict: Any, model_names: Sequence[str]
@@ -106,19 +180,9 @@ class RequestLogger(CustomLogger):
         if isinstance(call_id, str):
             self.attempts.add(call_id, failure)
         if failure.status in COOLDOWN_STATUSES:
-            self._cool_down(internals.deployment_id(data), exception, failure)
+            self.limits.cool_down(data, exception, failure)
         elif failure.status == 401:
             internals.drop_copilot_key()
-
-    def _cool_down(self, deployment: str | None, exc: Exception, failure: Failure) -> None:
-        router = internals.proxy_router()
-        view = internals.view_of(router)
-        if deployment is None or not view.cooldown_time:
-            return
-        now = time.monotonic()
-        if self.cooldowns.cools_down(failure, now, view.allowed_fails, view.cooldown_time):
-            ids = {deployment, *routing.deployment_ids(view, failure.model)}
-            internals.cool_down(router, ids, exc, failure.status)
 
     async def async_log_success_event(
         self, kwargs: dict[str, Any], response_obj: Any, start_time: Any, end_time: Any
@@ -126,7 +190,8 @@ class RequestLogger(CustomLogger):
         slo = kwargs.get("standard_logging_object") or {}
         meta = (kwargs.get("litellm_params") or {}).get("metadata") or {}
         group = str(slo.get("model_group") or meta.get("model_group") or kwargs.get("model"))
-        asked = str(meta.get("original_model_group") or group)
+        call = self.calls.end(kwargs.get("litellm_call_id"))
+        asked = call.asked if call else str(meta.get("original_model_group") or group)
         route = meta.get("user_api_key_request_route") or slo.get("call_type") or "-"
         ms = request_line.millis(start_time, end_time)
         tool = request_line.mcp_tool(asked)
@@ -141,15 +206,22 @@ class RequestLogger(CustomLogger):
             for hop in hops
         ]
         failures = self.attempts.pop(kwargs.get("litellm_call_id"))
+        self.limits.counts.pop(kwargs.get("litellm_call_id"))
         failed = request_line.failed_before([f.model for f in failures], skipped)
+        upstream = model_id(slo.get("model"))
+        who = call.initiator if call else initiator.USER
+        used = Usage(*tokens(slo), self.ledger.settle(kwargs.get("litellm_call_id")))
+        metrics.record(settings.section(settings.current(), "proxy"), upstream, who, used)
         served = Served(
             route=route,
             asked=asked,
             served=routing.shown(group),
-            upstream=model_id(slo.get("model")),
+            upstream=upstream,
             failed=failed,
             stream=bool(slo.get("stream")),
             ms=ms,
+            initiator=who,
+            cost=used.describe(),
         )
         self.log.info(request_line.served_line(served))
 
@@ -165,9 +237,17 @@ class RequestLogger(CustomLogger):
         route = getattr(user_api_key_dict, "request_route", None) or meta.get(
             "user_api_key_request_route"
         )
-        asked = str(request_data.get("model") or "-")
-        failures = self.attempts.pop(request_data.get("litellm_call_id"))
-        status, answer = self._answer(asked, original_exception, failures)
+        call_id = request_data.get("litellm_call_id")
+        call = self.calls.end(call_id)
+        self.ledger.settle(call_id)
+        asked = call.asked if call else str(request_data.get("model") or "-")
+        served = str(request_data.get("model") or asked)  # a Claude Code name mapped
+        failures = self.attempts.pop(call_id)
+        too_long = self.limits.too_long(asked, call_id, original_exception)
+        if too_long is not None:
+            status, answer = self._reply(original_exception, too_long)
+        else:
+            status, answer = self._answer(asked, served, original_exception, failures)
         # The reason is read after _answer, which may have rewritten the message.
         reason = internals.error_of(original_exception).reason
         line = request_line.failed_line(
@@ -177,7 +257,7 @@ class RequestLogger(CustomLogger):
         return answer
 
     def _answer(
-        self, asked: str, exc: Exception, failures: list[Failure]
+        self, asked: str, served: str, exc: Exception, failures: list[Failure]
     ) -> tuple[int | None, HTTPException | None]:
         """The status the client gets, and the error to answer instead of LiteLLM's, if any."""
         if internals.is_wrong_client_key(exc):
@@ -186,19 +266,29 @@ class RequestLogger(CustomLogger):
             return 401, None
         status = internals.error_of(exc).status
         if failures or internals.is_router_refusal(exc):
-            answer = self._all_failed(asked, status, failures)
+            view = internals.router_view()
+            chain = routing.chain(view, served)
+            skipped = self.limits.cooldowns.skipped(time.monotonic())
+            answer = self.limits.unavailable(asked, served, view) or all_failed(
+                asked, status, chain, failures, skipped
+            )
             if answer is not None:
-                internals.set_message(exc, answer.detail)  # what /v1/messages sends
-                return answer.status_code, answer
+                return self._reply(exc, answer)
         return status, None
 
-    def _all_failed(
-        self, asked: str, status: int | None, failures: list[Failure]
-    ) -> HTTPException | None:
-        chain = routing.chain(internals.router_view(), asked)
-        skipped = self.cooldowns.skipped(time.monotonic())
-        answer = all_failed(asked, status, chain, failures, skipped)
-        return HTTPException(answer.status, answer.detail) if answer else None
+    @staticmethod
+    def _reply(exc: Exception, answer: Answer) -> tuple[int | None, HTTPException | None]:
+        """Answer `answer` instead of LiteLLM's error (/v1/messages sends the exception's own
+        status and message, the other routes the HTTPException)."""
+        internals.set_message(exc, answer.detail)
+        internals.set_status(exc, answer.status)
+        # Only the nothing-can-answer error says when to come back; no client should loop.
+        headers = (
+            {"retry-after": str(answer.retry_after), "x-should-retry": "false"}
+            if answer.retry_after
+            else None
+        )
+        return answer.status, HTTPException(answer.status, answer.detail, headers=headers)
 
 
 request_logger = RequestLogger()

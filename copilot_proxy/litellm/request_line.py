@@ -2,8 +2,9 @@
 
 It names the route, the model the client asked for, the model group that
 served it (a hop group shown as its model), the models that failed or were
-skipped before it, the status and the duration; never keys, headers or
-message content. Logger `copilot_proxy.requests`; the local mode picks these
+skipped before it, the status, the duration, who started it (`user`: a
+premium request), its tokens and AI credits; never keys, headers or message
+content. Logger `copilot_proxy.requests`; the local mode picks these
 lines out of the proxy's log by that name, so this module must not import
 LiteLLM.
 """
@@ -43,13 +44,15 @@ class Served:
     failed: Sequence[str]  # models that failed or were skipped before, in order
     stream: bool
     ms: int
+    initiator: str = "-"  # user: Copilot counted a premium request
+    cost: str = ""  # tokens and AI credits (usage.Usage.describe)
 
 
 def served_line(r: Served) -> str:
     return (
         f"route={r.route} asked={r.asked} served={r.served} upstream={r.upstream}"
         f" failed={','.join(r.failed) or '-'} status=200 stream={str(r.stream).lower()}"
-        f" ms={r.ms}"
+        f" ms={r.ms} initiator={r.initiator}" + (f" {r.cost}" if r.cost else "")
     )
 
 

@@ -13,6 +13,7 @@ import dataclasses
 import logging
 import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -133,9 +134,10 @@ def _log_to(log_file: Path) -> None:
         return
     to_file = logging.FileHandler(log_file, encoding="utf-8")
     to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    to_console = logging.StreamHandler()
+    # Warnings (a failed sign-in, never a token) on the console, as Console.say prints.
+    to_console = logging.StreamHandler(sys.stdout)
     to_console.setLevel(logging.WARNING)
-    to_console.setFormatter(logging.Formatter("login page: %(levelname)s %(message)s"))
+    to_console.setFormatter(logging.Formatter("%(asctime)s login page: %(message)s", "%H:%M:%S"))
     for handler in (to_file, to_console):
         handler.set_name(_HANDLER)
         root.addHandler(handler)

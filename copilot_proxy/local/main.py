@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import argparse
-import functools
 import os
 import signal
 import socket
@@ -59,6 +58,7 @@ class _Prepared:
     """What is claimed before anything starts: the login page's socket, the state folder."""
 
     auth_sock: socket.socket
+    proxy_sock: socket.socket  # the placeholder's until LiteLLM starts
     state: StateDir
     master_key: str
     new_key: bool
@@ -87,20 +87,27 @@ def _run(path: Path, args: argparse.Namespace) -> int:
 
     # Imported late: a bad manifest or a busy port answers at once.
     from copilot_proxy.local.login_page import LocalStore, LoginServer, local_proxy
-    from copilot_proxy.local.supervisor import Addresses, Supervisor
+    from copilot_proxy.local.mcp_processes import McpProcesses
+    from copilot_proxy.local.mcp_supervisor import McpSupervisor
+    from copilot_proxy.local.placeholder import Placeholder
+    from copilot_proxy.local.ports import Addresses
 
     console = Console()
     shown = display_host(host)
     proxy_url = f"http://{shown}:{proxy_port}"
     login_url = f"http://{shown}:{auth_port}/github"
     state = ready.state
+    # The MCP servers run here, on loopback ports: the proxy is rendered to reach them there.
+    mcp = McpProcesses(state.root / "mcp", volumes=dict(getattr(args, "mcp_volume", None) or []))
+    spec = mcp.localize(spec)
     store = LocalStore(local_proxy(spec, state.root))
     login = LoginServer(store, ready.auth_sock, state.login_log, github_hosts=hosts)
     _greet(console, path, spec, ready, proxy_url, login_url)
-    supervisor = Supervisor(
+    supervisor = McpSupervisor(
+        mcp=mcp,
         manifest=path,
         spec=spec,
-        load=functools.partial(load_manifest, hosts=hosts),
+        load=lambda manifest: mcp.localize(load_manifest(manifest, hosts)),
         state=state,
         store=store,
         master_key=ready.master_key,
@@ -108,12 +115,14 @@ def _run(path: Path, args: argparse.Namespace) -> int:
         console=console,
         shown_proxy_url=proxy_url,
         login_url=login_url,
+        placeholder=Placeholder(host, proxy_port, ready.proxy_sock),
     )
     return _serve(supervisor, login, console, state)
 
 
 def _prepare(host: str, proxy_port: int, auth_port: int, state_root: Path) -> _Prepared:
-    """Claim the login page's port, check the proxy's, ready the state folder."""
+    """Claim the login page's port and the proxy's (the placeholder answers there until
+    LiteLLM takes it), ready the state folder."""
     if proxy_port == auth_port:
         raise _CannotRun(f"--proxy-port and --auth-port are both {proxy_port}; give them two ports")
     taken = {proxy_port, auth_port}
@@ -122,22 +131,22 @@ def _prepare(host: str, proxy_port: int, auth_port: int, state_root: Path) -> _P
     except ports.PortError as error:
         raise _CannotRun(str(error)) from None
     try:
-        ports.check(host, proxy_port, "the proxy", "--proxy-port", taken)
-        try:
-            state = prepare(state_root)
-            master_key, new_key = ensure_master_key(state)
-            _rotate(state.proxy_log)
-        except OSError as error:
-            raise _CannotRun(
-                f"cannot use the state folder {state_root}: {error.strerror or error}"
-            ) from None
+        proxy_sock = ports.claim(host, proxy_port, "the proxy", "--proxy-port", taken)
     except ports.PortError as error:
         auth_sock.close()
         raise _CannotRun(str(error)) from None
-    except BaseException:
+    try:
+        state = prepare(state_root)
+        master_key, new_key = ensure_master_key(state)
+        _rotate(state.proxy_log)
+    except BaseException as error:
         auth_sock.close()
+        proxy_sock.close()
+        if isinstance(error, OSError):
+            reason = error.strerror or error
+            raise _CannotRun(f"cannot use the state folder {state_root}: {reason}") from None
         raise
-    return _Prepared(auth_sock, state, master_key, new_key)
+    return _Prepared(auth_sock, proxy_sock, state, master_key, new_key)
 
 
 def _greet(
@@ -192,6 +201,7 @@ def _serve(supervisor: Supervisor, login: LoginServer, console: Console, state: 
         code = 1
     finally:
         supervisor.stop_proxy()
+        supervisor.placeholder.release()
         login.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)

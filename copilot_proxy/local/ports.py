@@ -4,6 +4,22 @@ from __future__ import annotations
 
 import errno
 import socket
+from dataclasses import dataclass
+
+from copilot_proxy.local.proxy_process import local_url
+
+
+@dataclass(frozen=True)
+class Addresses:
+    """Where the local mode listens: the proxy's port and the login page's, on one host."""
+
+    host: str
+    proxy_port: int
+    auth_port: int
+
+    @property
+    def proxy_url(self) -> str:
+        return local_url(self.host, self.proxy_port)
 
 
 class PortError(Exception):
@@ -45,11 +61,6 @@ def claim(host: str, port: int, what: str, flag: str, taken: set[int]) -> socket
         return listen_socket(host, port)
     except OSError as error:
         raise PortError(describe(error, host, port, what, flag, taken)) from None
-
-
-def check(host: str, port: int, what: str, flag: str, taken: set[int]) -> None:
-    """Raise PortError unless host:port is free now (for a process that binds it itself)."""
-    claim(host, port, what, flag, taken).close()
 
 
 def describe(error: OSError, host: str, port: int, what: str, flag: str, taken: set[int]) -> str:

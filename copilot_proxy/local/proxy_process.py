@@ -13,6 +13,10 @@ operator deploys. Only what a machine needs differs:
 - HOME: the caller's, unless one is given;
 - the GITHUB_COPILOT_*_URL values, when the caller overrides them.
 
+stop() lets the proxy finish the requests and streams it serves: SIGTERM,
+then as long as its graceful shutdown may take (GRACEFUL_SHUTDOWN_TIMEOUT,
+from the container: the router timeout) before SIGKILL.
+
 The process runs in its own process group (a terminal's Ctrl-C reaches the
 supervisor only, which stops the proxy in order) and, on Linux, receives
 SIGTERM if the thread that started it dies, so a killed supervisor leaves no
@@ -29,7 +33,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -42,7 +46,8 @@ from copilot_proxy.core.spec import ProxySpec
 TOKEN_DIR_ENV = "GITHUB_COPILOT_TOKEN_DIR"
 TOKEN_FILE_ENV = "GITHUB_COPILOT_ACCESS_TOKEN_FILE"
 START_TIMEOUT = 120.0
-STOP_GRACE = 10.0
+STOP_GRACE = 10.0  # for a process that serves nothing (crashed, still starting)
+LITELLM_GRACEFUL_DEFAULT = 30.0  # LiteLLM's own, without GRACEFUL_SHUTDOWN_TIMEOUT
 
 Obj = dict[str, Any]
 
@@ -71,7 +76,8 @@ def command(spec: ProxySpec, *, config_path: Path, host: str, port: int) -> list
     """The container's command and args, with this machine's config path, host and port."""
     c = container(spec)
     argv: list[str] = [*c["command"], *c["args"]]
-    fixed = {"--config": str(config_path), "--host": host, "--port": str(port)}
+    # Absolute: the process runs in another working directory than ours.
+    fixed = {"--config": os.path.abspath(config_path), "--host": host, "--port": str(port)}
     for i, arg in enumerate(argv[:-1]):
         if arg in fixed:
             argv[i + 1] = fixed[arg]
@@ -83,8 +89,9 @@ def _executable(name: str) -> str:
     # The image's `litellm` is the one installed next to this Python.
     beside = Path(sys.executable).with_name(name)
     if beside.exists():
-        return str(beside)
-    return shutil.which(name) or name
+        return os.path.abspath(beside)
+    found = shutil.which(name)  # a relative PATH entry finds a relative path
+    return os.path.abspath(found) if found else name
 
 
 def environment(
@@ -105,7 +112,8 @@ def environment(
     unknown = set(overrides) - set(github_url_names(spec))
     if unknown:
         raise ValueError(f"not a GitHub URL variable of the proxy: {', '.join(sorted(unknown))}")
-    paths = {TOKEN_DIR_ENV: str(token_dir), TOKEN_FILE_ENV: str(token_file)}
+    # Absolute: the process runs in another working directory than ours.
+    paths = {TOKEN_DIR_ENV: os.path.abspath(token_dir), TOKEN_FILE_ENV: os.path.abspath(token_file)}
     env: dict[str, str] = {}
     for item in container(spec)["env"]:
         name = item["name"]
@@ -116,10 +124,20 @@ def environment(
             env[name] = master_key
         elif name == "HOME":
             if home is not None:
-                env[name] = str(home)
+                env[name] = os.path.abspath(home)
         else:
             env[name] = overrides.get(name, paths.get(name, item["value"]))
     return env
+
+
+def drain_seconds(env: Mapping[str, str]) -> float:
+    """How long a proxy started with `env` may take to stop after SIGTERM: its graceful
+    wait for requests in flight, then its teardown (as terminationGracePeriodSeconds)."""
+    try:
+        wait = float(env.get(manifests.GRACEFUL_SHUTDOWN_ENV, LITELLM_GRACEFUL_DEFAULT))
+    except ValueError:
+        wait = LITELLM_GRACEFUL_DEFAULT
+    return wait + manifests.TEARDOWN_SECONDS
 
 
 def local_url(host: str, port: int) -> str:
@@ -208,8 +226,15 @@ class ProxyProcess:
             return False
         return answer.status_code == 200
 
-    def stop(self, grace: float = STOP_GRACE) -> int | None:
-        """SIGTERM to the process group, SIGKILL after `grace` seconds; the exit code."""
+    def stop(
+        self, grace: float | None = None, say: Callable[[str], None] | None = None
+    ) -> int | None:
+        """SIGTERM to the process group, SIGKILL after `grace` seconds; the exit code.
+
+        By default the grace is the proxy's own drain (drain_seconds): the requests
+        and streams it serves finish first, and `say` is told when that takes a while.
+        An idle proxy exits at once either way.
+        """
         proc = self.proc
         if proc is None:
             return None
@@ -217,11 +242,12 @@ class ProxyProcess:
         try:
             if proc.poll() is None:
                 _signal_group(group, signal.SIGTERM)
-                try:
-                    proc.wait(grace)
-                except subprocess.TimeoutExpired:
+                grace = drain_seconds(self.env) if grace is None else grace
+                if say is not None and not _ended(proc, min(grace, 1.0)):
+                    say(f"The proxy finishes the requests in flight first (at most {grace:g} s)…")
+                if not _ended(proc, grace):
                     _signal_group(group, signal.SIGKILL)
-                    proc.wait(grace)
+                    proc.wait(STOP_GRACE)
         finally:
             # Anything the proxy started and left in its group goes with it.
             _signal_group(group, signal.SIGKILL)
@@ -247,6 +273,14 @@ class ProxyProcess:
 
     def log_tail(self, lines: int = 30) -> str:
         return "\n".join(self.log_text().splitlines()[-lines:])
+
+
+def _ended(proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
 
 
 def _signal_group(group: int, sig: signal.Signals) -> None:

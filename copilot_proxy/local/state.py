@@ -9,6 +9,7 @@ the master key next to them and the proxy's working files:
     config.yaml         the LiteLLM config the proxy runs, rendered from the manifest
     github_copilot/     LiteLLM's short-lived Copilot key, emptied before each start
     proxy.log           the proxy's output; login.log: the login page's
+    mcp/                the MCP servers' logs and folders (local/mcp_processes.py)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from copilot_proxy.auth.stores.directory import (
     write_private,
 )
 from copilot_proxy.core import names
+from copilot_proxy.core.claude_code import client_settings
 from copilot_proxy.core.keys import generate_master_key
 from copilot_proxy.core.spec import ProxySpec
 
@@ -61,7 +63,13 @@ class StateDir:
 
 
 def prepare(root: Path) -> StateDir:
-    """Create the folder (0700) with its .gitignore; raises OSError when it cannot."""
+    """Create the folder (0700) with its .gitignore; raises OSError when it cannot.
+
+    The StateDir's paths are absolute: the proxy runs in the folder (its working
+    directory), so a path relative to ours (the default `.copilot-proxy`) would
+    name another file there.
+    """
+    root = root.expanduser().absolute()
     root.mkdir(mode=0o700, parents=True, exist_ok=True)
     root.chmod(0o700)  # an existing folder may have been created more open
     ignore = root / ".gitignore"
@@ -89,7 +97,7 @@ def display_host(host: str) -> str:
 
 def first_run_text(spec: ProxySpec, key: str, proxy_url: str, key_file: Path) -> str:
     """The one-time display of a new master key, with settings ready to paste."""
-    primary, last = spec.chain[0], spec.chain[-1]
+    primary = spec.chain[0]
     body = shlex.quote(
         f'{{"model": "{primary}", "messages": [{{"role": "user", "content": "Hello"}}]}}'
     )
@@ -103,13 +111,12 @@ def first_run_text(spec: ProxySpec, key: str, proxy_url: str, key_file: Path) ->
         '    -H "Content-Type: application/json" \\',
         f"    -d {body}",
         "",
-        f"Claude Code (the base URL has no /v1; models: {', '.join(spec.chain)}):",
+        f"Claude Code (the base URL has no /v1; models: {', '.join(spec.chain)};"
+        f" small/fast model: {spec.small_model}):",
         f"  export ANTHROPIC_BASE_URL={proxy_url}",
         f"  export ANTHROPIC_AUTH_TOKEN={key}",
-        f"  export ANTHROPIC_MODEL={primary}",
+        *(f"  export {name}={value}" for name, value in client_settings(spec)),
     ]
-    if last != primary:
-        lines.append(f"  export ANTHROPIC_DEFAULT_HAIKU_MODEL={last}")
     return "\n".join(lines)
 
 

@@ -7,21 +7,24 @@ person at the console what happens.
 
 from __future__ import annotations
 
+import math
 import os
-import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from copilot_proxy.auth.stores.directory import write_private
-from copilot_proxy.core import render, rollout
+from copilot_proxy.core import rollout
 from copilot_proxy.core.spec import ProxySpec
-from copilot_proxy.litellm.request_line import LOGGER_NAME as _REQUEST_LOGGER
 from copilot_proxy.local import ports
 from copilot_proxy.local import proxy_process as pp
+from copilot_proxy.local.catalogue import LocalCatalogue
 from copilot_proxy.local.console import Console
+from copilot_proxy.local.idle import Idle, Reason, token_news, why_idle
 from copilot_proxy.local.login_page import LocalStore, local_proxy
+from copilot_proxy.local.placeholder import Placeholder
+from copilot_proxy.local.ports import Addresses
+from copilot_proxy.local.proxy_log import RequestLines, error_line, plain
 from copilot_proxy.local.rule import (
     Action,
     Template,
@@ -42,17 +45,6 @@ MAX_BACKOFF = 60.0
 ManifestLoader = Callable[[Path], ProxySpec]
 
 
-@dataclass(frozen=True)
-class Addresses:
-    host: str
-    proxy_port: int
-    auth_port: int
-
-    @property
-    def proxy_url(self) -> str:
-        return pp.local_url(self.host, self.proxy_port)
-
-
 class Supervisor:
     """Observe (manifest, token, process) -> decide -> act, every TICK seconds."""
 
@@ -69,6 +61,7 @@ class Supervisor:
         console: Console,
         shown_proxy_url: str,
         login_url: str,
+        placeholder: Placeholder,
         environ: Mapping[str, str] | None = None,
     ) -> None:
         self.manifest = manifest
@@ -80,8 +73,9 @@ class Supervisor:
         self.console = console
         self.shown_proxy_url = shown_proxy_url
         self.login_url = login_url
+        self.placeholder = placeholder
         self.environ = dict(os.environ if environ is None else environ)
-        self.spec = spec
+        self.models, self.spec = LocalCatalogue(console, self.environ), spec
         self.manifest_text = _read(manifest)
         self.proxy: pp.ProxyProcess | None = None
         self.running: Template | None = None
@@ -90,11 +84,11 @@ class Supervisor:
         self.retry_at = 0.0
         self.failures = 0
         self.failed: Template | None = None  # the template that crashed, for the back-off
+        self.last_error = ""  # the log line that says why it crashed, for the page and clients
         self.token_seen: str | None = None
         self.replicas_note = False
         self.port_wait = False
-        self.log_offset = 0
-        self.log_partial = b""
+        self.requests = RequestLines(state.proxy_log)
 
     # -- what the proxy process would be ---------------------------------------------
 
@@ -118,7 +112,7 @@ class Supervisor:
 
     def wanted(self, token: str) -> dict[str, str] | None:
         argv, env = self.launch(self.spec)
-        text = render.config_text(self.spec)
+        text = self.models.config_text(self.spec)
         return wanted_template(text, token, process_hash(argv, env), self.spec.replicas)
 
     # -- the loop ----------------------------------------------------------------------
@@ -128,6 +122,7 @@ class Supervisor:
         self.reload_manifest()
         token = self.store.read_token(self.store.ref)
         self.announce_token(token)
+        self.models.look(self.spec, token)
         self.watch_process(now)
         wanted = self.wanted(token)
         action = decide(self.running, wanted)
@@ -149,6 +144,37 @@ class Supervisor:
             self.start_proxy(wanted, now)
         self.note_replicas()
         self.forward_requests()
+        self.show_status(bool(token), now)
+
+    def show_status(self, signed_in: bool, now: float) -> None:
+        """Tell the login page, and clients on the proxy's port, what the proxy is doing."""
+        if self.proxy is not None:
+            if self.ready:
+                self.store.set_status(True, f"Serving at {self.shown_proxy_url}.")
+            elif self.last_error:
+                self.store.set_status(False, f"Starting again after a crash: {self.last_error}")
+            else:
+                self.store.set_status(False, "The proxy is starting.")
+            return
+        reason = self.idle_reason(signed_in, now)
+        self.store.set_status(False, reason.message)
+        self.placeholder.say(reason)
+        if self.placeholder.hold():  # else another program has the port (said once)
+            self.port_wait = False
+
+    def idle_reason(self, signed_in: bool, now: float) -> Reason:
+        idle = Idle(
+            signed_in=signed_in,
+            replicas=self.spec.replicas,
+            manifest=self.manifest,
+            port=self.addr.proxy_port,
+            port_taken=self.port_wait,
+            last_error=self.last_error if self.failed is not None else "",
+            retry_in=max(math.ceil(self.retry_at - now), 0),
+            log=self.state.proxy_log,
+            key_file=self.state.master_key_file,
+        )
+        return why_idle(idle, self.login_url)
 
     def reload_manifest(self) -> None:
         text = _read(self.manifest)
@@ -176,22 +202,8 @@ class Supervisor:
             return
         before, self.token_seen = self.token_seen, fingerprint
         info = self.store.get_proxy(self.store.ref)
-        who = f"@{info.token.login}" if info and info.token.login else "your GitHub account"
-        if not fingerprint:
-            if before is None:
-                self.console.say(
-                    f"Not signed in to GitHub yet: open {self.login_url}, unlock it with the\n"
-                    "master key and sign in. The proxy starts by itself then."
-                )
-            else:
-                self.console.say(f"Signed out of GitHub. Sign in again at {self.login_url}")
-            self.store.set_status(False, "Waiting for a GitHub sign-in.")
-        elif before is None:
-            self.console.say(f"GitHub token found (signed in as {who}).")
-        elif before:
-            self.console.say(f"New GitHub token (signed in as {who}).")
-        else:
-            self.console.say(f"Signed in to GitHub as {who}.")
+        login = info.token.login if info else ""
+        self.console.say(token_news(before, fingerprint, login, self.login_url))
 
     def note_replicas(self) -> None:
         if self.spec.replicas == 0 and not self.replicas_note:
@@ -202,6 +214,7 @@ class Supervisor:
 
     def start_proxy(self, wanted: Template, now: float) -> None:
         host, port = self.addr.host, self.addr.proxy_port
+        self.placeholder.release()  # LiteLLM binds the port itself
         if not ports.is_free(host, port):
             if not self.port_wait:  # said once, not at every retry
                 self.port_wait = True
@@ -213,7 +226,7 @@ class Supervisor:
             return
         self.port_wait = False
         argv, env = self.launch(self.spec)
-        write_private(self.state.config_path, render.config_text(self.spec))
+        write_private(self.state.config_path, self.models.config_text(self.spec))
         pp.fresh_token_dir(self.state.token_dir)
         self.proxy = pp.ProxyProcess(
             argv=argv,
@@ -226,7 +239,6 @@ class Supervisor:
         self.proxy.start()
         self.running, self.ready, self.started_at = dict(wanted), False, now
         self.console.say(f"Starting the proxy on {self.shown_proxy_url} (about 10 s)…")
-        self.store.set_status(False, "The proxy is starting.")
 
     def watch_process(self, now: float) -> None:
         proxy = self.proxy
@@ -238,31 +250,32 @@ class Supervisor:
             self.crashed(f"The proxy stopped by itself ({how}).", now)
         elif not self.ready:
             if proxy.is_live():
-                self.ready, self.failures, self.failed = True, 0, None
+                self.ready, self.failures, self.failed, self.last_error = True, 0, None, ""
                 self.console.say(
                     f"Proxy ready: {self.shown_proxy_url} (chain: {chain_text(self.spec)})"
                 )
-                self.store.set_status(True, f"Serving at {self.shown_proxy_url}.")
             elif now - self.started_at > START_TIMEOUT:
                 self.crashed(f"The proxy did not come up within {START_TIMEOUT:g} s.", now)
 
     def crashed(self, what: str, now: float) -> None:
         assert self.proxy is not None
-        tail = _ANSI.sub("", self.proxy.log_tail(8))
-        self.stop_proxy()
+        tail = plain(self.proxy.log_tail(8))
+        failed = self.running  # stop_proxy() forgets it
+        self.stop_proxy(drain=False)
         self.failures += 1
         wait = min(2.0**self.failures, MAX_BACKOFF)
-        self.failed, self.running, self.retry_at = self.running, None, now + wait
+        self.failed, self.retry_at = failed, now + wait
+        self.last_error = error_line(tail) or what
         lines = [what, f"Last lines of {self.state.proxy_log}:"]
         lines += [f"  {line}" for line in tail.splitlines()] or ["  (empty)"]
         lines.append(f"Trying again in {wait:g} s (at once after a change of the manifest).")
         self.console.say("\n".join(lines))
-        self.store.set_status(False, "The proxy stopped; see the console.")
 
-    def stop_proxy(self, grace: float = pp.STOP_GRACE) -> None:
-        if self.proxy is not None:
+    def stop_proxy(self, drain: bool = True) -> None:
+        if self.proxy is not None:  # drain: after what it serves, as a pod (proxy_process)
             self.forward_requests()
-            self.proxy.stop(grace)
+            say = self.console.say if drain else None
+            self.proxy.stop(None if drain else pp.STOP_GRACE, say)
         self.proxy, self.running, self.ready = None, None, False
 
     def kill_now(self) -> None:
@@ -272,23 +285,8 @@ class Supervisor:
 
     def forward_requests(self) -> None:
         """Show the proxy's one-line request log (which model served) on the console."""
-        try:
-            with self.state.proxy_log.open("rb") as f:
-                f.seek(self.log_offset)
-                data = f.read()
-        except FileNotFoundError:
-            return
-        self.log_offset += len(data)
-        *lines, self.log_partial = (self.log_partial + data).split(b"\n")
-        marker = f" {_REQUEST_LOGGER} "
-        for raw in lines:
-            line = raw.decode(errors="replace")
-            if marker in line:
-                self.console.say("request: " + line.split(marker, 1)[1].strip())
-
-
-# LiteLLM colours its start-up lines; a log tail on the console shows them plain.
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+        for line in self.requests.read():
+            self.console.say(line)
 
 
 def _read(path: Path) -> str:

@@ -11,27 +11,31 @@ import logging
 import os
 import time
 from collections.abc import Mapping
+from importlib.metadata import version
 from typing import Any, cast
 
 import kopf
 
-from copilot_proxy.core import names
+from copilot_proxy.core import mcp_access, names
 from copilot_proxy.core.github import HOSTS_ENV, GitHubConfigError, parse_hosts
 from copilot_proxy.core.network_policy import POLICY_ENV, NetworkPolicyConfigError, parse_config
 from copilot_proxy.core.spec import API_GROUP, API_VERSION, PLURAL, token_secret_of
 from copilot_proxy.kube import KUBE_API_ENV, Kube, KubeError
-from copilot_proxy.operator import health, metrics
+from copilot_proxy.operator import catalogue, health, metrics
 from copilot_proxy.operator.reconcile import OperatorConfig, proxy_collection, reconcile
 
 log = logging.getLogger(__name__)
 
 registry = kopf.OperatorRegistry()
 
-DEFAULT_IMAGE = "ghcr.io/copilot-proxy/copilot-proxy:0.1.0"
+# The images the release workflow publishes for this version (tests/chart/test_release.py).
+DEFAULT_IMAGE = f"ghcr.io/copilot-proxy/copilot-proxy:{version('copilot-proxy')}"
+DEFAULT_MCP_IMAGE = f"ghcr.io/copilot-proxy/copilot-proxy-mcp:{version('copilot-proxy')}"
 USER_AGENT = "copilot-proxy-operator"  # the reconciler's requests, as audit logs show them
 MANAGED = {"app.kubernetes.io/managed-by": names.MANAGED_BY}
 
 _kube: Kube | None = None
+_catalogue: catalogue.CatalogueStep | None = None  # made at startup: it remembers tokens read
 _last_run: dict[tuple[str, str], float] = {}  # every known proxy -> its last reconcile
 RESYNC_TICK = 2.0
 
@@ -43,6 +47,8 @@ def operator_config() -> OperatorConfig:
         login_hint=os.environ.get("COPILOT_PROXY_LOGIN_HINT", ""),
         github_hosts=parse_hosts(os.environ.get(HOSTS_ENV, "")),
         network_policy=parse_config(os.environ.get(POLICY_ENV, "")),
+        catalogue=_catalogue,
+        mcp_image=os.environ.get("COPILOT_PROXY_MCP_IMAGE", DEFAULT_MCP_IMAGE),
     )
 
 
@@ -86,8 +92,9 @@ def run(namespace: str, name: str, trigger: str) -> None:
 
 @kopf.on.startup(registry=registry)
 def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
-    global _kube
+    global _kube, _catalogue
     _kube = None  # A new start may face another API server (tests restart the operator).
+    _catalogue = catalogue.from_environment()
     _last_run.clear()
     health.READINESS.reset()
     try:
@@ -215,6 +222,7 @@ def _converge(namespace: str, owners: set[str]) -> None:
 @kopf.on.event("", "v1", "configmaps", labels=MANAGED, registry=registry)
 @kopf.on.event("", "v1", "services", labels=MANAGED, registry=registry)
 @kopf.on.event("apps", "v1", "deployments", labels=MANAGED, registry=registry)
+@kopf.on.event("networking.k8s.io", "v1", "networkpolicies", labels=MANAGED, registry=registry)
 def child_changed(namespace: str | None, labels: Mapping[str, str], **_: Any) -> None:
     """A child drifted or vanished, or pods became ready: converge the owner."""
     owner = labels.get(names.PROXY_LABEL)
@@ -246,3 +254,20 @@ def marked_secret_changed(
     users: kopf.Index[Any, str] = kwargs["token_users"]
     if namespace and names.PROXY_LABEL not in labels:  # else secret_changed does it
         _converge(namespace, set(users.get((namespace, name), ())))
+
+
+@kopf.on.event(
+    "", "v1", "secrets", annotations={mcp_access.ANNOTATION: kopf.PRESENT}, registry=registry
+)
+@kopf.on.event(
+    "",
+    "v1",
+    "persistentvolumeclaims",
+    annotations={mcp_access.ANNOTATION: kopf.PRESENT},
+    registry=registry,
+)
+def mcp_object_changed(namespace: str | None, annotations: Mapping[str, str], **_: Any) -> None:
+    """A Secret or claim marked for MCP servers changed: converge the proxies it names."""
+    marked = {n.strip() for n in annotations.get(mcp_access.ANNOTATION, "").split(",")}
+    if namespace:
+        _converge(namespace, {n for n in marked if n})

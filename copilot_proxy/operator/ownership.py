@@ -4,6 +4,7 @@ and its token Secret is used only when core.token_secret allows it.
 A CopilotProxy's author chooses its name (and so its children's names) and the
 name of its token Secret; neither may reach an object that is not the proxy's.
 Owned means: the object's controller owner reference carries the proxy's uid.
+The proxy's own Secrets (the master key, an absent token Secret) are made here.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from copilot_proxy.core import manifests, names, token_secret
+from copilot_proxy.core.keys import generate_master_key
 from copilot_proxy.core.spec import ProxySpec
-from copilot_proxy.kube import Conflict, Kube, describe, object_path
+from copilot_proxy.kube import Conflict, Kube, describe, object_path, path_of
 
 Obj = dict[str, Any]
 
@@ -86,3 +88,15 @@ def token(
     if refused:
         return TokenState(refused=refused)
     return TokenState(token_secret.read(live))
+
+
+def master_key(kube: Kube, spec: ProxySpec, owner: Obj, live: Obj | None) -> None:
+    """Generate the proxy's master key once; later reconciliations keep it."""
+    if live is not None and (live.get("data") or {}).get(names.MASTER_KEY_KEY):
+        return
+    desired = manifests.master_key_secret(spec, generate_master_key(), owner)
+    if live is not None:  # The key was removed by hand: a new one, or the proxy cannot start.
+        kube.merge_patch(path_of(desired), {"data": desired["data"]})
+        return
+    with contextlib.suppress(Conflict):  # made meanwhile (or our answer was lost): keep that key
+        kube.create(desired)

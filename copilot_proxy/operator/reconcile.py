@@ -8,7 +8,6 @@ a re-run mid-way leaves no duplicates.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import threading
@@ -27,7 +26,6 @@ from copilot_proxy.core import (
     token_secret,
 )
 from copilot_proxy.core.github import DEFAULT_HOSTS, GitHub
-from copilot_proxy.core.keys import generate_master_key
 from copilot_proxy.core.network_policy import PolicyConfig
 from copilot_proxy.core.spec import (
     API_GROUP,
@@ -39,8 +37,9 @@ from copilot_proxy.core.spec import (
     parse_spec,
     token_secret_of,
 )
-from copilot_proxy.kube import Conflict, Kube, NotOwned, object_path, path_of
-from copilot_proxy.operator import ownership
+from copilot_proxy.kube import Kube, NotOwned, object_path
+from copilot_proxy.operator import mcp_servers, ownership
+from copilot_proxy.operator.catalogue import CatalogueStep, Looked, served
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +55,8 @@ class OperatorConfig:
     github_hosts: tuple[GitHub, ...] = DEFAULT_HOSTS
     # Who may call the proxies (core/network_policy.py); None: no NetworkPolicy.
     network_policy: PolicyConfig | None = None
+    catalogue: CatalogueStep | None = None  # None: the account's catalogue is not read
+    mcp_image: str = ""  # runs the MCP servers of spec.mcpServers (the Dockerfile's `mcp` target)
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ def _reconcile(kube: Kube, body: Obj, cfg: OperatorConfig, emit: EventSink) -> O
 
     try:
         spec = parse_spec(name, namespace, body.get("spec") or {}, cfg.github_hosts)
-        text = render.config_text(spec)
+        render.config_text(spec)  # fits a ConfigMap? Checked before anything is written.
     except SpecError as error:
         return _report_bad_spec(kube, body, obs, error, emit)
 
@@ -122,9 +123,11 @@ def _reconcile(kube: Kube, body: Obj, cfg: OperatorConfig, emit: EventSink) -> O
     if taken:
         return _report_conflict(kube, body, obs, spec, taken, emit)
     try:
-        return _converge(kube, body, obs, spec, text, live, cfg, emit)
+        return _converge(kube, body, obs, spec, live, cfg, emit)
     except NotOwned as raced:  # made by someone else between our read and our write
         return _report_conflict(kube, body, obs, spec, [raced.what], emit)
+    except SpecError as error:  # rendered with the catalogue, it outgrew a ConfigMap
+        return _report_bad_spec(kube, body, obs, error, emit)
 
 
 def _converge(
@@ -132,7 +135,6 @@ def _converge(
     body: Obj,
     obs: dict[str, Any],
     spec: ProxySpec,
-    text: str,
     live: dict[str, Obj | None],
     cfg: OperatorConfig,
     emit: EventSink,
@@ -140,18 +142,22 @@ def _converge(
     uid = body["metadata"].get("uid", "")
     owner = manifests.owner_reference(spec.name, uid)
     mine = functools.partial(token_secret.owned_by, uid=uid)
-    _ensure_master_key(kube, spec, owner, live[ownership.MASTER_KEY])
+    ownership.master_key(kube, spec, owner, live[ownership.MASTER_KEY])
     token = ownership.token(kube, spec.namespace, spec.token_secret, spec.name, uid, spec)
     has_token = token.stored.present
-
-    config_hash = render.config_hash(text)
-    kube.ensure(
-        manifests.config_map(spec, text, owner), rollout.differs, live[ownership.CONFIG], mine
+    # Only a token the proxy may use is sent to read the account's catalogue.
+    looked = (
+        cfg.catalogue.look(spec, token.stored.value, body.get("status") or {})
+        if cfg.catalogue
+        else Looked(None)
     )
-    kube.ensure(manifests.service(spec, owner), rollout.differs, live[ownership.SERVICE], mine)
-    if cfg.network_policy is not None:
-        policy = network_policy.network_policy(spec, cfg.network_policy, owner)
-        kube.ensure(policy, rollout.differs, live[ownership.POLICY], mine)
+
+    # The proxy is rendered with the MCP servers that run: never one blocked or whose
+    # name a foreign Service holds (it would receive the proxy's tool calls).
+    running = mcp_servers.reconcile(kube, body, spec, owner, cfg.mcp_image, emit)
+    text = render.config_text(running, looked.catalogue)
+    config_hash = render.config_hash(text)
+    _ensure_around(kube, spec, text, owner, live, cfg.network_policy)
 
     desired = manifests.deployment(
         spec,
@@ -176,8 +182,32 @@ def _converge(
         token_updated_at=token.stored.updated_at,
         token_refused=token.refused,
         **_replica_counts(deployed),
+        catalogue=looked.catalogue,
+        catalogue_error=looked.error,
+        catalogue_checked_at=looked.checked_at,
+        served=served(spec),
+        web_base=spec.github.web_base,
     )
     return _report(kube, body, observed, emit, rolled=rolled)
+
+
+def _ensure_around(
+    kube: Kube,
+    spec: ProxySpec,
+    text: str,
+    owner: Obj,
+    live: dict[str, Obj | None],
+    policy: PolicyConfig | None,
+) -> None:
+    """The ConfigMap, the Service and the NetworkPolicy (when made), patched only if ours."""
+    mine = functools.partial(token_secret.owned_by, uid=owner["uid"])
+    kube.ensure(
+        manifests.config_map(spec, text, owner), rollout.differs, live[ownership.CONFIG], mine
+    )
+    kube.ensure(manifests.service(spec, owner), rollout.differs, live[ownership.SERVICE], mine)
+    if policy is not None:
+        desired = network_policy.network_policy(spec, policy, owner)
+        kube.ensure(desired, rollout.differs, live[ownership.POLICY], mine)
 
 
 def _report_bad_spec(
@@ -252,18 +282,6 @@ def _announce_rollout(body: Obj, before: Obj | None, desired: Obj, emit: EventSi
     ):
         emit(body, "Normal", "TokenReplaced", "a new GitHub token arrived: rolling proxy pods")
     return True
-
-
-def _ensure_master_key(kube: Kube, spec: ProxySpec, owner: Obj, live: Obj | None) -> None:
-    """Generate the proxy's master key once; later reconciliations keep it."""
-    if live is not None and (live.get("data") or {}).get(names.MASTER_KEY_KEY):
-        return
-    desired = manifests.master_key_secret(spec, generate_master_key(), owner)
-    if live is not None:  # The key was removed by hand: a new one, or the proxy cannot start.
-        kube.merge_patch(path_of(desired), {"data": desired["data"]})
-        return
-    with contextlib.suppress(Conflict):  # made meanwhile (or our answer was lost): keep that key
-        kube.create(desired)
 
 
 def _replica_counts(deployment: Obj | None) -> dict[str, Any]:

@@ -39,19 +39,39 @@ Accounts and Copilot keys (`GET /copilot_internal/v2/token`, `/copilot_internal/
     gh.token_calls                 # how many times the token endpoint was called
     gh.expire_keys()               # every issued key answers 401 from now on
     gh.quota["premium_interactions"]["remaining"] = 0   # usage shown by /copilot_internal/user
+    gh.token_based_billing = True  # a 2026 monthly plan: that snapshot counts AI credits
 
 Copilot API (Bearer <Copilot key>): `/chat/completions`, `/v1/messages`
 (+ `/count_tokens`), `/responses`, `/embeddings`, `/models`. Replies name the
 model that served them: "Hello from <model>."; the model calls a tool when the
-last user message names it (or `tool_choice` forces one). Per-model switches::
+last user message asks for it ("use Bash"; or `tool_choice` forces one), with
+`gh.tool_args[name]` as arguments when set. Per-model switches::
 
     gh.fail(model, 402|429|500|400|..., times=None, code=None)  # quota_exceeded, rate_limited, ...
+    gh.fail(model, 429, code="user_weekly_rate_limited", retry_after=183600)  # wait in the text
     gh.delay(model, seconds); gh.drop_stream(model, after=2)    # drop after N SSE events
+    gh.pace(model, gap)            # streams send one SSE event every `gap` seconds
     gh.clear(model)
     gh.models                      # id -> ModelInfo; unknown ids get 400 model_not_supported
+    gh.models[id].policy = "disabled"      # listed, but 400 model_not_supported on use
+    gh.models[id].max_prompt_tokens = 2000 # bigger prompts: 400 model_max_prompt_tokens_exceeded
+    gh.catalogue_error = 503; gh.catalogue_calls          # GET /models
+
+`GET /models` is the 2026 catalogue (limits, supported endpoints, policy, picker,
+preview, vendor, type); `gpt-5.3-codex` answers on `/responses` only and
+`grok-code-fast-1` is not enabled. Token counts (usage, count_tokens, the prompt
+limit) follow each vendor's characters-per-token rule (`tokens`).
 
 Copilot API calls without an `editor-version` header get Copilot's 400
 (`gh.require_editor_version = False` turns that off).
+
+Billing, as Copilot's in 2026 (billing.py): every answer carries
+`copilot_usage.total_nano_aiu` (streams: in the final event), priced per model
+from input, cached-input, cache-write and output tokens; prompts are cached
+(Anthropic `cache_control` marks, OpenAI prefixes). `gh.bills` (one `Bill` per
+answered model request: model, X-Initiator, tokens, nano AIU),
+`gh.premium_requests()` (answers whose X-Initiator is not `agent`),
+`gh.credits()`; `Recorded.initiator` / `.interaction_type` read the headers.
 
 Records: `gh.requests` (every request, as `Recorded`), `gh.copilot_requests(path=None)`,
 `gh.models_tried(path=None)`; `gh.recording = False` stops recording (benchmarks).
@@ -60,7 +80,8 @@ accounts and issued keys (a running proxy keeps working); `gh.reset(full=True)`
 forgets those too.
 
 Modules: `state` (accounts, keys, device codes, models, switches, records),
-`catalog` (the models and quota Copilot offers), `oauth` (the device flow),
+`catalog` (the models and quota Copilot offers), `tokens` (prompt sizes), `billing` (prices,
+prompt cache, premium requests), `oauth` (the device flow),
 `github_api` (the Copilot key exchange, user and quota), `copilot_gate` (what
 every Copilot API call goes through), `chat`, `messages`, `responses` (the
 Copilot API's answers), `replies` (what the fake model says), `server` (the

@@ -10,8 +10,14 @@ from typing import Any
 
 from aiohttp import web
 
-from testkit.fake_github.copilot_gate import copilot_auth, copilot_error, model_gate, sse
-from testkit.fake_github.replies import count_tokens, pieces, tool_call, vector
+from testkit.fake_github.copilot_gate import (
+    ERROR_CODES,
+    copilot_auth,
+    copilot_error,
+    model_gate,
+    sse,
+)
+from testkit.fake_github.replies import pieces, tool_call, vector
 from testkit.fake_github.state import GitHubState
 
 
@@ -21,20 +27,11 @@ async def list_models(gh: GitHubState, request: web.Request) -> web.Response:
     if denied is not None:
         return denied
     with gh.lock:
-        models = list(gh.models.values())
-    data = [
-        {
-            "id": m.id,
-            "object": "model",
-            "name": m.id,
-            "vendor": m.vendor,
-            "version": m.id,
-            "model_picker_enabled": True,
-            "capabilities": {"family": m.id, "type": m.kind, "supports": {"streaming": True}},
-            "supported_endpoints": list(m.endpoints),
-        }
-        for m in models
-    ]
+        data = [m.listing() for m in gh.models.values()]
+        gh.catalogue_calls += 1
+        failing = gh.catalogue_error
+    if failing is not None:
+        return copilot_error(failing, ERROR_CODES.get(failing, "error"))
     return web.json_response({"object": "list", "data": data})
 
 
@@ -50,13 +47,19 @@ async def chat_completions(gh: GitHubState, request: web.Request) -> web.StreamR
             400, "invalid_request_body", "Unrecognized request argument supplied: thinking"
         )
     text = f"Hello from {model}."
-    call = tool_call(body.get("tools"), body.get("tool_choice"), body.get("messages"))
-    prompt_tokens = count_tokens(body.get("messages"))
+    with gh.lock:
+        args = dict(gh.tool_args)
+    call = tool_call(body.get("tools"), body.get("tool_choice"), body.get("messages"), args)
+    parts = [*(body.get("tools") or []), *body["messages"]]
+    with gh.lock:
+        tokens = gh.prompt_cache.openai(body, parts, gh.models[model].vendor, 5)
     usage = {
-        "prompt_tokens": prompt_tokens,
-        "completion_tokens": 5,
-        "total_tokens": prompt_tokens + 5,
+        "prompt_tokens": tokens.prompt,
+        "completion_tokens": tokens.output,
+        "total_tokens": tokens.prompt + tokens.output,
+        "prompt_tokens_details": {"cached_tokens": tokens.read},
     }
+    cost = {"copilot_usage": gh.charge(rec, model, tokens)}
     head = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "created": int(time.time()), "model": model}
     if not body.get("stream"):
         message: dict[str, Any] = {"role": "assistant", "content": None if call else text}
@@ -71,11 +74,13 @@ async def chat_completions(gh: GitHubState, request: web.Request) -> web.StreamR
                 "model": model,
                 "choices": [{"index": 0, "message": message, "finish_reason": finish}],
                 "usage": usage,
+                **cost,
             }
         )
     events = _chunks(head, text, call)
     if (body.get("stream_options") or {}).get("include_usage"):
         events.append({**_chunk(head, {}), "choices": [], "usage": usage})
+    events[-1] = {**events[-1], **cost}  # the cost rides on the last chunk
     stream: list[tuple[str | None, Any]] = [(None, e) for e in events]
     return await sse(request, [*stream, (None, "[DONE]")], sw)
 

@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from testkit.fake_github.state import GitHubState, Recorded, Switch
+from testkit.fake_github.tokens import prompt_tokens
 
 # Copilot error codes by HTTP status, as Copilot spells them.
 ERROR_CODES = {
@@ -27,7 +28,15 @@ ERROR_MESSAGES = {
     "model_not_supported": "The requested model is not supported.",
     "quota_exceeded": "You have no quota left for this model. It resets on the first of the month.",
     "rate_limited": "Sorry, you have been rate-limited. Please wait a moment before trying again.",
-    "user_weekly_rate_limited": "You have reached your weekly rate limit.",
+    # The session (5-hour) and weekly limits put the wait in the text, not in a header:
+    # microsoft/vscode#325598, github/copilot-cli#2769.
+    "user_global_rate_limited": (
+        "Sorry, you've exceeded your rate limits. Please retry after {seconds} seconds."
+    ),
+    "user_weekly_rate_limited": (
+        "Sorry, you've hit a rate limit that restricts the number of Copilot model requests you"
+        " can make within a specific time period. Please try again in {hours} hours."
+    ),
     "internal_error": "Internal server error.",
     "service_unavailable": "Service temporarily unavailable.",
     "unauthorized": "unauthorized: token expired",
@@ -37,11 +46,18 @@ ERROR_MESSAGES = {
 }
 
 
-def copilot_error(status: int, code: str, message: str | None = None) -> web.Response:
-    headers = {"retry-after": "60"} if status == 429 else None
+def copilot_error(
+    status: int, code: str, message: str | None = None, retry_after: int | None = None
+) -> web.Response:
+    """Copilot's error body. A plain 429 says when to retry in `Retry-After`; the session and
+    weekly limits say it in the message; a 402 says nothing (anomalyco/opencode#48330)."""
+    wait = retry_after if retry_after is not None else 60
+    text = message or ERROR_MESSAGES.get(code, code)
+    text = text.format(seconds=wait, hours=-(-wait // 3600))
+    headers = {"retry-after": str(wait)} if status == 429 and code == "rate_limited" else None
     body = {
         "error": {
-            "message": message or ERROR_MESSAGES.get(code, code),
+            "message": text,
             "code": code,
             "param": "model" if code == "model_not_supported" else None,
             "type": "invalid_request_error" if status == 400 else code,
@@ -80,9 +96,11 @@ def copilot_auth(gh: GitHubState, request: web.Request) -> web.Response | None:
 
 
 async def model_gate(
-    gh: GitHubState, request: web.Request, path: str
+    gh: GitHubState, request: web.Request, path: str, check_size: bool = True
 ) -> tuple[Recorded, web.Response | None, Switch]:
     """Record, auth, model checks and per-model switches shared by every Copilot API call.
+
+    `check_size`: refuse a prompt over the model's `max_prompt_tokens`, as Copilot does.
 
     The request as recorded, Copilot's error answer (None to go on), the model's switch.
     """
@@ -94,20 +112,28 @@ async def model_gate(
     with gh.lock:
         info = gh.models.get(model)
         sw = gh.switches.get(model)
-        snapshot = Switch(delay=sw.delay, drop_after=sw.drop_after) if sw else Switch()
-        failing: tuple[int, str] | None = None
+        snapshot = Switch(delay=sw.delay, drop_after=sw.drop_after, gap=sw.gap) if sw else Switch()
+        failing: tuple[int, str, int | None] | None = None
         if sw is not None and sw.status is not None and (sw.times is None or sw.times > 0):
             if sw.times is not None:
                 sw.times -= 1
-            failing = (sw.status, sw.code or ERROR_CODES.get(sw.status, "error"))
+            failing = (sw.status, sw.code or ERROR_CODES.get(sw.status, "error"), sw.retry_after)
     if snapshot.delay:
         await asyncio.sleep(snapshot.delay)
     if failing is not None:
-        return rec, copilot_error(*failing), snapshot
-    if info is None:
+        status, code, wait = failing
+        return rec, copilot_error(status, code, retry_after=wait), snapshot
+    if info is None or not info.enabled:  # unknown, or not enabled in the account's settings
         return rec, copilot_error(400, "model_not_supported"), snapshot
     if path not in info.endpoints:
         return rec, copilot_error(400, "unsupported_api_for_model"), snapshot
+    if check_size and path != "/embeddings":
+        tokens = prompt_tokens(info.vendor, rec.body)
+        if tokens > info.max_prompt_tokens:  # ericc-ch/copilot-api#210 quotes this message
+            message = (
+                f"prompt token count of {tokens} exceeds the limit of {info.max_prompt_tokens}"
+            )
+            return rec, copilot_error(400, "model_max_prompt_tokens_exceeded", message), snapshot
     return rec, None, snapshot
 
 
@@ -122,6 +148,8 @@ async def sse(
     )
     await resp.prepare(request)
     for n, (name, data) in enumerate(events):
+        if n and sw.gap:
+            await asyncio.sleep(sw.gap)
         if sw.drop_after is not None and n >= sw.drop_after:
             # Cut the TCP connection mid-stream, as a dying upstream does.
             if request.transport is not None:

@@ -92,13 +92,17 @@ async def copilot_user(gh: GitHubState, request: web.Request) -> web.Response:
     with gh.lock:
         quota = json.loads(json.dumps(gh.quota))
         reset = gh.quota_reset_date
+        token_based = gh.token_based_billing
     return web.json_response(
         {
             "login": account.login,
             "copilot_plan": account.plan,
             "chat_enabled": True,
             "quota_reset_date": reset,
+            "quota_reset_date_utc": f"{reset}T00:00:00.000Z",
             "quota_snapshots": quota,
+            # 2026: monthly plans count AI credits in `premium_interactions`
+            **({"token_based_billing": True} if token_based else {}),
         }
     )
 

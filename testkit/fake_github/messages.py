@@ -11,10 +11,12 @@ from typing import Any
 from aiohttp import web
 
 from testkit.fake_github.copilot_gate import model_gate, sse
-from testkit.fake_github.replies import anthropic_as_openai, count_tokens, pieces, tool_call
+from testkit.fake_github.replies import anthropic_as_openai, pieces, tool_call
 from testkit.fake_github.state import GitHubState
+from testkit.fake_github.tokens import prompt_tokens
 
 Event = tuple[str | None, Any]
+OUTPUT_TOKENS = 5  # what the fake model says is about that long
 
 
 def anthropic_error(status: int, message: str) -> web.Response:
@@ -37,9 +39,19 @@ async def messages(gh: GitHubState, request: web.Request) -> web.StreamResponse:
     thinking_on = thinking.get("type") == "enabled"
     if thinking_on and int(thinking.get("budget_tokens", 0)) >= max_tokens:
         return anthropic_error(400, "`max_tokens` must be greater than `thinking.budget_tokens`")
-    blocks = _blocks(body, model, thinking_on)
+    with gh.lock:
+        args = dict(gh.tool_args)
+    blocks = _blocks(body, model, thinking_on, args)
     stop = "tool_use" if blocks[-1]["type"] == "tool_use" else "end_turn"
-    in_tokens = count_tokens(body.get("messages"))
+    with gh.lock:
+        tokens = gh.prompt_cache.anthropic(body, gh.models[model].vendor, OUTPUT_TOKENS)
+    usage = {
+        "input_tokens": tokens.uncached,
+        "cache_creation_input_tokens": tokens.written,
+        "cache_read_input_tokens": tokens.read,
+        "output_tokens": tokens.output,
+    }
+    cost = gh.charge(rec, model, tokens)
     message = {
         "id": "msg_" + uuid.uuid4().hex[:24],
         "type": "message",
@@ -53,13 +65,16 @@ async def messages(gh: GitHubState, request: web.Request) -> web.StreamResponse:
                 "content": blocks,
                 "stop_reason": stop,
                 "stop_sequence": None,
-                "usage": {"input_tokens": in_tokens, "output_tokens": 5},
+                "usage": usage,
+                "copilot_usage": cost,
             }
         )
-    return await sse(request, _stream(message, blocks, stop, in_tokens), sw)
+    return await sse(request, _stream(message, blocks, stop, usage, cost), sw)
 
 
-def _blocks(body: dict[str, Any], model: str, thinking_on: bool) -> list[dict[str, Any]]:
+def _blocks(
+    body: dict[str, Any], model: str, thinking_on: bool, args: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
     """The answer's content blocks: thinking (when asked for), then a tool call or the text."""
     tools = [
         {
@@ -71,7 +86,7 @@ def _blocks(body: dict[str, Any], model: str, thinking_on: bool) -> list[dict[st
     ]
     choice = body.get("tool_choice") or {}
     forced: Any = {"none": "none", "any": "any", "tool": choice}.get(str(choice.get("type")))
-    call = tool_call(tools, forced, anthropic_as_openai(body.get("messages")))
+    call = tool_call(tools, forced, anthropic_as_openai(body.get("messages")), args)
     blocks: list[dict[str, Any]] = []
     if thinking_on:
         blocks.append(
@@ -96,15 +111,20 @@ def _blocks(body: dict[str, Any], model: str, thinking_on: bool) -> list[dict[st
 
 
 def _stream(
-    message: dict[str, Any], blocks: list[dict[str, Any]], stop: str, in_tokens: int
+    message: dict[str, Any],
+    blocks: list[dict[str, Any]],
+    stop: str,
+    usage: dict[str, int],
+    cost: dict[str, Any],
 ) -> list[Event]:
-    """The streamed answer, event by event, as Anthropic sends it."""
+    """The streamed answer, event by event, as Anthropic sends it; Copilot's cost rides on
+    the final `message_delta`."""
     start = {
         **message,
         "content": [],
         "stop_reason": None,
         "stop_sequence": None,
-        "usage": {"input_tokens": in_tokens, "output_tokens": 1},
+        "usage": {**usage, "output_tokens": 1},
     }
     events: list[Event] = [
         ("message_start", {"type": "message_start", "message": start}),
@@ -118,7 +138,8 @@ def _stream(
             {
                 "type": "message_delta",
                 "delta": {"stop_reason": stop, "stop_sequence": None},
-                "usage": {"output_tokens": 5},
+                "usage": {"output_tokens": usage["output_tokens"]},
+                "copilot_usage": cost,
             },
         )
     )
@@ -162,11 +183,11 @@ def _block_events(i: int, block: dict[str, Any]) -> list[Event]:
 
 
 async def count_message_tokens(gh: GitHubState, request: web.Request) -> web.Response:
-    rec, fail, _ = await model_gate(gh, request, "/v1/messages")
+    rec, fail, _ = await model_gate(gh, request, "/v1/messages", check_size=False)
     if fail is not None:
         return fail
-    body = rec.body if isinstance(rec.body, dict) else {}
-    return web.json_response({"input_tokens": count_tokens(body.get("messages"))})
+    vendor = gh.models[str(rec.model)].vendor
+    return web.json_response({"input_tokens": prompt_tokens(vendor, rec.body)})
 
 
 ROUTES = [

@@ -1,11 +1,15 @@
-"""What the fake model says, pure: its words in stream pieces, token counts, embeddings,
+"""What the fake model says, pure: its words in stream pieces, embeddings,
 and the tool call it makes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
+import re
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -14,13 +18,25 @@ def pieces(text: str) -> list[str]:
     return [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
 
 
-def count_tokens(messages: Any) -> int:
-    return max(1, len(json.dumps(messages or "")) // 4)
+# text-embedding-3-small answers 1536 floats of unit length. Its meaning is faked by
+# words: each word (lower case, common ones left out) adds to one hashed dimension, so
+# texts that share words are close (cosine), as related texts are for the real model.
+# LiteLLM's MCP semantic tool filter ranks tools by exactly that.
+DIMENSIONS = 1536
+_COMMON_WORDS = frozenset(
+    {"a", "an", "and", "are", "as", "be", "by", "for", "from", "in", "is", "it", "its"}
+    | {"of", "on", "or", "the", "this", "that", "to", "with"}
+)
 
 
 def vector(text: str) -> list[float]:
-    seed = sum(text.encode()) or 1
-    return [((seed * (i + 1)) % 97) / 97.0 for i in range(8)]
+    values = [0.0] * DIMENSIONS
+    for word in re.findall(r"[a-z0-9]+", text.lower()):
+        if word not in _COMMON_WORDS:
+            slot = int.from_bytes(hashlib.sha256(word.encode()).digest()[:4], "big")
+            values[slot % DIMENSIONS] += 1.0
+    norm = math.sqrt(sum(v * v for v in values)) or 1.0
+    return [v / norm for v in values]
 
 
 def anthropic_as_openai(messages: Any) -> list[dict[str, Any]]:
@@ -39,20 +55,34 @@ def anthropic_as_openai(messages: Any) -> list[dict[str, Any]]:
     return out
 
 
-def tool_call(tools: Any, tool_choice: Any, messages: Any) -> dict[str, Any] | None:
+_REMINDER = re.compile(r"<system-reminder>.*?</system-reminder>", re.DOTALL)
+
+
+def tool_call(
+    tools: Any,
+    tool_choice: Any,
+    messages: Any,
+    tool_args: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any] | None:
     """The tool call the fake model makes, if any.
 
-    It calls a tool the last user message names (e.g. "use get_weather"), or the
-    one `tool_choice` forces; never once the conversation ends with a tool result.
+    It calls the tool the last user message asks for ("use get_weather": a
+    tool merely named, as in Claude Code's reminders, is not called), or the
+    one `tool_choice` forces; never once the conversation ends with a tool
+    result. System messages after the user's (Claude Code sends some) do not
+    count. The arguments are `tool_args[name]` when a test set them, else
+    samples of the required parameters.
     """
     if not tools or tool_choice == "none":
         return None
-    last = messages[-1] if isinstance(messages, list) and messages else None
+    turns = [m for m in messages or [] if isinstance(m, dict) and m.get("role") != "system"]
+    last = turns[-1] if turns else None
     if not isinstance(last, dict) or last.get("role") != "user":
         return None
     fns = [t.get("function", {}) for t in tools if isinstance(t, dict)]
-    said = json.dumps(last.get("content"))
-    fn = next((f for f in fns if f.get("name") and str(f["name"]) in said), None)
+    # What the user said: Claude Code's <system-reminder> texts ("Use ToolSearch ...") aside.
+    said = _REMINDER.sub("", json.dumps(last.get("content")))
+    fn = next((f for f in fns if f.get("name") and _asked_for(str(f["name"]), said)), None)
     if isinstance(tool_choice, dict):
         wanted = (tool_choice.get("function") or {}).get("name") or tool_choice.get("name")
         fn = next((f for f in fns if f.get("name") == wanted), fn or (fns[0] if fns else None))
@@ -60,19 +90,25 @@ def tool_call(tools: Any, tool_choice: Any, messages: Any) -> dict[str, Any] | N
         fn = fns[0]
     if fn is None:
         return None
-    params = fn.get("parameters") or {}
-    args = {
-        name: _sample((params.get("properties") or {}).get(name) or {})
-        for name in params.get("required") or []
-    }
+    name = str(fn.get("name", "tool"))
+    args = dict((tool_args or {}).get(name) or _samples(fn.get("parameters") or {}))
     return {
         "id": "call_" + uuid.uuid4().hex[:24],
         "type": "function",
-        "function": {"name": fn.get("name", "tool"), "arguments": json.dumps(args)},
+        "function": {"name": name, "arguments": json.dumps(args)},
     }
 
 
-def _sample(schema: dict[str, Any]) -> Any:
+def _asked_for(tool: str, text: str) -> bool:
+    return re.search(rf"\buse (the )?{re.escape(tool)}\b", text, re.IGNORECASE) is not None
+
+
+def _samples(params: Mapping[str, Any]) -> dict[str, Any]:
+    props = params.get("properties") or {}
+    return {name: _sample(props.get(name) or {}) for name in params.get("required") or []}
+
+
+def _sample(schema: Mapping[str, Any]) -> Any:
     kind = schema.get("type")
     if "enum" in schema:
         return schema["enum"][0]

@@ -16,7 +16,8 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from testkit.fake_github.catalog import ModelInfo, default_models, default_quota
+from testkit.fake_github.billing import Bill, PromptCache, Tokens, nano_aiu
+from testkit.fake_github.catalog import ModelInfo, default_models, default_quota, next_month
 
 DEFAULT_CLIENT_ID = "Iv1.b507a08c87ecfe98"
 DEFAULT_TOKEN = "gho_fakeDefaultToken0000000000000000000"
@@ -55,6 +56,8 @@ class Switch:
     times: int | None = None  # None: every request
     delay: float = 0.0
     drop_after: int | None = None  # SSE events before the connection drops
+    retry_after: int | None = None  # the wait a 429 states (header or text, by its code)
+    gap: float = 0.0  # seconds between SSE events (a slow stream)
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,15 @@ class Recorded:
     body: Any  # parsed JSON, a form dict, or None
     model: str | None
     status: int = 0
+
+    @property
+    def initiator(self) -> str | None:
+        """The X-Initiator it carried (None: none, which Copilot bills as `user`)."""
+        return self.headers.get("x-initiator")
+
+    @property
+    def interaction_type(self) -> str | None:
+        return self.headers.get("x-interaction-type")
 
 
 class GitHubState:
@@ -104,12 +116,21 @@ class GitHubState:
             self.key_ttl = 1800.0
             self.token_calls = 0
             self.models: dict[str, ModelInfo] = default_models()
+            self.catalogue_calls = 0  # GET /models answered
+            self.catalogue_error: int | None = None  # the status GET /models answers instead
             self.switches: dict[str, Switch] = {}
             self.quota = default_quota()
-            self.quota_reset_date = "2026-12-01"
+            self.quota_reset_date = next_month()
+            self.token_based_billing = False  # True: a monthly plan, counted in AI credits
             self.requests_: list[Recorded] = []
             self.recording = True  # False for benchmarks: no per-request memory
             self.require_editor_version = True
+            # tool name -> the arguments the fake model calls it with (else samples)
+            self.tool_args: dict[str, dict[str, Any]] = {}
+            self.prompt_cache = PromptCache()
+            self.bills_: list[Bill] = []  # every answered model request, as GitHub bills it
+            self.premium_total = 0  # kept while recording is off too
+            self.nano_aiu_total = 0
 
     def reset(self, full: bool = False) -> None:
         """Fresh switches, records and counters; with full=True also new accounts and keys."""
@@ -140,15 +161,25 @@ class GitHubState:
     # ----- per-model switches ----------------------------------------------------
 
     def fail(
-        self, model: str, status: int, times: int | None = None, code: str | None = None
+        self,
+        model: str,
+        status: int,
+        times: int | None = None,
+        code: str | None = None,
+        retry_after: int | None = None,
     ) -> None:
         with self.lock:
             sw = self.switches.setdefault(model, Switch())
-            sw.status, sw.code, sw.times = status, code, times
+            sw.status, sw.code, sw.times, sw.retry_after = status, code, times, retry_after
 
     def delay(self, model: str, seconds: float) -> None:
         with self.lock:
             self.switches.setdefault(model, Switch()).delay = seconds
+
+    def pace(self, model: str, gap: float) -> None:
+        """Stream the model's answers slowly: `gap` seconds between SSE events."""
+        with self.lock:
+            self.switches.setdefault(model, Switch()).gap = gap
 
     def drop_stream(self, model: str, after: int = 2) -> None:
         with self.lock:
@@ -207,6 +238,31 @@ class GitHubState:
         return [
             r for r in self.requests if r.model is not None and (path is None or r.path == path)
         ]
+
+    @property
+    def bills(self) -> list[Bill]:
+        with self.lock:
+            return list(self.bills_)
+
+    def premium_requests(self) -> int:
+        """Answered requests Copilot counts as premium requests (X-Initiator not `agent`)."""
+        with self.lock:
+            return self.premium_total
+
+    def credits(self) -> float:
+        """The AI credits the answered requests cost."""
+        with self.lock:
+            return self.nano_aiu_total / 1e9
+
+    def charge(self, rec: Recorded, model: str, tokens: Tokens) -> dict[str, Any]:
+        """Bill an answer; its `copilot_usage` field."""
+        bill = Bill(model, rec.initiator or "", tokens, nano_aiu(model, tokens))
+        with self.lock:
+            self.premium_total += bill.premium
+            self.nano_aiu_total += bill.nano_aiu
+            if self.recording:
+                self.bills_.append(bill)
+        return {"total_nano_aiu": bill.nano_aiu}
 
     def models_tried(self, path: str | None = None) -> list[str]:
         return [r.model for r in self.copilot_requests(path) if r.model is not None]

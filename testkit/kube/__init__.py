@@ -25,12 +25,16 @@ Modules:
 - `faults`: injected failures (`KubeCluster.fail`), before or after a change is stored.
 - `kmock_adapter`: the only module that imports kmock.
 
-Not emulated, so covered elsewhere or not relied on: schema validation and
-CRD defaulting (CRD schema tests use jsonschema), resourceVersion conflicts on
-writes (inject a 409), strategic-merge semantics (every patch is a JSON merge
-patch; lists are replaced), PUT, field selectors, RBAC, controllers and the
-kubelet (a Deployment gets a status only when a test sets one:
-`set_deployment_ready`).
+- `surface`: what kubectl reads besides objects: discovery (`discovery`),
+  OpenAPI v3 (`openapi`), Tables (`tables`), list kinds, field selectors
+  (`fields`); tests/operator/test_kubectl.py runs the real kubectl on it.
+
+Not emulated, so covered elsewhere or not relied on (docs/contracts.md lists
+them): schema validation and CRD defaulting (CRD schema tests use jsonschema),
+resourceVersion conflicts on writes (inject a 409), strategic-merge semantics
+(every patch is a JSON merge patch; lists are replaced), PUT, server-side
+apply, RBAC, controllers and the kubelet (a Deployment gets a status only when
+a test sets one: `set_deployment_ready`).
 """
 
 from testkit.kube.client import ApiError, KubeClient

@@ -35,6 +35,7 @@ Action = kmock.action
 KubernetesError = kmock.KubernetesError
 ResourceInfo = kmock.ResourceInfo
 Handler = Callable[[Request], Any]  # answers a Payload, an awaitable or an async iterator of them
+WATCH_CONTENT_TYPE = "application/json;stream=watch"
 
 # Protected members of kmock's KubernetesEmulator we rely on, and why there is no public way.
 PROTECTED = {
@@ -57,7 +58,8 @@ PROTECTED = {
 }
 # Names kmock imports at its top level but leaves out of `kmock.__all__`.
 UNLISTED = {
-    "Response": "renders a payload (dict, stream, callable) as kmock's own reactions do",
+    "Response": "renders a payload (dict, stream, callable) as kmock's own reactions do, "
+    "with headers (a watch's Content-Type)",
 }
 
 # The discovery paths, as kmock's KubernetesScaffold routes them (see PROTECTED).
@@ -146,13 +148,19 @@ class KmockEmulator(kmock.KubernetesEmulator, _DirectDispatch):
             return None
         handlers: dict[Any, Handler] = {
             kmock.action.LIST: self.serve_list,
-            kmock.action.WATCH: self.serve_watch,
+            kmock.action.WATCH: self._streamed_watch,
             kmock.action.FETCH: self.serve_fetch,
             kmock.action.CREATE: self.serve_create,
             kmock.action.UPDATE: self.serve_update,
             kmock.action.DELETE: self.serve_delete,
         }
         return handlers.get(request.action) if request.action is not None else None
+
+    def _streamed_watch(self, request: Request) -> Any:
+        """The watch, typed as the API server types it (client-go's watch decoder needs it)."""
+        return kmock.Response(  # type: ignore[attr-defined]  # see UNLISTED
+            payload=self.serve_watch(request), headers={"Content-Type": WATCH_CONTENT_TYPE}
+        )
 
     async def serve_list(self, request: Request) -> Any:
         return await super()._serve_list(request)

@@ -8,9 +8,9 @@ fills in (defaults.py); the status subresource (a patch of the object leaves
 patch's `test` fails (kopf's optimistic concurrency); a Secret's `stringData`
 stored as `data`; label selectors on list and watch, and watches that start
 from a list's resourceVersion; background garbage collection through
-`ownerReferences`; injected faults (faults.py); `as=PartialObjectMetadata` GETs
-(metadata only); a log of every request as RBAC sees it (`requests`: who, verb,
-resource). What happens to a write's body before it is stored is in writes.py.
+`ownerReferences`; injected faults (faults.py); a log of every request as RBAC
+sees it (`requests`: who, verb, resource). What happens to a write's body
+before it is stored is in writes.py.
 
 To serve more of the API (e.g. what kubectl asks for), override `route` for
 paths that name no object, or `serve_list`/`serve_fetch` to answer in another
@@ -23,7 +23,7 @@ import asyncio
 import copy
 import itertools
 from collections.abc import AsyncIterator
-from typing import Any, cast
+from typing import Any
 
 import aiohttp.web
 
@@ -32,13 +32,13 @@ from testkit.kube.defaults import apply_defaults
 from testkit.kube.faults import Faults
 from testkit.kube.kmock_adapter import (
     Action,
-    KmockEmulator,
     Request,
     ResourceInfo,
     resource_key,
     resource_ref,
 )
 from testkit.kube.labels import label_selector, labels_of
+from testkit.kube.surface import ApiSurface
 from testkit.kube.writes import (
     check_data_size,
     keep_status,
@@ -51,7 +51,6 @@ from testkit.kube.writes import (
 Obj = dict[str, Any]
 
 ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
-
 
 # Built-in resources kopf and the project's processes touch. kopf waits forever
 # (silently) without CRDs and namespaces; it posts core v1 events.
@@ -71,13 +70,16 @@ BUILTINS: dict[str, dict[str, Any]] = {
         kind="Deployment", namespaced=True, shortnames={"deploy"}, subresources={"status", "scale"}
     ),
     "v1/pods": dict(kind="Pod", namespaced=True, shortnames={"po"}, subresources={"status"}),
+    "v1/persistentvolumeclaims": dict(
+        kind="PersistentVolumeClaim", namespaced=True, shortnames={"pvc"}, subresources={"status"}
+    ),
     "networking.k8s.io/v1/networkpolicies": dict(
         kind="NetworkPolicy", namespaced=True, shortnames={"netpol"}
     ),
 }
 
 
-class ClusterEmulator(KmockEmulator):
+class ClusterEmulator(ApiSurface):
     """kmock's emulator with the API-server behaviour the project's code relies on."""
 
     def __attrs_post_init__(self) -> None:
@@ -113,6 +115,7 @@ class ClusterEmulator(KmockEmulator):
                 categories=names.get("categories", []),
                 subresources=list((version.get("subresources") or {}).keys()),
             )
+            self.declare_crd_version(spec["group"], names["plural"], names["kind"], version)
         stored = copy.deepcopy(crd)
         stamp_new(stored, self._next_version)
         stored.setdefault("status", {})["acceptedNames"] = names
@@ -252,28 +255,6 @@ class ClusterEmulator(KmockEmulator):
                 return
 
     # -- answers -----------------------------------------------------------------------
-
-    async def serve_list(self, request: Request) -> Any:
-        result = cast(Obj, await super().serve_list(request))
-        selector = request.params.get("labelSelector")
-        if selector:
-            matches = label_selector(selector)
-            result["items"] = [item for item in result["items"] if matches(labels_of(item))]
-        result["metadata"]["resourceVersion"] = self._next_version()
-        return result
-
-    async def serve_fetch(self, request: Request) -> Any:
-        found = await super().serve_fetch(request)
-        accept = {k.lower(): v for k, v in request.headers.items()}.get("accept", "")
-        if "as=PartialObjectMetadata" in accept and isinstance(found, dict):
-            # What the API server answers: the metadata, never a Secret's data.
-            meta = copy.deepcopy(found.get("metadata") or {})
-            return {
-                "kind": "PartialObjectMetadata",
-                "apiVersion": "meta.k8s.io/v1",
-                "metadata": meta,
-            }
-        return found
 
     async def serve_watch(self, request: Request) -> AsyncIterator[Any]:
         selector = request.params.get("labelSelector")

@@ -17,6 +17,7 @@ import pytest
 
 from copilot_proxy.auth.stores.kubernetes import KubernetesStore
 from testkit.fake_github import FakeGitHub
+from testkit.fake_github.catalog import next_month
 from testkit.kube import KubeCluster
 from tests.auth.conftest import (
     ADMIN_PASSWORD,
@@ -118,8 +119,9 @@ async def test_sign_in_stores_the_token_and_shows_the_account(
     assert state["token"]["ageSeconds"] < 60
     premium = next(q for q in state["copilot"]["quotas"] if q["kind"] == "premium_interactions")
     assert (premium["remaining"], premium["entitlement"]) == (240, 300)
+    assert premium["unit"] == "premium_requests"  # an annual plan
     assert state["copilot"]["plan"] == "individual"
-    assert state["copilot"]["quotaResetDate"] == "2026-12-01"
+    assert state["copilot"]["quotaResetDate"] == next_month()
     assert state["loginInProgress"] is False
 
 
@@ -413,7 +415,8 @@ async def test_a_master_key_unlocks_only_its_proxy(
     r = await c.post(f"/api/proxies/{NS}/other/login", headers={"x-csrf-token": csrf})
     assert r.status_code == 403 and f"{NS}/other" in r.json()["message"]
     script = auth_server.client(headers={"authorization": f"Bearer {MASTER_KEY}"})
-    assert (await script.delete(f"/api/proxies/{NS}/other/token")).status_code == 401
+    r = await script.delete(f"/api/proxies/{NS}/other/token")
+    assert r.status_code == 403 and f"{NS}/other" in r.json()["message"]
 
 
 async def test_scripts_use_a_bearer_credential(
@@ -451,17 +454,21 @@ async def test_bad_input_is_not_echoed(auth_server: AuthServer) -> None:
     assert r.status_code == 422
 
 
-async def test_wrong_credentials_are_rate_limited(
+async def test_wrong_credentials_are_rate_limited_but_the_right_one_works(
     kube_api: KubeCluster, make_server: ServerFactory
 ) -> None:
     add_proxy(kube_api)
-    limits = fast_limits(credential_failures=3)
+    limits = fast_limits(credential_failures=3, credential_delay=0.01)
     async with make_server(KubernetesStore.from_environment([NS]), limits=limits) as server:
         c = server.client(headers=SAME_ORIGIN)
         for _ in range(3):
             assert (await c.post("/api/session", json={"credential": "guess"})).status_code == 401
-        r = await c.post("/api/session", json={"credential": MASTER_KEY})
+        r = await c.post("/api/session", json={"credential": "guess"})
         assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+        assert (await c.post("/api/session", json={"credential": MASTER_KEY})).status_code == 200
+        metrics = (await c.get("/metrics")).text
+        assert "copilot_auth_credential_failures_total 4.0" in metrics
+        assert 'copilot_auth_rate_limited_total{limit="credential"} 2.0' in metrics
 
 
 async def test_device_flow_starts_are_rate_limited(
@@ -514,6 +521,19 @@ async def test_the_token_never_leaves_the_server(
     assert token not in seen and device_code not in seen  # ...but never shown
     assert "Connected as @octocat" in caplog.text or "connected as octocat" in caplog.text
     assert token not in caplog.text and device_code not in caplog.text
+
+
+async def test_a_monthly_plan_shows_its_ai_credits(auth_server: AuthServer) -> None:
+    c, csrf = await auth_server.unlocked()
+    login = await start_login(c, csrf)
+    auth_server.gh.approve(login["userCode"])
+    await wait_login(c, login["id"])
+    auth_server.gh.token_based_billing = True
+    auth_server.gh.quota["premium_interactions"].update(entitlement=1500, remaining=1234.5)
+    state = await proxy_state(c)
+    credits = next(q for q in state["copilot"]["quotas"] if q["unit"] == "ai_credits")
+    assert (credits["remaining"], credits["entitlement"]) == (1234.5, 1500)
+    assert not [q for q in state["copilot"]["quotas"] if q["unit"] == "premium_requests"]
 
 
 async def test_metrics_show_quota_per_proxy(auth_server: AuthServer) -> None:

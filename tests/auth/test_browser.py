@@ -13,13 +13,17 @@ import os
 import shutil
 import subprocess
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, async_playwright, expect
+from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
 
+from copilot_proxy.auth.stores.directory import LocalProxy, write_private
+from copilot_proxy.local.login_page import LocalStore
+from testkit.fake_github import FakeGitHub
 from testkit.kube import KubeCluster
-from tests.auth.conftest import MASTER_KEY, NS, AuthServer, stored_token
+from tests.auth.conftest import MASTER_KEY, NS, AuthServer, ServerFactory, stored_token
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "test-output"
@@ -81,6 +85,14 @@ async def test_sign_in_in_a_real_browser(
     await expect(card.locator(".badge")).to_have_text("No token")
     sign_in = card.get_by_role("button", name="Sign in with GitHub")
     await expect(sign_in).to_be_disabled()  # locked until the admin credential is given
+    await expect(page.get_by_text("Unlocked for")).to_be_hidden()  # not "Unlocked for ."
+    await assert_readable(page)
+    # Where the key is: this proxy's own Secret, ready to paste.
+    await page.get_by_text("Where is the master key?").click()
+    await expect(page.locator("#key-where")).to_contain_text(
+        f"kubectl -n {NS} get secret copilot-master-key -o jsonpath='{{.data.master-key}}'"
+        " | base64 -d"
+    )
 
     await page.get_by_label("Master key").fill("sk-wrong")
     await page.get_by_role("button", name="Unlock").click()
@@ -113,9 +125,88 @@ async def test_sign_in_in_a_real_browser(
     await expect(card).to_contain_text("Premium requests: 240 of 300 left")
     await expect(card.get_by_role("button", name="Replace token")).to_be_enabled()
     await page.screenshot(path=str(OUTPUT / "auth-login-connected.png"), full_page=True)
+    await assert_readable(page)
+    await page.emulate_media(color_scheme="dark")
+    await assert_readable(page)
+
+    # A monthly plan since June 2026: GitHub counts that allowance in AI credits.
+    gh = auth_server.gh
+    gh.token_based_billing = True
+    gh.quota["premium_interactions"].update(entitlement=1500, remaining=1234.6)
+    await page.reload()
+    await expect(card).to_contain_text("AI credits: 1235 of 1500 left")
+    await expect(card).not_to_contain_text("Premium requests")
 
     token = stored_token(kube_api)
     assert token.startswith("gho_")
     assert token not in await page.content()
     assert problems == []
     await context.close()
+
+
+# Every visible text's colour against the background it is drawn on (the nearest
+# ancestor with an opaque background), as WCAG 2 computes contrast. Disabled
+# controls are exempt (WCAG 1.4.3).
+READABILITY = """() => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (node) => {
+    for (; node; node = node.parentElement) {
+      const c = rgb(getComputedStyle(node).backgroundColor);
+      if (c.length === 3 || c[3] === 1) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const found = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+    const node = text.parentElement;
+    if (!text.textContent.trim() || !node.checkVisibility()) continue;
+    if (node.closest("button:disabled, .skip")) continue;
+    const style = getComputedStyle(node);
+    const [a, b] = [lum(rgb(style.color)), lum(background(node))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(style.fontSize), bold = Number(style.fontWeight) >= 700;
+    const large = size >= 24 || (bold && size >= 18.66);
+    if (ratio >= (large ? 3 : 4.5)) continue;
+    const what = text.textContent.trim().slice(0, 40);
+    found.push(`${what}: ${ratio.toFixed(2)} (${style.color} on ${background(node)})`);
+  }
+  return found;
+}"""
+
+
+async def assert_readable(page: Page) -> None:
+    """WCAG AA (4.5:1, 3:1 for large text) for every visible text of the page."""
+    assert await page.evaluate(READABILITY) == []
+
+
+async def test_the_local_page_says_where_the_key_file_is_and_why_the_proxy_is_down(
+    make_server: ServerFactory, gh: FakeGitHub, tmp_path: Path, browser: Browser
+) -> None:
+    state = tmp_path / "state"
+    store = LocalStore(LocalProxy(name="copilot", directory=state, namespace="local"))
+    write_private(state / "master-key", MASTER_KEY + "\n")
+    store.write_token(store.ref, gh.default_token, "octocat", datetime.now(UTC))
+    crash = "The proxy is crashing: Exception: Config file not found: config.yaml Next try in 8 s"
+    store.set_status(False, crash)
+    async with make_server(store, admin_password="") as server:
+        context = await browser.new_context(viewport={"width": 1100, "height": 820})
+        page = await context.new_page()
+        await page.goto(f"{server.url}/github")
+        card = page.locator('article[data-proxy="local/copilot"]')
+        await expect(card.locator(".badge")).to_have_text("Proxy not ready")
+        await expect(card).to_contain_text(crash)
+        await expect(page.get_by_text("Unlocked for")).to_be_hidden()
+        await page.get_by_text("Where is the master key?").click()
+        where = page.locator("#key-where")
+        await expect(where).to_contain_text(f"cat {state / 'master-key'}")
+        await expect(where).not_to_contain_text("kubectl")
+        await page.screenshot(path=str(OUTPUT / "auth-local-crashing.png"), full_page=True)
+        await assert_readable(page)
+        await page.emulate_media(color_scheme="dark")
+        await assert_readable(page)
+        await context.close()

@@ -15,6 +15,8 @@ from copilot_proxy.auth.security import (
     credential_scope,
     cross_site_problem,
     csrf_ok,
+    host_allowed,
+    host_name,
     redact,
 )
 from copilot_proxy.auth.stores.kubernetes import read_proxy
@@ -202,8 +204,37 @@ def test_usage_is_read_defensively() -> None:
     chat = usage.quota("chat")
     assert chat is not None and chat.unlimited
     assert usage.quota("renamed_later") is None
+    assert premium.unit == "premium_requests" and chat.unit == ""
     empty = parse_usage({"quota_snapshots": {"x": {"remaining": "lots"}}})
     assert empty.quotas[0].remaining is None and empty.plan == ""
+
+
+def test_a_monthly_plan_counts_ai_credits() -> None:
+    """Since 2026-06-01 monthly plans are billed in AI credits: `token_based_billing`, at
+    the top or in the snapshot, says the premium snapshot counts credits."""
+    snap = {"entitlement": 1500, "remaining": 1234.5, "percent_remaining": 82.3}
+    usage = parse_usage(
+        {"token_based_billing": True, "quota_snapshots": {"premium_interactions": snap}}
+    )
+    credits = usage.quota("premium_interactions")
+    assert credits is not None and credits.unit == "ai_credits"
+    assert (credits.remaining, credits.entitlement) == (1234.5, 1500)
+    inner = parse_usage(
+        {"quota_snapshots": {"premium_interactions": {**snap, "token_based_billing": True}}}
+    )
+    assert inner.quotas[0].unit == "ai_credits"
+    named = parse_usage({"quota_snapshots": {"ai_credits": snap}})
+    assert named.quotas[0].unit == "ai_credits"
+    # An organisation's pooled seat: zeros that mean "not reported here", not "0 of 0 left".
+    pooled = parse_usage(
+        {
+            "token_based_billing": True,
+            "quota_reset_date_utc": "2027-01-01T00:00:00Z",
+            "quota_snapshots": {"premium_interactions": {"entitlement": 0, "remaining": 0}},
+        }
+    )
+    assert (pooled.quotas[0].remaining, pooled.quotas[0].entitlement) == (None, None)
+    assert pooled.reset_date == "2027-01-01T00:00:00Z"
 
 
 # -- the login state machine -----------------------------------------------------------
@@ -331,6 +362,39 @@ def test_rate_limiter_slides() -> None:
     assert limiter.retry_after("a", 2.0) == pytest.approx(8.0)
     assert limiter.retry_after("b", 2.0) == 0  # per key
     assert limiter.retry_after("a", 10.0) == 0  # the first event left the window
+
+
+def test_rate_limiter_forgets_quiet_keys_when_it_holds_many() -> None:
+    limiter = RateLimiter(limit=1, window=10)
+    for i in range(10_001):
+        limiter.record(f"10.0.{i // 256}.{i % 256}", 0.0)
+    limiter.record("fresh", 20.0)  # every earlier key left its window
+    assert limiter.retry_after("fresh", 20.0) > 0
+    assert len(limiter._events) == 1
+
+
+@pytest.mark.parametrize(
+    ("header", "name"),
+    [
+        ("Example.COM:4001", "example.com"),
+        ("example.com.", "example.com"),
+        ("[::1]:4001", "::1"),
+        ("[::1", ""),
+        ("example.com:http", ""),
+        ("", ""),
+    ],
+)
+def test_host_name_reads_a_host_header(header: str, name: str) -> None:
+    assert host_name(header) == name
+
+
+def test_hosts_are_allowed_by_name_by_suffix_or_as_ip_addresses() -> None:
+    allowed = ["localhost", ".corp.example"]
+    for ok in ("localhost:4001", "127.0.0.1", "[fe80::1]:80", "corp.example", "a.b.corp.example"):
+        assert host_allowed(ok, allowed), ok
+    for bad in ("attacker.example", "localhost.attacker.example", "xcorp.example", ""):
+        assert not host_allowed(bad, allowed), bad
+    assert host_allowed("anything.example", ["*"])
 
 
 def test_token_age_needs_a_token_and_a_readable_time() -> None:

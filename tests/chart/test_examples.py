@@ -66,3 +66,24 @@ def test_chart_example_is_created_once_after_install(full_render: Rendered) -> N
     }
     hosts = parse_hosts(env["COPILOT_PROXY_GITHUB_HOSTS"])
     parse_spec(proxy["metadata"]["name"], "ai", proxy["spec"], hosts)
+
+
+def test_the_commented_mcp_servers_of_the_default_example_are_valid(crd_schema: Obj) -> None:
+    """Uncommented as the comment says, the original setup's MCP servers are accepted."""
+    text = (ROOT / "examples" / "copilotproxy.yaml").read_text()
+    lines = text.splitlines()
+    start = lines.index("  # mcpServers:")
+    block = []
+    for line in lines[start:]:
+        if not line.startswith("  # "):
+            break
+        block.append("  " + line.removeprefix("  # "))
+    proxy = yaml.safe_load("\n".join([text, *block]))
+    jsonschema.validate(proxy, crd_schema)
+    spec = parse_spec(proxy["metadata"]["name"], "default", proxy["spec"])
+    assert [(s.name, s.preset, s.read_only) for s in spec.mcp_servers] == [
+        ("files", "filesystem", True),
+        ("memory", "memory", False),
+    ]
+    assert spec.mcp_semantic_filter.enabled
+    assert "RISK" in text and "copilot-proxy.dev/mcp-for=copilot" in text

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from kubernetes_validate.utils import latest_version
 
-from .conftest import CHART, VALUES_NAMES, Helm, HelmError, Obj, Rendered
+from .conftest import CHART, NAMESPACE, VALUES_NAMES, Helm, HelmError, Obj, Rendered
 
 # Kinds whose schema is not Kubernetes' own; checked by the tests below instead.
 CUSTOM_KINDS = {"CopilotProxy", "ServiceMonitor"}
@@ -92,7 +92,7 @@ def _selected_services(rendered: Rendered, selector: dict[str, Any]) -> list[Obj
 def test_the_servicemonitor_scrapes_the_operator_and_the_login_service(
     full_render: Rendered,
 ) -> None:
-    (monitor,) = full_render.all("ServiceMonitor")
+    monitor = next(m for m in full_render.all("ServiceMonitor") if m["metadata"]["name"] == "cpx")
     assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
     services = _selected_services(full_render, monitor["spec"]["selector"])
     assert {s["metadata"]["name"] for s in services} == {"cpx-operator-metrics", "cpx-auth"}
@@ -101,3 +101,32 @@ def test_the_servicemonitor_scrapes_the_operator_and_the_login_service(
     assert {e["port"] for e in endpoints} == service_ports
     assert all(e["path"] == "/metrics" for e in endpoints)
     assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+
+
+def test_the_proxies_servicemonitor_scrapes_every_proxy_the_operator_runs(
+    helm: Helm, full_render: Rendered
+) -> None:
+    """It selects the Service the operator renders for a CopilotProxy, in the watched
+    namespaces, on the port and path where the proxy serves its counters without a key."""
+    from copilot_proxy.core import manifests
+    from copilot_proxy.core.render import render_config
+    from copilot_proxy.core.spec import parse_spec
+
+    monitor = full_render.one("ServiceMonitor", "cpx-proxies", NAMESPACE)
+    spec = parse_spec("copilot", "ai", {"models": [{"name": "gpt-5-mini"}]})
+    service = manifests.service(spec, owner=None)
+    assert monitor["spec"]["selector"]["matchLabels"].items() <= (
+        service["metadata"]["labels"].items()
+    )
+    assert monitor["spec"]["namespaceSelector"] == {"matchNames": ["ai"]}
+    (endpoint,) = monitor["spec"]["endpoints"]
+    assert endpoint["port"] in {p["name"] for p in service["spec"]["ports"]}
+    assert (endpoint["path"], endpoint["honorLabels"]) == ("/metrics/", True)
+    litellm = render_config(spec)["litellm_settings"]
+    assert litellm["require_auth_for_metrics_endpoint"] is False
+    everywhere = helm.template(set_values=["serviceMonitor.enabled=true"])
+    assert everywhere.one("ServiceMonitor", "copilot-proxies", NAMESPACE)["spec"][
+        "namespaceSelector"
+    ] == {"any": True}
+    off = helm.template(set_values=["serviceMonitor.enabled=true", "serviceMonitor.proxies=false"])
+    assert [m["metadata"]["name"] for m in off.all("ServiceMonitor")] == ["copilot"]

@@ -17,8 +17,9 @@ import pytest
 
 from copilot_proxy.core import names
 
-from .conftest import NAMESPACE, RELEASE, Helm, Obj, Rendered
+from .conftest import NAMESPACE, RELEASE, ROOT, Helm, Obj, Rendered
 
+PROXY_NAMESPACE = "default"  # the README's and docs/kubernetes.md's, without example.enabled
 PORT_FORWARD = re.compile(r"kubectl -n (\S+) port-forward svc/(\S+) (\d+):(\d+)")
 
 
@@ -40,16 +41,19 @@ def test_notes_tell_how_to_reach_the_login_page(notes: str, default_render: Rend
     assert [p["port"] for p in service["spec"]["ports"]] == [4001]
 
 
-def test_notes_tell_how_to_read_the_master_key(notes: str) -> None:
+def test_notes_tell_how_to_read_the_master_key_before_the_login_page(notes: str) -> None:
     secret = names.master_key_secret("copilot")
-    assert (
-        f"kubectl -n {NAMESPACE} get secret {secret} "
+    read_key = (
+        f"kubectl -n {PROXY_NAMESPACE} get secret {secret} "
         f"-o jsonpath='{{.data.{names.MASTER_KEY_KEY}}}' | base64 -d"
-    ) in notes
+    )
+    assert read_key in notes
+    # The login page asks for the key: the user has it before opening the page.
+    assert notes.index(read_key) < notes.index("http://localhost:4001/github")
 
 
 def test_notes_tell_how_to_call_the_proxy(notes: str) -> None:
-    proxy_forward = (NAMESPACE, names.service("copilot"), names.PORT, names.PORT)
+    proxy_forward = (PROXY_NAMESPACE, names.service("copilot"), names.PORT, names.PORT)
     assert proxy_forward in port_forwards(notes)
     assert "curl http://localhost:4000/v1/chat/completions" in notes
     assert 'Authorization: Bearer $LITELLM_KEY"' in notes
@@ -57,7 +61,8 @@ def test_notes_tell_how_to_call_the_proxy(notes: str) -> None:
     assert claude, notes
     # Claude Code fails with "/v1" at the end of the base URL.
     assert claude.groups() == ("http://localhost:4000", "$LITELLM_KEY")
-    assert "kubectl -n copilot-system apply -f examples/copilotproxy.yaml" in notes
+    # Where the README and docs/kubernetes.md put the proxy.
+    assert f"kubectl -n {PROXY_NAMESPACE} apply -f examples/copilotproxy.yaml" in notes
     assert f"helm test {RELEASE} -n {NAMESPACE}" in notes
 
 
@@ -154,3 +159,27 @@ def test_helm_test_script_passes_only_on_a_healthy_answer(
         env={**os.environ, "ATTEMPTS": "1"},
     )
     assert (result.returncode == 0) is (status == 200), result.stdout + result.stderr
+
+
+# --- the three quick starts agree -----------------------------------------------------
+
+PROXY_COMMAND = re.compile(
+    r"kubectl (?:-n (?P<a>\S+) )?(?:apply|wait|get|port-forward)(?: -n (?P<b>\S+))?"
+    r" (?:-f examples/copilotproxy\.yaml|cpx/copilot|secret copilot-master-key|svc/copilot )"
+)
+
+
+def quick_start_facts(text: str) -> tuple[set[str], set[str], bool]:
+    """(namespaces of the proxy's commands, of the login page's, key read before the page)."""
+    proxy = {m["a"] or m["b"] for m in PROXY_COMMAND.finditer(text)}
+    auth = {ns for ns, svc, _, _ in port_forwards(text) if svc == "copilot-auth"}
+    key, page = text.find("get secret copilot-master-key"), text.find("localhost:4001/github")
+    return proxy, auth, 0 <= key < page
+
+
+def test_readme_docs_and_notes_use_the_same_namespaces_in_the_same_order(notes: str) -> None:
+    readme = (ROOT / "README.md").read_text().split("## On Kubernetes", 1)[1]
+    docs = (ROOT / "docs" / "kubernetes.md").read_text()
+    expected = ({PROXY_NAMESPACE}, {NAMESPACE}, True)
+    for name, text in (("README", readme), ("docs/kubernetes.md", docs), ("NOTES", notes)):
+        assert quick_start_facts(text) == expected, name

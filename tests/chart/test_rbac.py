@@ -28,10 +28,21 @@ OPERATOR_API_USE: dict[str, list[tuple[str, list[str], list[str]]]] = {
     "apps deployments (get, list, watch, create, patch)": [
         ("apps", ["deployments"], ["get", "list", "watch", "create", "patch"]),
     ],
-    "events (create)": [("", ["events"], ["create"])],
-    "networking.k8s.io networkpolicies (get, create, patch; with networkPolicy.enabled)": [
-        ("networking.k8s.io", ["networkpolicies"], ["get", "create", "patch"]),
+    "services and apps deployments (delete; MCP servers no longer declared)": [
+        ("", ["services"], ["delete"]),
+        ("apps", ["deployments"], ["delete"]),
     ],
+    "networking.k8s.io networkpolicies (get, list, watch, create, patch, delete)": [
+        (
+            "networking.k8s.io",
+            ["networkpolicies"],
+            ["get", "list", "watch", "create", "patch", "delete"],
+        ),
+    ],
+    "persistentvolumeclaims (get, list, watch)": [
+        ("", ["persistentvolumeclaims"], ["get", "list", "watch"]),
+    ],
+    "events (create)": [("", ["events"], ["create"])],
 }
 # kopf's discovery: cluster-scoped, so only in cluster-wide mode.
 OPERATOR_DISCOVERY = {

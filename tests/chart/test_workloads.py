@@ -17,12 +17,14 @@ CLI = ROOT / "copilot_proxy" / "cli.py"
 COPILOT_PROXY = ROOT / ".venv" / "bin" / "copilot-proxy"
 OPERATOR_ENV = {
     "COPILOT_PROXY_IMAGE",
+    "COPILOT_PROXY_MCP_IMAGE",
     "COPILOT_PROXY_LOGIN_HINT",
     "COPILOT_PROXY_GITHUB_HOSTS",
     "COPILOT_PROXY_NETWORK_POLICY",
 }
 AUTH_ENV = {"COPILOT_PROXY_GITHUB_HOSTS", "GITHUB_OAUTH_CLIENT_ID"}
 ADMIN_PASSWORD_ENV = "COPILOT_AUTH_ADMIN_PASSWORD"
+ALLOWED_HOSTS_ENV = "COPILOT_AUTH_ALLOWED_HOSTS"
 # The components whose code calls the Kubernetes API (and so mount a token).
 API_USERS = {"operator", "auth"}
 
@@ -146,6 +148,8 @@ def test_operator_gets_the_chart_image_and_the_login_hint(default_render: Render
     assert set(variables) == OPERATOR_ENV
     assert variables["COPILOT_PROXY_IMAGE"] == container["image"]
     assert container["image"] == "ghcr.io/copilot-proxy/copilot-proxy:0.1.0"
+    # The MCP servers' image: the release's other image, same version.
+    assert variables["COPILOT_PROXY_MCP_IMAGE"] == "ghcr.io/copilot-proxy/copilot-proxy-mcp:0.1.0"
     hint = variables["COPILOT_PROXY_LOGIN_HINT"]
     assert f"kubectl -n {NAMESPACE} port-forward svc/{RELEASE}-auth 4001:4001" in hint
     assert "http://localhost:4001/github" in hint
@@ -196,10 +200,13 @@ def test_login_service_runs_with_the_kubernetes_store(default_render: Rendered) 
         "--store",
         "kubernetes",
     ]
-    # The GitHub hosts (github.com by default): the only ones a token is sent to.
-    assert container["env"] == [
-        {"name": "COPILOT_PROXY_GITHUB_HOSTS", "value": '[{"name":"github.com"}]'}
-    ]
+    # The GitHub hosts (github.com by default): the only ones a token is sent to; and the
+    # names the page answers to.
+    assert env(container) == {
+        "COPILOT_PROXY_GITHUB_HOSTS": '[{"name":"github.com"}]',
+        ALLOWED_HOSTS_ENV: "copilot-auth,copilot-auth.copilot-system,"
+        "copilot-auth.copilot-system.svc,copilot-auth.copilot-system.svc.cluster.local",
+    }
     for probe in ("livenessProbe", "readinessProbe"):
         http = container[probe]["httpGet"]
         assert http["path"] == "/healthz"
@@ -216,6 +223,29 @@ def test_login_service_has_a_cluster_ip_service_on_4001(default_render: Rendered
     operator = default_render.one("Deployment", "copilot-operator", NAMESPACE)
     operator_labels = operator["spec"]["template"]["metadata"]["labels"]
     assert not service["spec"]["selector"].items() <= operator_labels.items()
+
+
+def test_login_service_answers_to_its_service_names_and_the_allowed_hosts(
+    full_render: Rendered,
+) -> None:
+    names = env(only_container(full_render, "cpx-auth"))[ALLOWED_HOSTS_ENV].split(",")
+    assert names == [
+        "cpx-auth",
+        "cpx-auth.copilot-system",
+        "cpx-auth.copilot-system.svc",
+        "cpx-auth.copilot-system.svc.cluster.local",
+        "login.example.com",
+        ".corp.example",
+    ]
+    # `helm test` reaches it by the Service's name.
+    (check,) = containers(full_render.one("Pod", "cpx-test", NAMESPACE))
+    hosts = {re.sub(r"^http://([^:/]+).*", r"\1", a) for a in check["args"] if "/healthz" in a}
+    assert hosts and hosts <= set(names)
+
+
+def test_allowed_hosts_must_be_host_names(helm: Helm) -> None:
+    error = helm.template_error("authService.allowedHosts={https://login.example.com/}")
+    assert "allowedHosts" in error
 
 
 def test_github_hosts_reach_the_operator_and_the_login_service_alike(
@@ -307,14 +337,17 @@ SHARED = [
 
 
 @pytest.mark.parametrize(
-    ("folder", "names"),
+    ("folders", "names"),
     [
-        ("copilot_proxy/operator", OPERATOR_ENV),
-        ("copilot_proxy/auth", {*AUTH_ENV, ADMIN_PASSWORD_ENV}),
+        (["copilot_proxy/operator"], OPERATOR_ENV),
+        # The login service reaches GitHub through copilot_proxy/github.
+        (["copilot_proxy/auth", "copilot_proxy/github"], {*AUTH_ENV, ADMIN_PASSWORD_ENV}),
+        (["copilot_proxy/auth"], {ALLOWED_HOSTS_ENV}),
     ],
 )
-def test_the_code_reads_the_environment_the_chart_sets(folder: str, names: set[str]) -> None:
-    source = _sources(ROOT / folder) + "".join((ROOT / f).read_text() for f in SHARED)
-    assert source, f"{folder} has no code"
+def test_the_code_reads_the_environment_the_chart_sets(folders: list[str], names: set[str]) -> None:
+    source = "\n".join(_sources(ROOT / folder) for folder in folders)
+    source += "".join((ROOT / f).read_text() for f in SHARED)
+    assert source, f"{folders} have no code"
     missing = sorted(n for n in names if n not in source)
-    assert missing == [], f"{folder} never reads {missing}"
+    assert missing == [], f"{folders} never read {missing}"

@@ -208,6 +208,18 @@ def test_probes_are_cheap_never_the_quota_spending_health() -> None:
     assert all(c[p]["httpGet"]["port"] == "http" for p in paths)
 
 
+@pytest.mark.parametrize("timeout", [1, 600, 3600])
+def test_a_stopping_pod_finishes_what_it_serves(timeout: int) -> None:
+    dep = deployment(parsed(router={"timeoutSeconds": timeout}))
+    pod = dep["spec"]["template"]["spec"]
+    pause = container(dep)["lifecycle"]["preStop"]["exec"]["command"]
+    assert pause[0] == "sleep" and 0 < int(pause[1]) <= 10
+    # LiteLLM waits as long as a request may last...
+    assert env(dep)["GRACEFUL_SHUTDOWN_TIMEOUT"]["value"] == str(timeout)
+    # ...and Kubernetes waits for that, after the pause, with room for LiteLLM's teardown.
+    assert pod["terminationGracePeriodSeconds"] >= int(pause[1]) + timeout + 5
+
+
 def test_master_key_comes_from_its_secret_and_nowhere_else() -> None:
     dep = deployment()
     ref = env(dep)["LITELLM_MASTER_KEY"]

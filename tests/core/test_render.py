@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
+from copilot_proxy.core.catalogue import Catalogue, ModelFacts, observe
 from copilot_proxy.core.render import config_hash, config_yaml, render_config
 from copilot_proxy.core.spec import DEFAULT_CHAIN, ProxySpec, SpecError, parse_spec
 
@@ -155,6 +156,74 @@ def test_drop_params_go_to_every_entry_of_that_model() -> None:
     } == {LAST, f"github_copilot/{LAST}", "fast", f"smart#{LAST}"}
 
 
+def _seen(*names: str, reset: str = "") -> Catalogue:
+    listed = {
+        PRIMARY: ModelFacts(PRIMARY, max_prompt_tokens=128000, max_output_tokens=64000,
+                            endpoints=("/chat/completions", "/v1/messages")),
+        "gpt-5.3-codex": ModelFacts("gpt-5.3-codex", max_prompt_tokens=272000,
+                                    endpoints=("/responses",)),
+    }  # fmt: skip
+    return observe(listed, names, "2026-12-01T00:00:00Z", reset)
+
+
+def test_catalogue_limits_go_to_every_entry_of_that_model() -> None:
+    spec = parsed(
+        models=[{"name": PRIMARY}, {"name": LAST}],
+        routes=[{"name": "smart", "models": [LAST, PRIMARY]}],
+    )
+    config = render_config(spec, _seen(PRIMARY, LAST))
+    limits = {"max_input_tokens": 128000, "max_output_tokens": 64000}
+    with_limits = {e["model_name"] for e in config["model_list"] if e.get("model_info") == limits}
+    assert with_limits == {PRIMARY, f"github_copilot/{PRIMARY}", "*", f"smart#{PRIMARY}"}
+    unknown = [e for e in config["model_list"] if e["litellm_params"]["model"].endswith(LAST)]
+    assert unknown and all("model_info" not in e for e in unknown)  # not in the catalogue
+
+
+def test_responses_only_models_are_bridged() -> None:
+    spec = parsed(models=[{"name": PRIMARY}, {"name": "gpt-5.3-codex"}])
+    config = render_config(spec, _seen(PRIMARY, "gpt-5.3-codex"))
+    modes = {e["model_name"]: e.get("model_info", {}).get("mode") for e in config["model_list"]}
+    assert modes["gpt-5.3-codex"] == modes["github_copilot/gpt-5.3-codex"] == "responses"
+    assert modes[PRIMARY] is None  # Claude keeps the native /v1/messages path
+
+
+def test_without_a_catalogue_nothing_is_assumed() -> None:
+    chat = [e for e in render()["model_list"] if e["model_name"] in DEFAULT_CHAIN]
+    assert chat and all("model_info" not in e for e in chat)
+
+
+def test_embedding_models_are_groups_of_their_own_without_fallbacks() -> None:
+    config = render()
+    served = served_by(config)
+    assert served["text-embedding-3-small"] == "github_copilot/text-embedding-3-small"
+    assert (
+        served["github_copilot/text-embedding-3-small"] == "github_copilot/text-embedding-3-small"
+    )
+    assert fallbacks_of(config)["text-embedding-3-small"] == []
+    none = render(embeddingModels=[])
+    assert "text-embedding-3-small" not in served_by(none)
+
+
+def test_an_embedding_model_in_the_chain_is_left_to_the_chain() -> None:
+    spec = parsed(models=[{"name": PRIMARY}, {"name": "text-embedding-3-small"}])
+    assert spec.embedding_models == ()
+    with pytest.raises(SpecError, match=r"spec.embeddingModels\[0\]: .* chat model"):
+        parsed(
+            models=[{"name": "text-embedding-3-small"}], embeddingModels=["text-embedding-3-small"]
+        )
+
+
+def test_plugin_settings_carry_the_quota_cooldown_and_reset_date() -> None:
+    config = render_config(
+        parsed(router={"quotaCooldownSeconds": 7200}), _seen(PRIMARY, reset="2027-01-01")
+    )
+    assert config["copilot_proxy"]["cooldowns"] == {
+        "quotaSeconds": 7200,
+        "quotaResetDate": "2027-01-01",
+    }
+    assert render()["copilot_proxy"]["cooldowns"] == {"quotaSeconds": 3600}
+
+
 def test_mcp_servers_are_rendered_top_level() -> None:
     config = render(
         mcpServers={
@@ -236,6 +305,30 @@ def test_fields_outside_the_config_leave_the_hash_alone() -> None:
         github={"apiUrl": "https://api.github.com"},
     )
     assert config_hash(config_yaml(after)) == before
+
+
+def test_system_messages_stay_system_for_every_model() -> None:
+    """LiteLLM turns `system` into `assistant` on Copilot's chat path unless told not to;
+    Copilot takes system messages (docs/upstream.md): Claude Code's system prompt must
+    reach a GPT or Gemini fallback as instructions, not as something the model said."""
+    assert render()["litellm_settings"]["disable_copilot_system_to_assistant"] is True
+
+
+def test_metrics_need_no_key() -> None:
+    assert render()["litellm_settings"]["require_auth_for_metrics_endpoint"] is False
+
+
+def test_plugin_settings_name_the_proxy_and_its_small_model(tmp_path: Path) -> None:
+    from copilot_proxy.litellm import settings
+
+    spec = parse_spec("acme", "ai", {"models": [{"name": PRIMARY}, {"name": LAST}]})
+    path = tmp_path / "config.yaml"
+    path.write_text(config_yaml(render_config(spec)))
+    plugin = settings.read(path)  # as the plugin reads the file the proxy runs
+    assert settings.section(plugin, "proxy") == {"namespace": "ai", "name": "acme"}
+    assert settings.section(plugin, "names") == {"smallModel": LAST}
+    chosen = render(smallModel=SECOND)
+    assert chosen["copilot_proxy"]["names"]["smallModel"] == SECOND
 
 
 # --- LiteLLM's own Router ---------------------------------------------------------------
@@ -402,6 +495,11 @@ LOADER = textwrap.dedent(
             "master_key_from_env": proxy_server.master_key == os.environ["LITELLM_MASTER_KEY"],
             "callbacks": sorted(type(c).__name__ for c in litellm.callbacks),
             "drop_params": litellm.drop_params,
+            "system_kept": litellm.disable_copilot_system_to_assistant,
+            "metrics_open": litellm.require_auth_for_metrics_endpoint,
+            "metrics_mounted": any(getattr(r, "path", "") == "/metrics"
+                                   for r in proxy_server.app.routes),
+            "config_path": proxy_server.user_config_file_path,
             "mcp_urls": sorted(str(getattr(s, "url", "")) for s in servers),
         }), flush=True)
         os._exit(0)  # the proxy module leaves threads behind
@@ -448,3 +546,9 @@ def test_litellm_proxy_loads_the_rendered_file(
     assert seen["drop_params"] is True
     assert "RequestLogger" in seen["callbacks"]
     assert seen["mcp_urls"] == ["http://mcp-memory:8080/mcp"]
+    # The settings of issue 13: system messages stay system, /metrics is open to the
+    # scraper and served, and the plugin finds the file its settings are in.
+    assert seen["system_kept"] is True
+    assert seen["metrics_open"] is False
+    assert seen["metrics_mounted"] is True
+    assert seen["config_path"] == str(path)

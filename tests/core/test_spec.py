@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from copilot_proxy.core.github import GitHub
+from copilot_proxy.core.mcp_spec import McpServer
 from copilot_proxy.core.spec import (
     DEFAULT_CHAIN,
-    McpServer,
     Model,
     Route,
     Router,
@@ -51,6 +51,23 @@ def test_minimal_spec_gets_the_defaults_that_fall_back_at_once() -> None:
         host="github.com", web_base="https://github.com", api_base="https://api.github.com"
     )
     assert parsed.token_secret == "copilot-github-token"
+    assert parsed.small_model == "claude-opus-4.6"  # the only model
+
+
+def test_small_model_defaults_to_the_cheapest_model_of_the_chain() -> None:
+    # By GitHub's AI-credit prices, wherever it stands in the chain.
+    assert parse_spec("p", "ns", spec()).small_model == "gpt-5-mini"
+    chain = [{"name": m} for m in ("gpt-5-mini", "claude-haiku-4.5", "gpt-5.4-nano")]
+    assert parse_spec("p", "ns", {"models": chain}).small_model == "gpt-5.4-nano"
+
+
+def test_small_model_is_a_model_of_the_chain() -> None:
+    assert parse_spec("p", "ns", spec(smallModel="claude-opus-4.6")).small_model == (
+        "claude-opus-4.6"
+    )
+    error = refused(spec(smallModel="claude-haiku-4.5"))
+    assert error.field == "smallModel"
+    assert "not in spec.models" in str(error) and "gpt-5-mini" in str(error)
 
 
 def test_token_secret_is_known_even_for_a_refused_spec() -> None:
@@ -252,7 +269,7 @@ def test_refusal_does_not_echo_a_key_the_user_put_in_the_pass_through() -> None:
         (spec(router={"timeoutSeconds": 3601}), "router.timeoutSeconds"),
         (spec(prefixedNames="no"), "prefixedNames"),
         (spec(github={"host": "acme.ghe.com/"}), "github.host"),
-        (spec(mcpServers={"m": {"transport": "http"}}), "mcpServers.m.url"),
+        (spec(mcpServers={"m": {"transport": "http"}}), "mcpServers.m"),
         (spec(mcpServers={"m": {"url": "ftp://m"}}), "mcpServers.m.url"),
         (
             spec(mcpServers={"m": {"url": "http://m", "transport": "stdio"}}),

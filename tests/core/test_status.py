@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from copilot_proxy.core.catalogue import NOT_ENABLED, ModelFacts, observe
 from copilot_proxy.core.spec import SpecError, parse_spec
 from copilot_proxy.core.status import Observation, build_status, conditions, transitions
 from tests.crds.schema import openapi_schema, validate
@@ -35,7 +36,23 @@ STARTING = replace(
     replicas=2,
     ready_replicas=1,
 )
-SERVING = replace(STARTING, ready_replicas=2)
+CHAIN = ("claude-opus-4.6", "grok-code-fast-1", "gpt-9")
+SEEN = observe(
+    {
+        "claude-opus-4.6": ModelFacts("claude-opus-4.6", max_prompt_tokens=128000),
+        "grok-code-fast-1": ModelFacts("grok-code-fast-1", state=NOT_ENABLED),
+    },
+    CHAIN,
+    "2026-11-05T14:00:00Z",
+)
+ALL_THERE = observe({"claude-opus-4.6": ModelFacts("claude-opus-4.6")}, CHAIN[:1], SEEN.observed_at)
+SERVING = replace(
+    STARTING,
+    ready_replicas=2,
+    catalogue=ALL_THERE,
+    served=CHAIN[:1],
+    catalogue_checked_at=SEEN.observed_at,
+)
 
 
 def invalid(raw: dict[str, Any]) -> Observation:
@@ -110,7 +127,38 @@ def test_serving_gives_the_endpoint() -> None:
 
 def test_ready_comes_first_for_the_printer_column() -> None:
     types = [c["type"] for c in conditions(SERVING)]
-    assert types == ["Ready", "TokenReady", "ConfigReady", "ProxyAvailable"]
+    assert types == ["Ready", "TokenReady", "ConfigReady", "ProxyAvailable", "ModelsAvailable"]
+
+
+def test_models_available_names_what_the_account_lacks_and_where_to_enable_it() -> None:
+    lacking = replace(SERVING, catalogue=SEEN, served=CHAIN, web_base="https://acme.ghe.com")
+    cond = by_type(conditions(lacking))["ModelsAvailable"]
+    assert (cond["status"], cond["reason"]) == ("False", "ModelsUnavailable")
+    assert "grok-code-fast-1 is not enabled for this account: enable it at" in cond["message"]
+    assert "https://acme.ghe.com/settings/copilot/features" in cond["message"]
+    assert "gpt-9 is not offered to this account" in cond["message"]
+    assert "claude-opus-4.6" not in cond["message"]
+    assert by_type(conditions(lacking))["Ready"]["status"] == "True"  # the others serve
+    ok = by_type(conditions(SERVING))["ModelsAvailable"]
+    assert (ok["status"], ok["reason"]) == ("True", "AllAvailable")
+
+
+def test_models_available_is_unknown_while_github_cannot_say() -> None:
+    down = "api.github.com did not answer the Copilot key exchange."
+    never = by_type(conditions(replace(SERVING, catalogue=None, catalogue_error=down)))
+    assert never["ModelsAvailable"]["status"] == "Unknown"
+    assert never["ModelsAvailable"]["message"] == down
+    kept = replace(SERVING, catalogue=SEEN, served=CHAIN, catalogue_error=down)
+    cond = by_type(conditions(kept))["ModelsAvailable"]
+    assert (cond["status"], cond["reason"]) == ("Unknown", "CatalogueUnreachable")
+    assert down in cond["message"] and "grok-code-fast-1 is not enabled" in cond["message"]
+    assert "2026-11-05T14:00:00Z" in cond["message"]
+    status = build_status(kept, {}, NOW)
+    assert status["catalogue"]["error"] == down
+    assert status["catalogue"]["models"][1] == {
+        "name": "grok-code-fast-1", "state": "NotEnabled", "type": "chat"}  # fmt: skip
+    waiting = by_type(conditions(WAITING))["ModelsAvailable"]
+    assert (waiting["status"], waiting["reason"]) == ("Unknown", "WaitingForLogin")
 
 
 # --- the status block ---------------------------------------------------------------------

@@ -5,12 +5,14 @@ LiteLLM settings the CRD lists are exactly the allow-list."""
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import pytest
 
 from copilot_proxy.core import bounds, render
 from copilot_proxy.core.litellm_settings import ALLOWED
+from copilot_proxy.core.mcp_spec import SERVER_NAME
 from copilot_proxy.core.spec import SpecError, parse_spec
 
 from .schema import Obj, openapi_schema, validate, walk
@@ -45,6 +47,71 @@ def models(n: int) -> list[Obj]:
 def one_past(path: str) -> int:
     limits = bounds.LIMITS[path]
     return max(limits.get(k, 0) for k in ("maxItems", "maxLength", "maxProperties")) + 1
+
+
+# A server the operator runs, one field at a time one past its bound: (fields, field named).
+RUN_FIELDS: dict[str, Any] = {
+    "spec.mcpServers.*.command": lambda n: ({"command": "c" * n}, "command"),
+    "spec.mcpServers.*.args": lambda n: ({"args": ["a"] * n}, "args"),
+    "spec.mcpServers.*.args[]": lambda n: ({"args": ["a" * n]}, "args[0]"),
+    "spec.mcpServers.*.image": lambda n: ({"image": "i" * n}, "image"),
+    "spec.mcpServers.*.env": lambda n: (
+        {"env": [{"name": f"E{i}", "value": "v"} for i in range(n)]},
+        "env",
+    ),
+    "spec.mcpServers.*.env[].name": lambda n: (
+        {"env": [{"name": "E" * n, "value": "v"}]},
+        "env[0].name",
+    ),
+    "spec.mcpServers.*.env[].value": lambda n: (
+        {"env": [{"name": "E", "value": "v" * n}]},
+        "env[0].value",
+    ),
+    "spec.mcpServers.*.env[].secretKeyRef.name": lambda n: (
+        {"env": [{"name": "E", "secretKeyRef": {"name": "s" * n, "key": "k"}}]},
+        "env[0].secretKeyRef.name",
+    ),
+    "spec.mcpServers.*.env[].secretKeyRef.key": lambda n: (
+        {"env": [{"name": "E", "secretKeyRef": {"name": "s", "key": "k" * n}}]},
+        "env[0].secretKeyRef.key",
+    ),
+    "spec.mcpServers.*.volume.persistentVolumeClaim.claimName": lambda n: (
+        {"volume": {"persistentVolumeClaim": {"claimName": "c" * n}}},
+        "volume.persistentVolumeClaim.claimName",
+    ),
+    "spec.mcpServers.*.paths": lambda n: ({"paths": [f"p{i}" for i in range(n)]}, "paths"),
+    "spec.mcpServers.*.paths[]": lambda n: ({"paths": ["p" * n]}, "paths[0]"),
+    "spec.mcpServers.*.egress": lambda n: (
+        {"egress": [{"cidr": "10.0.0.0/8"}] * n},
+        "egress",
+    ),
+    "spec.mcpServers.*.egress[].cidr": lambda n: (
+        {"egress": [{"cidr": "1" * n}]},
+        "egress[0].cidr",
+    ),
+    "spec.mcpServers.*.egress[].except": lambda n: (
+        {"egress": [{"cidr": "10.0.0.0/8", "except": ["10.0.0.0/16"] * n}]},
+        "egress[0].except",
+    ),
+    "spec.mcpServers.*.egress[].except[]": lambda n: (
+        {"egress": [{"cidr": "10.0.0.0/8", "except": ["1" * n]}]},
+        "egress[0].except[0]",
+    ),
+    "spec.mcpServers.*.egress[].ports": lambda n: (
+        {"egress": [{"cidr": "10.0.0.0/8", "ports": [443] * n}]},
+        "egress[0].ports",
+    ),
+}
+
+
+def runs(path: str, n: int) -> tuple[Obj, str]:
+    """A `command` server (a filesystem preset for `paths`) with one field too big."""
+    fields, field = RUN_FIELDS[path](n)
+    kind = {"preset": "filesystem"} if "paths" in fields else {"command": "mcp-x"}
+    server = {**kind, **fields} if "command" not in fields else fields
+    if "paths" in fields:
+        server["volume"] = {"persistentVolumeClaim": {"claimName": "docs"}}
+    return {"mcpServers": {"m": server}}, f"mcpServers.m.{field}"
 
 
 def over(path: str) -> tuple[Obj, str]:
@@ -88,6 +155,13 @@ def over(path: str) -> tuple[Obj, str]:
             {"mcpServers": {"m": {"url": "http://m", "description": "d" * n}}},
             "mcpServers.m.description",
         ),
+        "spec.smallModel": ({"smallModel": "m" * n}, "smallModel"),
+        "spec.embeddingModels": (
+            {"embeddingModels": [f"e{i}" for i in range(n)]},
+            "embeddingModels",
+        ),
+        "spec.embeddingModels[]": ({"embeddingModels": ["e" * n]}, "embeddingModels[0]"),
+        **{path: runs(path, n) for path in RUN_FIELDS},
     }
     fields, field = cases[path]
     return {**copy.deepcopy(BASE), **fields}, field
@@ -102,13 +176,37 @@ def test_one_past_each_upper_bound_is_refused_by_both(path: str, schema: Obj) ->
     assert caught.value.field == field
 
 
-@pytest.mark.parametrize("key", ["", "ünï cødé/../x", "UPPER", "-x", "x" * 64, "a.b"])
-def test_mcp_server_names_the_crd_cannot_check_are_refused_by_the_operator(key: str) -> None:
+@pytest.mark.parametrize("key", ["", "ünï cødé/../x", "x" * 64, "a\nb", "a/b"])
+def test_an_mcp_server_key_that_is_no_name_is_refused_unechoed(key: str) -> None:
     with pytest.raises(SpecError) as caught:
         parse_spec("p", "default", {**BASE, "mcpServers": {key: {"url": "http://m"}}})
     assert caught.value.field == "mcpServers"
     if key:
         assert key not in str(caught.value)  # not echoed into status
+
+
+def crd_server_name(schema: Obj) -> str:
+    """The pattern of the CRD's CEL rule on MCP server names (jsonschema runs no CEL)."""
+    servers = schema["properties"]["spec"]["properties"]["mcpServers"]
+    (rule,) = [v["rule"] for v in servers["x-kubernetes-validations"]]
+    match = re.fullmatch(r"self\.all\(k, k\.matches\('(.+)'\)\)", rule)
+    assert match, rule
+    return match.group(1)
+
+
+def test_the_crd_and_the_operator_agree_on_mcp_server_names(schema: Obj) -> None:
+    assert crd_server_name(schema) == SERVER_NAME.pattern
+
+
+@pytest.mark.parametrize("key", ["UPPER", "-x", "a.b", "a-b", "x" * 41])
+def test_other_mcp_server_names_the_crd_refuses_are_refused_naming_them(
+    key: str, schema: Obj
+) -> None:
+    raw = {**BASE, "mcpServers": {key: {"url": "http://m"}}}
+    assert not re.fullmatch(crd_server_name(schema), key)  # the API server refuses it too
+    with pytest.raises(SpecError) as caught:
+        parse_spec("p", "default", raw)
+    assert caught.value.field == f"mcpServers.{key}"
 
 
 def test_a_spec_the_crd_admits_but_that_renders_over_a_configmap_is_refused(schema: Obj) -> None:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from copilot_proxy.litellm.failures import Attempts, Error, Failure, all_failed
+from copilot_proxy.litellm.failures import (
+    Attempts,
+    Error,
+    Failure,
+    all_failed,
+    span,
+    unavailable,
+)
 
 TOO_LONG = "model_max_prompt_tokens_exceeded"
 COPILOT_402 = '{"error":{"message":"You have no quota","code":"quota_exceeded"}}'
@@ -115,3 +122,38 @@ def test_all_failed_without_a_known_chain_names_the_failed_models() -> None:
 def test_one_model_chain_keeps_litellms_own_error() -> None:
     assert all_failed("gpt-5-mini", 500, ["gpt-5-mini"], [LIMIT], {}) is None
     assert all_failed("x", 500, [], [QUOTA], {}) is None
+
+
+def test_the_session_limit_is_named_by_its_code() -> None:
+    error = Error(429, "Please retry after 2733 seconds. (code: user_global_rate_limited)", "X")
+    assert error.reason == "user_global_rate_limited"
+
+
+def test_nothing_can_answer_names_each_model_why_and_when_it_is_back() -> None:
+    wall = 1796472000.0  # 2026-12-05 12:00 UTC
+    cooling = {
+        "claude-opus-4.6": (Failure("claude-opus-4.6", 429, "user_weekly_rate_limited"), 183600.0,
+                            wall + 183600),
+        "gpt-5-mini": (Failure("gpt-5-mini", 402, "quota_exceeded"), 45.2, wall + 45.2),
+    }  # fmt: skip
+    answer = unavailable("claude-sonnet-4-5-20250929", ["claude-opus-4.6", "gpt-5-mini"], cooling)
+    assert answer is not None
+    assert answer.status == 402  # no client retries it in a loop
+    assert answer.retry_after == 46
+    assert answer.detail == (
+        "No model can answer 'claude-sonnet-4-5-20250929' now. claude-opus-4.6: weekly rate limit"
+        " reached (user_weekly_rate_limited), back in 2 d 3 h (at 2026-12-07 15:00 UTC);"
+        " gpt-5-mini: quota spent (quota_exceeded), back in 46 s (at 2026-12-05 12:00 UTC)."
+    )
+    assert "No deployments available" not in answer.detail  # LiteLLM would make that a 429
+    assert unavailable("x", ["claude-opus-4.6", "gemini-3-pro-preview"], cooling) is None
+    assert unavailable("x", [], cooling) is None
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0.2, "1 s"), (59, "59 s"), (60, "1 min"), (61, "2 min"), (3600, "1 h"),
+     (3660, "1 h 1 min"), (47 * 3600, "47 h"), (51 * 3600, "2 d 3 h"), (96 * 3600, "4 d")],
+)  # fmt: skip
+def test_span(seconds: float, text: str) -> None:
+    assert span(seconds) == text

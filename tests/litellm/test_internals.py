@@ -1,7 +1,7 @@
 """The LiteLLM internals the hook relies on, checked against the installed LiteLLM.
 
 No proxy process: LiteLLM's own exceptions, Router and Authenticator, so a
-LiteLLM upgrade that renames what internals.py reads fails here first.
+LiteLLM upgrade that renames what internals/ reads fails here first.
 (This folder has no __init__.py on purpose: as a package named `litellm` on
 pytest's sys.path it would hide the real one.)
 """
@@ -110,9 +110,10 @@ def test_cool_down_puts_deployments_in_the_routers_cooldown_cache(router: Router
     view = internals.view_of(router)
     ids = routing.deployment_ids(view, "claude-opus-4.6")
     quota = copilot(errors.PaymentRequiredError, "quota_exceeded")
-    internals.cool_down(router, ids, quota, 402)
+    internals.cool_down(router, ids, quota, 402, 7200.0)
     cooling = router.cooldown_cache.get_active_cooldowns(model_ids=ids, parent_otel_span=None)
     assert sorted(ident for ident, _ in cooling) == sorted(ids)
+    assert {entry["cooldown_time"] for _, entry in cooling} == {7200.0}  # not the router's 60
 
 
 def test_deployment_id_of_a_request_attempt() -> None:
@@ -158,3 +159,119 @@ def test_otel_import_fails_at_once_without_the_sdk() -> None:
     finally:
         if not had:
             sys.modules.pop(internals.OTEL_LOGGER, None)
+
+
+def test_the_session_limit_code_comes_from_the_error_body() -> None:
+    limited = copilot(errors.RateLimitError, "Please retry after 2733 seconds.")
+    limited.body = {"code": "user_global_rate_limited"}  # type: ignore[attr-defined]
+    assert internals.error_of(limited).reason == "user_global_rate_limited"
+
+
+def test_response_headers_of_an_upstream_error() -> None:
+    limited = copilot(errors.RateLimitError, "rate limited")
+    limited.litellm_response_headers = {"Retry-After": "33"}  # type: ignore[attr-defined]
+    assert internals.response_headers(limited) == {"Retry-After": "33"}
+    assert internals.response_headers(ValueError("no answer")) == {}
+
+
+def test_answers_of_our_own_are_what_the_proxy_sends_as_given() -> None:
+    answer = internals.answer_now(402, "No model can answer", "models_unavailable", {"a": "b"})
+    assert isinstance(answer, ProxyException)
+    assert (answer.code, answer.type, answer.headers) == ("402", "models_unavailable", {"a": "b"})
+    too_long = internals.context_window_error("claude-opus-4.6", "prompt is too long")
+    assert isinstance(too_long, errors.ContextWindowExceededError)
+    assert internals.is_context_window(too_long) and not internals.is_context_window(answer)
+
+
+def test_the_prompt_count_takes_system_tools_and_responses_input(router: Router) -> None:
+    messages = [{"role": "user", "content": "hello there"}]
+    bare = internals.count_prompt(router, messages, {})
+    system = internals.count_prompt(router, messages, {"system": "be brief " * 50})
+    tools = internals.count_prompt(
+        router, messages, {"tools": [{"name": "Read", "description": "read " * 50,
+                                      "input_schema": {"type": "object"}}]}
+    )  # fmt: skip
+    assert system > bare + 50 and tools > bare + 50
+    assert internals.count_prompt(router, None, {"input": "hello there"}) > 0
+
+
+# ----- billing: Copilot's headers, the usage tee ------------------------------------
+
+
+def test_copilot_headers_are_litellms_own_with_the_initiator_and_no_key() -> None:
+    """The chat path sends a request's extra_headers instead of LiteLLM's Copilot headers:
+    ours must carry all of them (Copilot refuses a request without editor-version)."""
+    from litellm.llms.github_copilot.common_utils import get_copilot_default_headers
+
+    headers = internals.copilot_headers("agent", "rid-1")
+    litellms = {k for k in get_copilot_default_headers("k") if k.lower() != "authorization"}
+    assert litellms <= set(headers)
+    assert {"editor-version", "copilot-integration-id", "x-github-api-version"} <= litellms
+    assert not any(k.lower() == "authorization" for k in headers)
+    assert headers["X-Initiator"] == "agent" and headers["x-request-id"] == "rid-1"
+
+
+@pytest.fixture
+def teed(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, float]]:
+    """The usage tee on LiteLLM's transports for one test (undone after it)."""
+    import httpx
+    from litellm.llms.custom_httpx.aiohttp_transport import LiteLLMAiohttpTransport
+
+    for cls in (LiteLLMAiohttpTransport, httpx.AsyncHTTPTransport):
+        monkeypatch.setattr(cls, "handle_async_request", cls.handle_async_request)
+    charged: list[tuple[str, float]] = []
+    internals.tee_copilot_usage(lambda rid, nano: charged.append((rid, nano)))
+    internals.tee_copilot_usage(lambda rid, nano: charged.append((rid, -1)))  # once only
+    return charged
+
+
+async def _upstream_answers() -> Any:
+    """A server answering a gzip JSON body and an SSE stream cut mid-field."""
+    import gzip
+
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    body = json.dumps({"choices": [], "copilot_usage": {"total_nano_aiu": 31250000}}).encode()
+
+    async def packed(request: web.Request) -> web.Response:
+        return web.Response(body=gzip.compress(body), headers={"content-encoding": "gzip"})
+
+    async def stream(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"content-type": "text/event-stream"})
+        await resp.prepare(request)
+        event = b'data: {"type":"message_delta","copilot_usage":{"total_nano_aiu":4200}}\n\n'
+        for i in range(0, len(event), 7):  # the field arrives in pieces
+            await resp.write(event[i : i + 7])
+        await resp.write_eof()
+        return resp
+
+    app = web.Application()
+    app.router.add_post("/packed", packed)
+    app.router.add_post("/stream", stream)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    return server
+
+
+async def test_usage_tee_reads_copilot_usage_off_litellms_transport(
+    teed: list[tuple[str, float]],
+) -> None:
+    import httpx
+    from litellm.llms.custom_httpx.http_handler import AsyncHTTPHandler
+
+    server = await _upstream_answers()
+    transport = AsyncHTTPHandler.create_async_transport()
+    assert type(transport).__name__ == "LiteLLMAiohttpTransport"  # what the proxy uses
+    try:
+        async with httpx.AsyncClient(transport=transport) as client:
+            base = str(server.make_url(""))
+            packed = await client.post(f"{base}/packed", headers={"x-request-id": "r1"})
+            assert packed.json()["copilot_usage"]["total_nano_aiu"] == 31250000  # unchanged
+            async with client.stream("POST", f"{base}/stream", headers={"x-request-id": "r2"}) as r:
+                raw = b"".join([chunk async for chunk in r.aiter_raw()])
+            assert raw.count(b"total_nano_aiu") == 1
+            await client.post(f"{base}/packed")  # no request id: not ours, not scanned
+    finally:
+        await server.close()
+    assert teed == [("r1", 31250000.0), ("r2", 4200.0)]

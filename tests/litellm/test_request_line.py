@@ -29,7 +29,15 @@ def test_served_line_names_asked_served_and_failed_models() -> None:
     assert request_line.served_line(served()) == (
         "route=/v1/chat/completions asked=smart served=gpt-5-mini upstream=gpt-5-mini"
         " failed=claude-opus-4.6,gemini-3-pro-preview status=200 stream=true ms=1234"
+        " initiator=-"
     )
+
+
+def test_served_line_says_who_started_it_and_what_it_cost() -> None:
+    line = request_line.served_line(
+        served(initiator="agent", cost="in=10 cached=2000 out=5 credits=0.0101")
+    )
+    assert line.endswith(" ms=1234 initiator=agent in=10 cached=2000 out=5 credits=0.0101")
 
 
 def test_served_line_without_failures_or_stream() -> None:

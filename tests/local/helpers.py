@@ -80,30 +80,40 @@ def listening(port: int) -> bool:
 
 
 class LocalRun:
-    """`copilot-proxy run -f MANIFEST ...` in a subprocess; console lines in `.lines`."""
+    """`copilot-proxy run -f MANIFEST ...` in a subprocess; console lines in `.lines`.
+
+    `command` (with `cwd`) runs something else that runs it, e.g. `make run`, in a
+    process group of its own, as a terminal runs a command (`interrupt_group`).
+    """
 
     def __init__(
         self,
-        manifest: Path,
-        state_dir: Path,
+        manifest: Path | None,
+        state_dir: Path | None,
         *,
         proxy_port: int,
         auth_port: int,
         env: dict[str, str],
+        command: list[str] | None = None,
+        cwd: Path | None = None,
     ) -> None:
         self.proxy_port, self.auth_port = proxy_port, auth_port
         self.lines: list[str] = []
         self._cond = threading.Condition()
-        self.proc = subprocess.Popen(
-            [
+        if command is None:
+            command = [
                 *(CLI, "run", "-f", str(manifest), "--state-dir", str(state_dir)),
                 *("--proxy-port", str(proxy_port), "--auth-port", str(auth_port)),
-            ],
+            ]
+        self.proc = subprocess.Popen(
+            command,
+            cwd=cwd,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             text=True,
+            start_new_session=command[0] != CLI,
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -137,6 +147,13 @@ class LocalRun:
     def interrupt(self, timeout: float = 30.0) -> int:
         """Ctrl-C: SIGINT to the process; its exit code."""
         self.proc.send_signal(signal.SIGINT)
+        code = self.proc.wait(timeout)
+        self._reader.join(5)
+        return code
+
+    def interrupt_group(self, timeout: float = 30.0) -> int:
+        """Ctrl-C in a terminal: SIGINT to the whole process group; the exit code."""
+        os.killpg(self.proc.pid, signal.SIGINT)
         code = self.proc.wait(timeout)
         self._reader.join(5)
         return code

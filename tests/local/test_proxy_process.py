@@ -150,6 +150,34 @@ def test_stop_ends_the_whole_process_group(tmp_path: Path) -> None:
     assert wait_gone([leader, *helpers], timeout=5) == []
 
 
+@pytest.mark.parametrize(
+    ("value", "seconds"), [("600", 610.0), ("1", 11.0), (None, 40.0), ("soon", 40.0)]
+)
+def test_a_proxy_may_drain_for_its_graceful_shutdown_and_teardown(
+    value: str | None, seconds: float
+) -> None:
+    env = {} if value is None else {"GRACEFUL_SHUTDOWN_TIMEOUT": value}
+    assert pp.drain_seconds(env) == seconds  # LiteLLM's own default is 30 s
+
+
+def test_stop_waits_for_a_draining_proxy_and_says_so(tmp_path: Path) -> None:
+    """A proxy that takes a while to finish after SIGTERM is waited for, not killed."""
+    proc = pp.ProxyProcess(
+        argv=["sh", "-c", "trap 'sleep 2; exit 0' TERM; echo ready; while :; do sleep 0.1; done"],
+        env={**os.environ, "GRACEFUL_SHUTDOWN_TIMEOUT": "30"},
+        url="http://127.0.0.1:9",
+        log_path=tmp_path / "proxy.log",
+        cwd=tmp_path,
+    )
+    proc.start()
+    deadline = time.monotonic() + 10
+    while "ready" not in proc.log_text() and time.monotonic() < deadline:  # the trap is set
+        time.sleep(0.02)
+    said: list[str] = []
+    assert proc.stop(say=said.append) == 0
+    assert said == ["The proxy finishes the requests in flight first (at most 40 s)…"]
+
+
 def test_a_killed_supervisor_takes_the_proxy_with_it(tmp_path: Path) -> None:
     """Even `kill -9` of copilot-proxy leaves no proxy running (Linux: parent-death signal)."""
     if not sys.platform.startswith("linux"):
@@ -192,7 +220,12 @@ def test_first_run_text_is_ready_to_paste() -> None:
     text = first_run_text(spec, "sk-abc", "http://localhost:4000", Path(".copilot-proxy/mk"))
     assert "export ANTHROPIC_BASE_URL=http://localhost:4000\n" in text  # no /v1
     assert "export ANTHROPIC_AUTH_TOKEN=sk-abc" in text
-    assert "export ANTHROPIC_MODEL=claude-opus-4.6" in text
+    # Claude Code's own spelling of the chain's models (no warning in the CLI: see
+    # tests/proxy/test_claude_code_cli.py), its haiku slot served by spec.smallModel.
+    assert "export ANTHROPIC_MODEL=opus\n" in text
+    assert "export ANTHROPIC_DEFAULT_OPUS_MODEL=claude-opus-4-6\n" in text
+    assert "export ANTHROPIC_DEFAULT_HAIKU_MODEL=claude-haiku-4-5" in text
+    assert "small/fast model: gpt-5-mini" in text
     assert "curl http://localhost:4000/v1/chat/completions \\\n" in text
     assert '-H "Authorization: Bearer sk-abc"' in text
     body = text.split("-d ", 1)[1].splitlines()[0]

@@ -3,12 +3,12 @@
 One real `copilot-proxy run` process per test (LiteLLM takes ~10 s per start,
 so each test walks a whole story):
 - first run: no token, so no proxy and the console points at the login page;
-  sign in through the login service's API (while another program holds the
-  proxy's port, which the proxy waits for); the proxy starts by itself and
-  serves the chain; an edited manifest restarts it with the new chain; a broken
-  manifest is refused and the proxy keeps serving; a new sign-in restarts it
-  with the new token; a proxy that dies is started again; Ctrl-C leaves no
-  process behind;
+  the proxy's port answers 503 with the login page's URL; sign in through the
+  login service's API; the proxy starts by itself and serves the chain; an
+  edited manifest restarts it with the new chain; a broken manifest is
+  refused and the proxy keeps serving; a new sign-in restarts it with the new
+  token; a proxy that dies is started again after its back-off, and meanwhile
+  the port says it crashed; Ctrl-C leaves no process behind;
 - a later run (a state folder with a key and a token): the proxy starts at
   once and the master key is not shown again; Ctrl-C during the proxy's
   start-up leaves no process behind either.
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import stat
 import time
 from collections.abc import Iterator
@@ -30,7 +29,6 @@ import pytest
 from openai import OpenAI
 
 from copilot_proxy.auth.stores.directory import DirectoryStore, write_private
-from copilot_proxy.local.supervisor import PORT_RETRY
 from testkit.fake_github import FakeGitHub
 from testkit.ports import free_port
 from tests.local.helpers import (
@@ -76,6 +74,18 @@ def chat(port: int, key: str) -> tuple[str, str]:
     return raw.headers["x-litellm-model-name"], reply
 
 
+def first_answer(url: str, within: float = 1.5) -> httpx.Response:
+    """The first answer from `url`; the port may take a moment to change hands."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            return httpx.get(url, timeout=5)
+        except httpx.ConnectError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def test_first_run_sign_in_edit_and_stop(gh: FakeGitHub, workdir: Path) -> None:
     gh.reset()
     gh.device_interval = 0
@@ -95,18 +105,27 @@ def test_first_run_sign_in_edit_and_stop(gh: FakeGitHub, workdir: Path) -> None:
         assert stat.S_IMODE((state / "master-key").stat().st_mode) == 0o600
         assert stat.S_IMODE(state.stat().st_mode) == 0o700
         assert descendants(run.proc.pid) == []
-        assert not listening(proxy_port)
+        # The proxy's port answers already: clients are told to sign in, and where.
+        early = httpx.post(f"http://127.0.0.1:{proxy_port}/v1/chat/completions", json={})
+        assert early.status_code == 503 and early.json()["error"]["code"] == "not_signed_in"
+        assert f"http://localhost:{auth_port}/github" in early.json()["error"]["message"]
 
-        # Sign in while another program holds the proxy's port: the proxy waits for it
-        # (said once), then starts by itself and serves the chain's primary.
-        squatter = socket.create_server(("127.0.0.1", proxy_port))
+        # A sign-in refused on GitHub is said on the console too (the page says it as well).
+        started = httpx.post(
+            f"http://127.0.0.1:{auth_port}/api/proxies/local/copilot/login",
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        gh.deny(started.json()["userCode"])
+        at = run.wait_for(
+            r"login page: GitHub sign-in for local/copilot failed: The sign-in was cancelled "
+            "on GitHub",
+            after=at,
+        )
+
+        # Sign in: the proxy starts by itself and serves the chain's primary.
         sign_in(gh, auth_port, key, login="octocat")
         at = run.wait_for(r"Signed in to GitHub as @octocat", after=at)
-        at = run.wait_for(rf"Port {proxy_port} is taken by another program", after=at)
-        time.sleep(PORT_RETRY + 1)
-        squatter.close()
         at = run.wait_for(READY.format(port=proxy_port), after=at)
-        assert sum("is taken by another program" in line for line in run.lines) == 1
         assert stat.S_IMODE((state / "access-token").stat().st_mode) == 0o600
         first = descendants(run.proc.pid)
         assert first
@@ -114,6 +133,13 @@ def test_first_run_sign_in_edit_and_stop(gh: FakeGitHub, workdir: Path) -> None:
         assert served == "github_copilot/claude-opus-4.6"
         assert reply.startswith("Hello from claude-opus-4.6")
         at = run.wait_for(rf"request: .*asked={ANY_MODEL} .*upstream=claude-opus-4.6", after=at)
+        # Copilot's weekly limit: the next model answers, the console says for how long.
+        gh.fail("claude-opus-4.6", 429, times=1, code="user_weekly_rate_limited", retry_after=7200)
+        assert chat(proxy_port, key)[0] == "github_copilot/gpt-5-mini"
+        at = run.wait_for(
+            r" cooldown: model=claude-opus-4.6 reason=user_weekly_rate_limited seconds=7200 ",
+            after=at,
+        )
         page = httpx.get(
             f"http://127.0.0.1:{auth_port}/api/proxies/local/copilot",
             headers={"Authorization": f"Bearer {key}"},
@@ -153,6 +179,9 @@ def test_first_run_sign_in_edit_and_stop(gh: FakeGitHub, workdir: Path) -> None:
         # A proxy that dies is reported with its last log lines and started again.
         os.kill(third[0], signal.SIGKILL)
         at = run.wait_for(r"The proxy stopped by itself \(killed by signal 9\)", after=at)
+        run.wait_for(r"Trying again in 2 s", after=at)
+        down = first_answer(f"http://127.0.0.1:{proxy_port}/v1/models")
+        assert down.status_code == 503 and down.json()["error"]["code"] == "crashing"
         at = run.wait_for(READY.format(port=proxy_port), after=at)
         fourth = descendants(run.proc.pid)
         assert chat(proxy_port, key)[0] == "github_copilot/gemini-3-pro-preview"
@@ -174,12 +203,20 @@ def test_later_run_starts_at_once_and_stops_mid_start(gh: FakeGitHub, workdir: P
     write_private(state / "master-key", "sk-" + "k" * 48 + "\n")
     store = DirectoryStore.single(state, "copilot")
     store.write_token(store.list_proxies()[0].ref, gh.default_token, "octocat", datetime.now(UTC))
-    write_manifest(manifest, ["claude-opus-4.6", "gpt-5-mini"])
+    write_manifest(manifest, ["claude-opus-4.6", "grok-code-fast-1", "gpt-5-mini"])
     proxy_port, auth_port = free_port(), free_port()
     run = LocalRun(manifest, state, proxy_port=proxy_port, auth_port=auth_port, env=run_env(gh))
     try:
         at = run.wait_for(r"GitHub token found \(signed in as @octocat\)")
+        # The account's catalogue, read before the proxy starts: what is not enabled, where.
+        at = run.wait_for(
+            r"Models: grok-code-fast-1 is not enabled for this account: enable it at"
+            r" https://github.com/settings/copilot/features\.",
+            after=at,
+        )
         run.wait_for(r"Starting the proxy", after=at)
+        config = (state / "config.yaml").read_text()
+        assert "max_input_tokens: 128000" in config  # the catalogue's windows
         assert "New master key" not in run.output
         assert "sk-kkkk" not in run.output
         assert f"Master key: in {state / 'master-key'}" in run.output

@@ -15,6 +15,7 @@ import prometheus_client
 import pytest
 import yaml
 
+from testkit.fake_github import FakeGitHub
 from testkit.kube import KubeCluster
 from testkit.kube.kopf_runner import KopfOperator
 from testkit.waiting import wait_for
@@ -31,8 +32,14 @@ TOKEN_HASH = "copilot-proxy.dev/token-hash"
 
 
 @pytest.fixture
-def operator_env(kube_api: KubeCluster, monkeypatch: pytest.MonkeyPatch) -> KubeCluster:
-    """The environment the chart gives the operator, pointed at the emulator."""
+def operator_env(
+    kube_api: KubeCluster, fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> KubeCluster:
+    """The environment the chart gives the operator, pointed at the emulator (and GitHub,
+    whose catalogue it reads, at the fake: its tokens are unknown there unless a test
+    adds them as accounts)."""
+    for name, value in fake_github.env().items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("COPILOT_PROXY_IMAGE", IMAGE)
     monkeypatch.setenv("COPILOT_PROXY_LOGIN_HINT", LOGIN_HINT)
     monkeypatch.setenv("COPILOT_PROXY_RESYNC_SECONDS", "1")

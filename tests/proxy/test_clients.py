@@ -171,7 +171,7 @@ def test_responses_api_streams(oai: openai.OpenAI, upstream: FakeGitHub) -> None
 def test_embeddings(oai: openai.OpenAI, upstream: FakeGitHub) -> None:
     reply = oai.embeddings.create(model="text-embedding-3-small", input=["a", "b"])
     assert [d.index for d in reply.data] == [0, 1]
-    assert len(reply.data[0].embedding) == 8
+    assert len(reply.data[0].embedding) == 1536  # text-embedding-3-small's size
     assert upstream.copilot_requests("/embeddings")[0].body["input"] == ["a", "b"]
 
 
@@ -376,14 +376,16 @@ def _claude_code_turn(client: anthropic.Anthropic, model: str) -> tuple[str, Map
 
 
 @pytest.mark.parametrize(
-    "model",
+    ("model", "served"),
     [
-        "claude-opus-4.6",
-        "github_copilot/claude-opus-4.6",  # the original README's ANTHROPIC_MODEL
-        "claude-sonnet-4-5-20250929",  # dated ids Claude Code sends by default
-        "claude-opus-4-1-20250805",
-        "claude-3-5-haiku-20241022",  # its small fast model
-        "claude-haiku-4-5-20251001",
+        ("claude-opus-4.6", CHAIN[0]),
+        ("github_copilot/claude-opus-4.6", CHAIN[0]),  # the original README's ANTHROPIC_MODEL
+        ("claude-opus-4-6", CHAIN[0]),  # Claude Code's spelling of the chain's model
+        ("claude-sonnet-4-5-20250929", CHAIN[0]),  # no sonnet in the chain: the catch-all
+        ("claude-opus-4-1-20250805", CHAIN[0]),  # an older opus: the chain's opus
+        # Claude Code's small/fast model: spec.smallModel, by default the cheapest model
+        ("claude-3-5-haiku-20241022", "gpt-5-mini"),
+        ("claude-haiku-4-5-20251001", "gpt-5-mini"),
     ],
 )
 @pytest.mark.parametrize("key_var", ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"])
@@ -392,17 +394,21 @@ def test_claude_code_settings_are_served(
     upstream: FakeGitHub,
     monkeypatch: pytest.MonkeyPatch,
     model: str,
+    served: str,
     key_var: str,
 ) -> None:
     client = _claude_code_client(monkeypatch, proxy.url, proxy.master_key, key_var)
     text, headers = _claude_code_turn(client, model)
-    assert text == _hello(CHAIN[0])
-    assert headers["x-litellm-model-name"] == f"github_copilot/{CHAIN[0]}"
-    sent = upstream.copilot_requests("/v1/messages")
+    assert text == _hello(served)
+    assert headers["x-litellm-model-name"] == f"github_copilot/{served}"
+    sent = upstream.copilot_requests()
     assert len(sent) == 1
-    assert sent[0].body["thinking"]["type"] == "enabled"
+    assert sent[0].model == served
+    if served.startswith("claude"):
+        assert sent[0].body["thinking"]["type"] == "enabled"
     assert len(sent[0].body["tools"]) == len(CLAUDE_CODE_TOOLS)
     assert sent[0].query.get("beta") is None, "the upstream URL is Copilot's own"
+    assert proxy.request_log_line(f"asked={model} ")
 
 
 def test_claude_code_base_url_with_v1_is_wrong(

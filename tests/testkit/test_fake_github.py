@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from urllib.parse import parse_qs
 
@@ -195,3 +196,135 @@ def test_stream_drops_mid_way(fake_github: FakeGitHub) -> None:
             seen.append(line)
     assert any("message_start" in line for line in seen)
     assert not any("message_stop" in line for line in seen)
+
+
+# ----- 2026 Copilot: the catalogue, policies, limits ---------------------------------
+
+
+def _copilot(gh: FakeGitHub) -> dict[str, str]:
+    key = _key(gh, gh.default_token).json()["token"]
+    return {"authorization": f"Bearer {key}", "editor-version": "vscode/1.95.0"}
+
+
+def test_catalogue_lists_limits_endpoints_and_policies(fake_github: FakeGitHub) -> None:
+    r = httpx.get(f"{fake_github.url}/models", headers=_copilot(fake_github))
+    models = {m["id"]: m for m in r.json()["data"]}
+    opus = models["claude-opus-4.6"]
+    assert opus["capabilities"]["type"] == "chat"
+    assert opus["capabilities"]["limits"]["max_prompt_tokens"] == 128000
+    assert opus["capabilities"]["limits"]["max_output_tokens"] == 64000
+    assert "/v1/messages" in opus["supported_endpoints"]
+    assert opus["policy"]["state"] == "enabled" and opus["vendor"] == "Anthropic"
+    assert models["gpt-5.3-codex"]["supported_endpoints"] == ["/responses"]
+    assert models["grok-code-fast-1"]["policy"]["state"] == "unconfigured"
+    assert "policy" not in models["gpt-5-mini"]
+    assert models["gemini-3-pro-preview"]["preview"] is True
+    embed = models["text-embedding-3-small"]
+    assert (embed["capabilities"]["type"], embed["model_picker_enabled"]) == ("embeddings", False)
+    fake_github.catalogue_error = 503
+    assert httpx.get(f"{fake_github.url}/models", headers=_copilot(fake_github)).status_code == 503
+    assert fake_github.catalogue_calls == 2
+
+
+def test_a_model_not_enabled_is_not_supported(fake_github: FakeGitHub) -> None:
+    body = {"model": "grok-code-fast-1", "messages": [{"role": "user", "content": "hi"}]}
+    r = httpx.post(f"{fake_github.url}/chat/completions", json=body, headers=_copilot(fake_github))
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "model_not_supported")
+    fake_github.models["grok-code-fast-1"].policy = "enabled"
+    r = httpx.post(f"{fake_github.url}/chat/completions", json=body, headers=_copilot(fake_github))
+    assert r.json()["choices"][0]["message"]["content"] == "Hello from grok-code-fast-1."
+
+
+def test_session_and_weekly_limits_say_the_wait_in_the_text(fake_github: FakeGitHub) -> None:
+    body = {"model": "gpt-5-mini", "messages": [{"role": "user", "content": "hi"}]}
+    fake_github.fail("gpt-5-mini", 429, code="user_global_rate_limited", retry_after=2733)
+    r = httpx.post(f"{fake_github.url}/chat/completions", json=body, headers=_copilot(fake_github))
+    assert r.status_code == 429 and "retry-after" not in r.headers
+    assert "Please retry after 2733 seconds" in r.json()["error"]["message"]
+    fake_github.fail("gpt-5-mini", 429, code="user_weekly_rate_limited", retry_after=51 * 3600)
+    r = httpx.post(f"{fake_github.url}/chat/completions", json=body, headers=_copilot(fake_github))
+    assert "Please try again in 51 hours" in r.json()["error"]["message"]
+    fake_github.fail("gpt-5-mini", 402)
+    r = httpx.post(f"{fake_github.url}/chat/completions", json=body, headers=_copilot(fake_github))
+    assert r.status_code == 402 and "retry-after" not in r.headers
+
+
+def test_prompt_over_the_limit_is_refused_and_counted_alike(fake_github: FakeGitHub) -> None:
+    auth = _copilot(fake_github)
+    text = "word " * 1000  # 5000 characters: 1429 tokens for Claude (3.5 chars); o200k for GPT
+    claude = {
+        "model": "claude-haiku-4.5",
+        "max_tokens": 10,
+        "messages": [{"role": "user", "content": text}],
+    }
+    counted = httpx.post(f"{fake_github.url}/v1/messages/count_tokens", json=claude, headers=auth)
+    assert counted.json() == {"input_tokens": 1429}
+    answered = httpx.post(f"{fake_github.url}/v1/messages", json=claude, headers=auth).json()
+    assert answered["usage"]["input_tokens"] == 1429
+    fake_github.models["claude-haiku-4.5"].max_prompt_tokens = 1428
+    refused = httpx.post(f"{fake_github.url}/v1/messages", json=claude, headers=auth)
+    assert refused.status_code == 400
+    assert refused.json()["error"] == {
+        "message": "prompt token count of 1429 exceeds the limit of 1428",
+        "code": "model_max_prompt_tokens_exceeded",
+        "param": None,
+        "type": "invalid_request_error",
+    }
+    gpt = {"model": "gpt-5-mini", "messages": [{"role": "user", "content": text}]}
+    usage = httpx.post(f"{fake_github.url}/chat/completions", json=gpt, headers=auth).json()
+    assert usage["usage"]["prompt_tokens"] == 1001  # "word", 999 " word", " "
+
+
+def test_responses_only_model_calls_functions(fake_github: FakeGitHub) -> None:
+    auth = _copilot(fake_github)
+    tool = {
+        "type": "function",
+        "name": "get_weather",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        },
+    }
+    body = {"model": "gpt-5.3-codex", "input": "use get_weather for Paris", "tools": [tool]}
+    chat = httpx.post(
+        f"{fake_github.url}/chat/completions",
+        json={"model": "gpt-5.3-codex", "messages": [{"role": "user", "content": "hi"}]},
+        headers=auth,
+    )
+    assert chat.json()["error"]["code"] == "unsupported_api_for_model"
+    out = httpx.post(f"{fake_github.url}/responses", json=body, headers=auth).json()["output"]
+    assert (out[0]["type"], out[0]["name"], out[0]["arguments"]) == (
+        "function_call",
+        "get_weather",
+        '{"city": "Paris"}',
+    )
+    follow = {
+        **body,
+        "input": [
+            {"role": "user", "content": "use get_weather for Paris"},
+            out[0],
+            {"type": "function_call_output", "call_id": out[0]["call_id"], "output": "sunny"},
+        ],
+    }
+    done = httpx.post(f"{fake_github.url}/responses", json=follow, headers=auth).json()
+    assert done["output"][0]["content"][0]["text"] == "Hello from gpt-5.3-codex."
+
+
+def test_a_paced_stream_sends_one_event_per_gap(fake_github: FakeGitHub) -> None:
+    key = _key(fake_github, fake_github.default_token).json()["token"]
+    fake_github.pace("gpt-5-mini", 0.2)
+    body = {"model": "gpt-5-mini", "stream": True, "messages": [{"role": "user", "content": "hi"}]}
+    arrivals = []
+    with httpx.stream(
+        "POST",
+        f"{fake_github.url}/chat/completions",
+        json=body,
+        headers={"authorization": f"Bearer {key}", "editor-version": "vscode/1.95.0"},
+    ) as r:
+        for line in r.iter_lines():
+            if line.startswith("data: "):
+                arrivals.append(time.monotonic())
+    assert len(arrivals) >= 4
+    gaps = [b - a for a, b in itertools.pairwise(arrivals)]
+    assert min(gaps) >= 0.15  # each event waited for its gap: a stream that lasts

@@ -11,6 +11,14 @@
 {{- printf "%s-auth" (include "copilot-proxy.fullname" .) -}}
 {{- end -}}
 
+{{/* The Host names the login service answers to: its Service's names, then authService.allowedHosts. */}}
+{{- define "copilot-proxy.authHosts" -}}
+{{- $svc := include "copilot-proxy.authName" . -}}
+{{- $ns := .Release.Namespace -}}
+{{- $names := list $svc (printf "%s.%s" $svc $ns) (printf "%s.%s.svc" $svc $ns) (printf "%s.%s.svc.cluster.local" $svc $ns) -}}
+{{- concat $names .Values.authService.allowedHosts | join "," -}}
+{{- end -}}
+
 {{- define "copilot-proxy.operatorServiceAccount" -}}
 {{- default (include "copilot-proxy.operatorName" .) .Values.operator.serviceAccount.name -}}
 {{- end -}}
@@ -25,6 +33,15 @@
 {{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
 {{- else -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The MCP image, handed to the operator for the MCP server pods. */}}
+{{- define "copilot-proxy.mcpImage" -}}
+{{- if .Values.mcpImage.digest -}}
+{{- printf "%s@%s" .Values.mcpImage.repository .Values.mcpImage.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.mcpImage.repository (default .Chart.AppVersion .Values.mcpImage.tag) -}}
 {{- end -}}
 {{- end -}}
 

@@ -19,6 +19,7 @@ from copilot_proxy.auth.deps import (
     proxy_or_404,
 )
 from copilot_proxy.auth.errors import ApiError
+from copilot_proxy.auth.logs import log
 from copilot_proxy.auth.manager import LoginManager, RateLimited, TokenSecretNotAllowed
 from copilot_proxy.auth.stores.protocol import ProxyInfo
 from copilot_proxy.auth.views import proxy_view
@@ -75,12 +76,11 @@ async def start_login(
             {"retry-after": str(wait)},
         ) from None
     except GitHubUnreachable as error:
-        raise ApiError(
-            502,
-            "github_unreachable",
-            f"{error.host} did not answer. Check the network, then try again.",
-        ) from None
+        message = f"{error.host} did not answer. Check the network, then try again."
+        log.warning("GitHub sign-in for %s could not start: %s", ref.id, message)
+        raise ApiError(502, "github_unreachable", message) from None
     except DeviceFlowError as error:
+        log.warning("GitHub sign-in for %s could not start: %s", ref.id, error.message)
         raise ApiError(502, error.code, error.message) from None
     return flow.view(login, clock())
 

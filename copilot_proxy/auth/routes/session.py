@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -16,12 +15,11 @@ from copilot_proxy.auth.deps import (
     SessionsDep,
     SettingsDep,
     StoreDep,
+    master_keys,
 )
-from copilot_proxy.auth.errors import ApiError
+from copilot_proxy.auth.logs import log
 from copilot_proxy.auth.security import SESSION_COOKIE, credential_scope
 from copilot_proxy.auth.views import session_view
-
-log = logging.getLogger("copilot_auth")
 
 router = APIRouter(prefix="/api/session")
 
@@ -54,16 +52,12 @@ async def open_session(
     settings: SettingsDep,
     clock: ClockDep,
 ) -> Any:
-    key = limit.check(request)
-    keys = await manager.call_store(
-        lambda: {i.ref: store.master_key(i.ref) for i in store.list_proxies()}
-    )
+    key = await limit.slow_down(request)
+    keys = await master_keys(manager, store)
     scope = credential_scope(body.credential, settings.admin_password, keys)
     if not scope:
-        limit.failed(key)
-        raise ApiError(
-            401,
-            "bad_credential",
+        raise limit.wrong(
+            key,
             "That credential unlocks nothing: use a proxy's master key"
             + (" or the admin password." if settings.admin_password else "."),
         )

@@ -5,6 +5,7 @@
 
 const state = {
   session: { authenticated: false, scope: null, csrfToken: null, adminPasswordConfigured: false },
+  store: null,  // "kubernetes" (the operator's Secrets) or "directory" (copilot-proxy run)
   proxies: [],
   logins: {},   // proxy id -> login view of the sign-in shown in its card
   notes: {},    // proxy id -> {text, kind} shown under its card after an action
@@ -83,15 +84,17 @@ const QUOTA_NAMES = {
   chat: "Chat",
   completions: "Code completions",
 };
+// What a monthly plan's allowance counts since June 2026, or an annual plan's.
+const UNIT_NAMES = { ai_credits: "AI credits", premium_requests: "Premium requests" };
 
-// Premium requests first: they run out; chat and completions are usually unlimited.
+// AI credits and premium requests first: they run out; chat and completions are usually unlimited.
 function quotaOrder(a, b) {
-  const rank = (q) => (q.kind === "premium_interactions" ? 0 : q.unlimited ? 2 : 1);
+  const rank = (q) => (q.unit ? 0 : q.unlimited ? 2 : 1);
   return rank(a) - rank(b) || a.kind.localeCompare(b.kind);
 }
 
 function quotaRow(q) {
-  const name = QUOTA_NAMES[q.kind] || q.kind.replace(/_/g, " ");
+  const name = UNIT_NAMES[q.unit] || QUOTA_NAMES[q.kind] || q.kind.replace(/_/g, " ");
   if (q.unlimited) return el("div", { class: "quota" }, el("label", { text: `${name}: unlimited` }));
   if (q.remaining === null || q.entitlement === null) return null;
   const pct = q.percentRemaining ?? (q.entitlement ? (100 * q.remaining) / q.entitlement : 0);
@@ -111,6 +114,8 @@ function badge(proxy) {
   if (login && !isFinished(login)) return el("span", { class: "badge warn", text: "Signing in…" });
   if (proxy.token.state === "present") {
     if (proxy.copilot && proxy.copilot.error) return el("span", { class: "badge bad", text: "Token problem" });
+    // Signed in, but the proxy does not serve (starting, crashing): the card says why.
+    if (proxy.ready === false) return el("span", { class: "badge warn", text: "Proxy not ready" });
     return el("span", { class: "badge ok", text: "Connected" });
   }
   return el("span", { class: "badge bad", text: "No token" });
@@ -189,12 +194,38 @@ function card(proxy) {
     hint);
 }
 
+// Where the master key is, for the proxies this page serves: a file with
+// `copilot-proxy run`, the operator's Secret <name>-master-key in Kubernetes.
+function keyHelp() {
+  const shown = state.proxies.slice(0, 3);
+  const parts = [];
+  if (state.store === "directory") {
+    parts.push(el("p", { text: "copilot-proxy run printed it when it made it, and keeps it in a file next to the token:" }));
+    for (const p of shown) {
+      const file = p.tokenLocation.replace(/[^/\\]*$/, "master-key");
+      parts.push(el("pre", {}, el("code", { text: `cat ${file}` })));
+    }
+  } else if (shown.length) {
+    parts.push(el("p", { text: "The operator keeps it in the Secret <proxy>-master-key of the proxy's namespace:" }));
+    for (const p of shown) {
+      parts.push(el("pre", {}, el("code", {
+        text: `kubectl -n ${p.namespace} get secret ${p.name}-master-key -o jsonpath='{.data.master-key}' | base64 -d`,
+      })));
+    }
+  }
+  if (state.session.adminPasswordConfigured) {
+    parts.push(el("p", { text: "The admin password set for this login service unlocks every proxy." }));
+  }
+  if (parts.length) $("key-where").replaceChildren(...parts);
+}
+
 function render() {
   const s = state.session;
   $("locked").hidden = s.authenticated;
   $("unlocked").hidden = !s.authenticated;
   for (const node of document.querySelectorAll(".admin-only, #admin-hint")) node.hidden = !s.adminPasswordConfigured;
   $("scope").textContent = s.scope === "all" ? "all proxies" : (s.scope || []).join(", ");
+  keyHelp();
 
   // Keep keyboard focus on the same button across re-renders.
   const focused = document.activeElement && document.activeElement.getAttribute("data-action");
@@ -226,6 +257,7 @@ async function loadProxies() {
   try {
     const data = await api("GET", "/api/proxies");
     state.proxies = data.proxies;
+    state.store = data.store;
     $("list-error").textContent = "";
   } catch (err) {
     $("list-error").textContent = err.message;
