@@ -269,9 +269,8 @@ def _parse_mcp(name: str, spec: dict[str, Any]) -> dict[str, Any]:
 _SPEC_FIELDS = {
     "models", "routes", "smallModel", "catchAll", "prefixedNames", "router", "replicas", "image",
     "imagePullPolicy", "resources", "github", "tokenSecret", "mcpServers", "litellm",
-    "embeddingModels",
+    "embeddingModels", "mcpSemanticFilter",
 }  # fmt: skip
 _ROUTER_FIELDS = {
     "numRetries", "allowedFails", "cooldownSeconds", "timeoutSeconds", "quotaCooldownSeconds",
-    "mcpSemanticFilter",
 }  # fmt: skip

@@ -23,7 +23,7 @@ def groups(config: dict[str, Any]) -> list[str]:
 
 
 def test_off_by_default() -> None:
-    config = render(mcpServers=MEMORY)
+    config = render(mcpServers=MEMORY, embeddingModels=[])  # no embedding model of its own
     assert "mcp_semantic_tool_filter" not in config["litellm_settings"]
     assert "text-embedding-3-small" not in groups(config)
 
