@@ -124,9 +124,13 @@ def test_the_proxies_servicemonitor_scrapes_every_proxy_the_operator_runs(
     assert (endpoint["path"], endpoint["honorLabels"]) == ("/metrics/", True)
     litellm = render_config(spec)["litellm_settings"]
     assert litellm["require_auth_for_metrics_endpoint"] is False
-    everywhere = helm.template(set_values=["serviceMonitor.enabled=true"])
+    # (NetworkPolicies on: the chart asks for the scraper's peers.)
+    scraper = "networkPolicy.metricsIngressFrom[0].namespaceSelector.matchLabels.team=monitoring"
+    everywhere = helm.template(set_values=["serviceMonitor.enabled=true", scraper])
     assert everywhere.one("ServiceMonitor", "copilot-proxies", NAMESPACE)["spec"][
         "namespaceSelector"
     ] == {"any": True}
-    off = helm.template(set_values=["serviceMonitor.enabled=true", "serviceMonitor.proxies=false"])
+    off = helm.template(
+        set_values=["serviceMonitor.enabled=true", "serviceMonitor.proxies=false", scraper]
+    )
     assert [m["metadata"]["name"] for m in off.all("ServiceMonitor")] == ["copilot"]

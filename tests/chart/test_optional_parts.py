@@ -34,7 +34,10 @@ def test_network_policies_are_on_by_default_for_the_chart_and_the_proxies(
     assert names == ["copilot-auth", "copilot-operator", "copilot-test"]
     (operator,) = containers(default_render.one("Deployment", "copilot-operator", NAMESPACE))
     env = {e["name"]: e.get("value") for e in operator["env"]}
-    assert json.loads(env["COPILOT_PROXY_NETWORK_POLICY"]) == {"ingressFrom": []}
+    assert json.loads(env["COPILOT_PROXY_NETWORK_POLICY"]) == {
+        "ingressFrom": [],
+        "metricsFrom": [],
+    }
 
 
 def test_disruption_budgets_never_block_a_drain(full_render: Rendered) -> None:

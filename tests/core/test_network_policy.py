@@ -3,6 +3,7 @@ spec's MCP servers out; the configuration is the administrator's, never the reso
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import kubernetes_validate
@@ -51,6 +52,24 @@ def test_out_only_dns_github_and_the_mcp_servers_ports() -> None:
     assert egress_ports(with_mcp) == {(53, "UDP"), (53, "TCP"), (443, "TCP"), (8080, "TCP")}
 
 
+def test_a_server_the_operator_runs_is_reached_on_its_bridge_port() -> None:
+    mcp = {"memory": {"preset": "memory"}}
+    policy = network_policy(parsed(mcpServers=mcp), PolicyConfig(), OWNER)
+    assert egress_ports(policy) == {(53, "UDP"), (53, "TCP"), (443, "TCP"), (8000, "TCP")}
+
+
+def test_the_metrics_scrapers_reach_the_proxy_port_as_a_rule_of_their_own() -> None:
+    scraper = {"namespaceSelector": {"matchLabels": {"team": "monitoring"}}}
+    config = parse_config(json.dumps({"ingressFrom": [], "metricsFrom": [scraper]}))
+    assert config is not None
+    ingress = network_policy(parsed(), config, OWNER)["spec"]["ingress"]
+    port = [{"port": 4000, "protocol": "TCP"}]
+    assert ingress == [
+        {"from": [{"podSelector": {}}], "ports": port},
+        {"from": [scraper], "ports": port},
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "peers"),
     [
@@ -73,7 +92,9 @@ def test_none_without_configuration(text: str) -> None:
     assert parse_config(text) is None
 
 
-@pytest.mark.parametrize("text", ["{", "[]", '{"ingress": []}', '{"ingressFrom": [{}]}'])
+@pytest.mark.parametrize(
+    "text", ["{", "[]", '{"ingress": []}', '{"ingressFrom": [{}]}', '{"metricsFrom": [{}]}']
+)
 def test_a_malformed_configuration_is_refused(text: str) -> None:
     with pytest.raises(NetworkPolicyConfigError):
         parse_config(text)

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from copilot_proxy.core.network_policy import POLICY_ENV, network_policy, parse_config
+from copilot_proxy.core.spec import parse_spec
 from testkit.kube import KubeCluster
 from testkit.kube.kopf_runner import KopfOperator
 from tests.chart.conftest import NAMESPACE, Rendered, containers
@@ -28,11 +30,15 @@ def operator(
     kube_api: KubeCluster, chart: Rendered, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[KopfOperator]:
     """The operator with the NetworkPolicy configuration the chart gives it."""
-    (container,) = containers(chart.one("Deployment", "copilot-operator", NAMESPACE))
-    env = {e["name"]: e.get("value", "") for e in container["env"]}
-    monkeypatch.setenv("COPILOT_PROXY_NETWORK_POLICY", env["COPILOT_PROXY_NETWORK_POLICY"])
+    monkeypatch.setenv(POLICY_ENV, policy_env(chart))
     with running_operator(monkeypatch) as running:
         yield running
+
+
+def policy_env(rendered: Rendered, operator: str = "copilot-operator") -> str:
+    """COPILOT_PROXY_NETWORK_POLICY as the chart hands it to the operator."""
+    (container,) = containers(rendered.one("Deployment", operator, NAMESPACE))
+    return str(next(e["value"] for e in container["env"] if e["name"] == POLICY_ENV))
 
 
 def ports(rules: list[dict[str, Any]]) -> set[int]:
@@ -72,3 +78,25 @@ async def test_every_proxy_gets_a_policy_its_author_cannot_widen(
     await settled(kube_api, "team")
     healed = kube_api.get("NetworkPolicy", NS, "team-litellm")
     assert healed is not None and healed["spec"]["ingress"] == spec["ingress"]
+
+
+@pytest.mark.parametrize("proxies", [True, False])
+def test_the_metrics_scraper_reaches_every_proxys_metrics(proxies: bool) -> None:
+    """The proxies' /metrics/ is scraped without a key (serviceMonitor.proxies): the peers
+    of networkPolicy.metricsIngressFrom (ci/full-values.yaml: the namespace monitoring)
+    reach port 4000 of every proxy, and only then."""
+    rendered = real_helm().template(
+        values=["full"], set_values=[f"serviceMonitor.proxies={str(proxies).lower()}"]
+    )
+    config = parse_config(policy_env(rendered, "cpx-operator"))
+    assert config is not None
+    spec = parse_spec("team", NS, {"models": [{"name": "gpt-5-mini"}]})
+    ingress = network_policy(spec, config, None)["spec"]["ingress"]
+    port = [{"port": 4000, "protocol": "TCP"}]
+    apps = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "apps"}}}
+    monitoring = {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}
+    }
+    callers = {"from": [apps], "ports": port}
+    scrapers = {"from": [monitoring], "ports": port}
+    assert ingress == ([callers, scrapers] if proxies else [callers])

@@ -85,10 +85,13 @@ app.kubernetes.io/component: {{ .component }}
 {{- .Values.github.hosts | toJson -}}
 {{- end -}}
 
-{{/* COPILOT_PROXY_NETWORK_POLICY: the NetworkPolicy the operator makes for every proxy. */}}
+{{/* COPILOT_PROXY_NETWORK_POLICY: the NetworkPolicy the operator makes for every proxy;
+the metrics scrapers (metricsIngressFrom) reach its port too while serviceMonitor.proxies is on. */}}
 {{- define "copilot-proxy.proxyNetworkPolicy" -}}
-{{- if .Values.networkPolicy.enabled -}}
-{{- dict "ingressFrom" .Values.networkPolicy.proxyIngressFrom | toJson -}}
+{{- $np := .Values.networkPolicy -}}
+{{- if $np.enabled -}}
+{{- $scrapers := ternary $np.metricsIngressFrom (list) .Values.serviceMonitor.proxies -}}
+{{- dict "ingressFrom" $np.proxyIngressFrom "metricsFrom" $scrapers | toJson -}}
 {{- else -}}
 {{- dict "enabled" false | toJson -}}
 {{- end -}}
