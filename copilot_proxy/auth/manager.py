@@ -10,6 +10,7 @@ the background). A token goes only to a GitHub host of the configuration
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import time
 from collections.abc import Callable
@@ -239,11 +240,13 @@ class LoginManager:
             self._set(flow.fail(login, "store_failed", message, now()))
             return
         self.quota.forget(login.proxy)
+        # The quota of the new account, at once (this login was started with a credential),
+        # and before "connected": the page then shows the account with its quota.
+        with contextlib.suppress(StoreError):  # stored: the background refresh reads it later
+            info = await self.call_store(self.store.get_proxy, login.proxy)
+            if info is not None:
+                await self.quota.refresh(info)
         self._set(flow.connected(login, github_login, now()))
-        # The quota of the new account, at once (this login was started with a credential).
-        info = await self.call_store(self.store.get_proxy, login.proxy)
-        if info is not None:
-            await self.quota.refresh(info)
 
     def _prune(self) -> None:
         cutoff = self.clock() - self.limits.finished_login_ttl

@@ -83,6 +83,12 @@ async def test_proxies_are_listed_without_credentials(auth_server: AuthServer) -
 # -- signing in ------------------------------------------------------------------------------
 
 
+async def quota_shown(c: httpx.AsyncClient, expected: dict[str, Any]) -> bool:
+    """Does the proxy's account show a quota with `expected`'s fields (unit, figures)?"""
+    quotas = ((await proxy_state(c)).get("copilot") or {}).get("quotas") or []
+    return any(expected.items() <= q.items() for q in quotas)
+
+
 async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 10.0) -> T:
     """`check()` once it is truthy (the last value after `timeout`): the quota is read in
     the background, so a change shows at the next refresh."""
@@ -530,9 +536,10 @@ async def test_a_monthly_plan_shows_its_ai_credits(auth_server: AuthServer) -> N
     await wait_login(c, login["id"])
     auth_server.gh.token_based_billing = True
     auth_server.gh.quota["premium_interactions"].update(entitlement=1500, remaining=1234.5)
+    # Read in the background: the change shows at the next refresh.
+    credits = {"unit": "ai_credits", "entitlement": 1500, "remaining": 1234.5}
+    assert await eventually(lambda: quota_shown(c, credits)), "the refreshed quota"
     state = await proxy_state(c)
-    credits = next(q for q in state["copilot"]["quotas"] if q["unit"] == "ai_credits")
-    assert (credits["remaining"], credits["entitlement"]) == (1234.5, 1500)
     assert not [q for q in state["copilot"]["quotas"] if q["unit"] == "premium_requests"]
 
 

@@ -24,6 +24,7 @@ from copilot_proxy.local.login_page import LocalStore
 from testkit.fake_github import FakeGitHub
 from testkit.kube import KubeCluster
 from tests.auth.conftest import MASTER_KEY, NS, AuthServer, ServerFactory, stored_token
+from tests.auth.test_api import eventually, quota_shown
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "test-output"
@@ -133,6 +134,11 @@ async def test_sign_in_in_a_real_browser(
     gh = auth_server.gh
     gh.token_based_billing = True
     gh.quota["premium_interactions"].update(entitlement=1500, remaining=1234.6)
+    # The page shows the quota the service last read in the background (never on a
+    # request's behalf): wait for that refresh, then reload.
+    api = auth_server.client()
+    credits = {"unit": "ai_credits", "entitlement": 1500, "remaining": 1234.6}
+    assert await eventually(lambda: quota_shown(api, credits)), "the refreshed quota"
     await page.reload()
     await expect(card).to_contain_text("AI credits: 1235 of 1500 left")
     await expect(card).not_to_contain_text("Premium requests")

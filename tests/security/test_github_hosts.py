@@ -164,22 +164,25 @@ async def test_no_request_without_a_credential_makes_the_service_call_github(
 ) -> None:
     kube_api.create(proxy("team"))
     await wait_for(lambda: kube_api.get("Secret", NS, "team-github-token"))
-    async with login_service(fake_github, usage_ttl=3600) as server:
+    # The service's own GitHub: the operator reads the account's catalogue from
+    # fake_github once the token is there (with the proxy's token, as it may).
+    with FakeGitHub() as service_github:
+        async with login_service(service_github, usage_ttl=3600) as server:
 
-        def first_refresh_done() -> bool:  # the service's background look found no token
-            return any(
-                r.client == "copilot-proxy-auth" and r.name == "team-github-token"
-                for r in list(kube_api.emulator.requests)
-            )
+            def first_refresh_done() -> bool:  # the service's background look found no token
+                return any(
+                    r.client == "copilot-proxy-auth" and r.name == "team-github-token"
+                    for r in list(kube_api.emulator.requests)
+                )
 
-        with contextlib.suppress(AssertionError):
-            await wait_for(first_refresh_done, timeout=2)
-        await signed_in(kube_api, "team")
-        anyone = server.client()
-        for path in ("/api/proxies", f"/api/proxies/{NS}/team", "/metrics") * 3:
-            assert (await anyone.get(path)).status_code == 200
-        [shown] = (await anyone.get("/api/proxies")).json()["proxies"]
-    assert leaked(fake_github) == [], "unauthenticated reads made the service call GitHub"
+            with contextlib.suppress(AssertionError):
+                await wait_for(first_refresh_done, timeout=2)
+            await signed_in(kube_api, "team")
+            anyone = server.client()
+            for path in ("/api/proxies", f"/api/proxies/{NS}/team", "/metrics") * 3:
+                assert (await anyone.get(path)).status_code == 200
+            [shown] = (await anyone.get("/api/proxies")).json()["proxies"]
+    assert leaked(service_github) == [], "unauthenticated reads made the service call GitHub"
     assert shown["token"]["state"] == "present"
 
 
