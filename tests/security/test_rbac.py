@@ -3,7 +3,8 @@
 The operator (kopf and the reconciler) and the login service run a whole life against one
 emulated API server, which records every request as an RBAC rule names it (who, verb,
 resource): create, sign in (also before the operator made the Secret), drift, a marked
-Secret, a name conflict, sign out, delete. What they used must be granted by the rendered
+Secret, a name conflict, an MCP server on a marked claim that comes and goes, sign out,
+delete. What they used must be granted by the rendered
 chart (or the product breaks), and what the chart grants must have been used (or it is
 more than the code needs), cluster-wide and namespaced.
 """
@@ -95,6 +96,18 @@ async def sign_in(admin: httpx.AsyncClient, gh: FakeGitHub, name: str) -> None:
     assert (await wait_login(admin, started.json()["id"]))[-1]["phase"] == "connected"
 
 
+async def an_mcp_server_comes_and_goes(cluster: KubeCluster) -> None:
+    """A proxy runs an MCP server on a claim marked for it; the server is then undeclared."""
+    marked = {"copilot-proxy.dev/mcp-for": "m"}
+    claim = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "spec": {}}
+    cluster.create({**claim, "metadata": {"name": "notes", "namespace": NS, "annotations": marked}})
+    volume = {"persistentVolumeClaim": {"claimName": "notes"}}
+    cluster.create(proxy("m", mcpServers={"notes": {"preset": "memory", "volume": volume}}))
+    await wait_for(lambda: cluster.get("Deployment", NS, "m-mcp-notes"))
+    cluster.patch("CopilotProxy", NS, "m", {"spec": {"mcpServers": None}})
+    await wait_for(lambda: cluster.get("Deployment", NS, "m-mcp-notes") is None)
+
+
 async def a_whole_life(
     cluster: KubeCluster, operator: KopfOperator, gh: FakeGitHub, namespaces: list[str]
 ) -> None:
@@ -134,6 +147,7 @@ async def a_whole_life(
         cluster.create(proxy("c"))
         await settled(cluster, "b")
         await settled(cluster, "c", deployment=False)
+        await an_mcp_server_comes_and_goes(cluster)
         # A sign-in while the operator is down: the login service makes the Secret.
         operator.stop()
         cluster.create(proxy("late"))
