@@ -1,7 +1,8 @@
 """Rule 5 of issue 11: checkov finds nothing in the rendered chart (each values file of ci/)
 and in the objects the operator makes for a proxy (core/manifests.py, token_secret.py,
-network_policy.py) but the checks docs/security.md lists, each with its reason; and every
-check listed there still fails (an exception nobody needs any more goes).
+network_policy.py; mcp_workloads.py for the MCP servers it runs) but the checks
+docs/security.md lists, each with its reason; and every check listed there still fails
+(an exception nobody needs any more goes).
 
 checkov runs from its own virtualenv, `.cache/checkov` (`make checkov`, from the
 hash-pinned requirements/checkov.txt): its dependencies conflict with LiteLLM's.
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from copilot_proxy.core import manifests, network_policy, render, token_secret
+from copilot_proxy.core import manifests, mcp_workloads, network_policy, render, token_secret
 from copilot_proxy.core.rollout import pod_annotations
 from copilot_proxy.core.spec import parse_spec
 from tests.chart.conftest import ROOT, VALUES_NAMES, Helm
@@ -26,6 +27,7 @@ from tests.security.harness import real_helm
 
 CHECKOV = ROOT / ".cache" / "checkov" / "bin" / "checkov"
 SECURITY_DOC = ROOT / "docs" / "security.md"
+MCP_IMAGE = "ghcr.io/copilot-proxy/copilot-proxy-mcp@sha256:" + "1" * 64
 # A row of docs/security.md's table: | `CKV_K8S_38` | Deployment operator, ... | why |
 ROW = re.compile(r"^\|\s*`(CKV2?_K8S_\d+)`\s*\|([^|]+)\|([^|]+)\|\s*$", re.M)
 
@@ -50,7 +52,20 @@ def operator_objects() -> list[dict[str, Any]]:
         "ai",
         {
             "models": [{"name": "gpt-5-mini"}],
-            "mcpServers": {"memory": {"url": "http://memory.ai.svc:8080/mcp"}},
+            "mcpServers": {
+                "notes": {"url": "http://notes.ai.svc:8080/mcp"},
+                "memory": {"preset": "memory"},
+                "files": {
+                    "preset": "filesystem",
+                    "volume": {"persistentVolumeClaim": {"claimName": "docs"}},
+                    "paths": ["handbook"],
+                },
+                "tool": {
+                    "command": "mcp-weather",
+                    "env": [{"name": "KEY", "secretKeyRef": {"name": "weather", "key": "k"}}],
+                    "egress": [{"cidr": "0.0.0.0/0", "ports": [443]}],
+                },
+            },
             "tokenSecret": {"name": "acme-token"},
         },
     )
@@ -66,6 +81,15 @@ def operator_objects() -> list[dict[str, Any]]:
             spec, image=image, replicas=1, pod_annotations=annotations, owner=owner
         ),
         network_policy.network_policy(spec, network_policy.PolicyConfig(), owner),
+        # The MCP servers it runs for the proxy (core/mcp_workloads.py).
+        *(
+            obj
+            for server in spec.mcp_servers
+            if server.runs
+            for obj in mcp_workloads.objects(
+                spec, server, image=MCP_IMAGE, secret_hash="0123456789abcdef", owner=owner
+            )
+        ),
     ]
 
 
@@ -75,6 +99,8 @@ def role(resource: str) -> str:
     for suffix, who in (("-auth", "auth"), ("-operator", "operator"), ("-test", "test")):
         if name.endswith(suffix):
             return f"{kind} {who}"
+    if "-mcp-" in name:
+        return f"{kind} mcp-server"
     return f"{kind} proxy" if name.endswith("-litellm") else f"{kind} {name}"
 
 
