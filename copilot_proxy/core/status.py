@@ -112,6 +112,9 @@ def models_available(obs: Observation) -> dict[str, str]:
     if obs.config_error:
         return _cond(MODELS_AVAILABLE, None, "InvalidSpec", "the spec cannot be served")
     if seen is None:
+        if obs.token_refused:
+            why = "the account's Copilot catalogue is read once the proxy may use its token Secret"
+            return _cond(MODELS_AVAILABLE, None, "TokenSecretNotAllowed", why)
         if not obs.token_present:
             why = "the account's Copilot catalogue is read once a GitHub token is present"
             return _cond(MODELS_AVAILABLE, None, "WaitingForLogin", why)

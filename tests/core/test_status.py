@@ -159,6 +159,10 @@ def test_models_available_is_unknown_while_github_cannot_say() -> None:
         "name": "grok-code-fast-1", "state": "NotEnabled", "type": "chat"}  # fmt: skip
     waiting = by_type(conditions(WAITING))["ModelsAvailable"]
     assert (waiting["status"], waiting["reason"]) == ("Unknown", "WaitingForLogin")
+    # A token Secret the proxy may not use is never read: nothing to sign in to yet either.
+    refused = replace(WAITING, token_refused="Secret billing-api is not this proxy's")
+    cond = by_type(conditions(refused))["ModelsAvailable"]
+    assert (cond["status"], cond["reason"]) == ("Unknown", "TokenSecretNotAllowed")
 
 
 # --- the status block ---------------------------------------------------------------------
