@@ -16,9 +16,18 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 LOGGER_NAME = "copilot_proxy.requests"
 MCP_PREFIX = "MCP: "  # LiteLLM names an MCP tool call's model group "MCP: <tool>"
+# What a model name or path may show as it is; anything else is percent-encoded.
+_SHOWN = "/:@#,.-_~+[]()"
+
+
+def shown(value: object) -> str:
+    """A value the client chose (a model name, a path), safe in one `key=value` field:
+    no newline can forge a line, no space a field; `unquote` gives it back."""
+    return quote(str(value), safe=_SHOWN)
 
 
 def make_logger() -> logging.Logger:
@@ -50,7 +59,7 @@ class Served:
 
 def served_line(r: Served) -> str:
     return (
-        f"route={r.route} asked={r.asked} served={r.served} upstream={r.upstream}"
+        f"route={shown(r.route)} asked={shown(r.asked)} served={r.served} upstream={r.upstream}"
         f" failed={','.join(r.failed) or '-'} status=200 stream={str(r.stream).lower()}"
         f" ms={r.ms} initiator={r.initiator}" + (f" {r.cost}" if r.cost else "")
     )
@@ -72,7 +81,7 @@ def mcp_tool(asked: str) -> str | None:
 
 
 def mcp_line(route: object, tool: str, ms: int) -> str:
-    return f"route={route} mcp={tool} status=200 ms={ms}"
+    return f"route={shown(route)} mcp={shown(tool)} status=200 ms={ms}"
 
 
 def failed_line(
@@ -80,8 +89,8 @@ def failed_line(
 ) -> str:
     """A request no model answered; `status` is the one the client got ("-" unknown)."""
     return (
-        f"route={route} asked={asked} served=- upstream=- failed={','.join(failed) or '-'}"
-        f" status={status} error={error}"
+        f"route={shown(route)} asked={shown(asked)} served=- upstream=-"
+        f" failed={','.join(failed) or '-'} status={status} error={error}"
     )
 
 

@@ -6,6 +6,9 @@ import logging
 import subprocess
 import sys
 from datetime import datetime, timedelta
+from urllib.parse import unquote
+
+import pytest
 
 from copilot_proxy.litellm import request_line
 from copilot_proxy.litellm.request_line import LOGGER_NAME, Served
@@ -98,3 +101,29 @@ def test_the_request_line_module_does_not_import_litellm() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [
+        "x\n2026-12-01 copilot_proxy.requests route=/forged",
+        "a b=c",
+        "tab\there",
+        "\x1b[31m",
+        "100%",
+    ],
+)
+def test_a_client_chosen_model_name_cannot_forge_or_split_a_line(asked: str) -> None:
+    # The model name is the client's: a newline would start a forged log line, a space
+    # a forged `key=value` field. It is percent-encoded, so it still reads back exactly.
+    lines = {
+        "asked": request_line.served_line(
+            Served("/v1/chat/completions", asked, "m", "m", [], False, 1)
+        ),
+        "asked ": request_line.failed_line("/v1/chat/completions", asked, [], 400, "bad"),
+        "mcp": request_line.mcp_line("/mcp", asked, 1),
+    }
+    for key, line in lines.items():
+        assert line.isprintable(), line
+        fields = dict(part.split("=", 1) for part in line.split(" "))
+        assert unquote(fields[key.strip()]) == asked
