@@ -3,7 +3,10 @@
 LiteLLM reads its config once and drops Copilot models when no token exists at
 start-up, so a new config or a new token needs new pods; anything else (a label
 on the CopilotProxy, a status update, a re-render to the same text) must leave
-the template, and so the pods, alone.
+the template, and so the pods, alone. A GitHub App's token is different: the
+operator renews it every half hour and the pods read the mounted file in place,
+so the template carries a hash of the App's identity (`copilot-proxy.dev/credential`)
+instead: a rotation does not roll, another App or installation does.
 """
 
 from __future__ import annotations
@@ -24,8 +27,36 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()[:16] if token else ""
 
 
-def pod_annotations(config_hash: str, token_fingerprint: str) -> dict[str, str]:
+def pod_annotations(
+    config_hash: str, token_fingerprint: str, credential: str = ""
+) -> dict[str, str]:
+    """`credential` (a GitHub App's identity hash) replaces the token's fingerprint."""
+    if credential:
+        return {names.CONFIG_HASH: config_hash, names.CREDENTIAL_ANNOTATION: credential}
     return {names.CONFIG_HASH: config_hash, names.TOKEN_HASH: token_fingerprint}
+
+
+_ROLL_REASONS = (
+    (names.TOKEN_HASH, "TokenReplaced", "a new GitHub token arrived"),
+    (names.CREDENTIAL_ANNOTATION, "CredentialChanged", "another GitHub App or installation"),
+)
+
+
+def announce(before: Any, desired: Any) -> tuple[bool, list[tuple[str, str]]]:
+    """Whether the pod template's hashes change (the proxy pods roll), and the events
+    (reason, message) that say why when a credential is the cause."""
+    if before is None:
+        return False, []
+    old = before["spec"]["template"]["metadata"].get("annotations") or {}
+    new = desired["spec"]["template"]["metadata"]["annotations"]
+    if old == new:
+        return False, []
+    said = [
+        (reason, f"{what}: rolling proxy pods")
+        for key, reason, what in _ROLL_REASONS
+        if old.get(key) and new.get(key) and old[key] != new[key]
+    ]
+    return True, said
 
 
 def desired_replicas(wanted: int, has_token: bool) -> int:

@@ -20,6 +20,8 @@ READY, TOKEN_READY, CONFIG_READY, PROXY_AVAILABLE, MODELS_AVAILABLE = (
     "ProxyAvailable",
     "ModelsAvailable",
 )
+CREDENTIAL_READY = "CredentialReady"
+MINTED = "Minted"  # core/app_failures.MINTED
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,11 @@ class Observation:
     catalogue_checked_at: str = ""
     served: tuple[str, ...] = ()  # the chain's models, then the embedding models
     web_base: str = "https://github.com"  # where the account's settings pages are
+    # A GitHub App proxy: status.credential (core/credential.status_credential; None for the
+    # device flow) and CredentialReady: Minted, or a failure's reason and what to do.
+    credential: dict[str, Any] | None = None
+    credential_reason: str = ""
+    credential_message: str = ""
 
 
 def _cond(kind: str, ok: bool | None, reason: str, message: str) -> dict[str, str]:
@@ -62,8 +69,11 @@ def conditions(obs: Observation) -> list[dict[str, str]]:
         config = _cond(CONFIG_READY, False, "InvalidSpec", obs.config_error)
     else:
         config = _cond(CONFIG_READY, True, "Rendered", f"LiteLLM config {obs.config_hash}")
+    app = _app_condition(obs)
     if obs.token_refused:
         token = _cond(TOKEN_READY, False, "TokenSecretNotAllowed", obs.token_refused)
+    elif app is not None and not obs.token_present:
+        token = _cond(TOKEN_READY, False, app["reason"], app["message"])
     elif obs.token_present:
         who = f" for {obs.token_login}" if obs.token_login else ""
         token = _cond(
@@ -95,6 +105,8 @@ def conditions(obs: Observation) -> list[dict[str, str]]:
         ready = _cond(READY, False, "InvalidSpec", obs.config_error)
     elif obs.conflict:
         ready = _cond(READY, False, "NameConflict", obs.conflict)
+    elif app is not None and app["status"] == "False":
+        ready = _cond(READY, False, app["reason"], app["message"])
     elif token["status"] == "False":
         ready = _cond(READY, False, token["reason"], token["message"])
     elif proxy["status"] == "False":
@@ -103,7 +115,18 @@ def conditions(obs: Observation) -> list[dict[str, str]]:
         ready = _cond(
             READY, True, "Serving", f"serving at {names.endpoint(obs.name, obs.namespace)}"
         )
-    return [ready, token, config, proxy, models_available(obs)]
+    return [ready, token, config, proxy, models_available(obs), *([app] if app else [])]
+
+
+def _app_condition(obs: Observation) -> dict[str, str] | None:
+    """CredentialReady, for a GitHub App proxy only; Unknown until the first attempt."""
+    if obs.credential is None or obs.credential.get("kind") != "GitHubApp":
+        return None
+    if not obs.credential_reason:
+        why = f"the operator mints an installation token into Secret {obs.token_secret}"
+        return _cond(CREDENTIAL_READY, None, "Minting", why)
+    ok = obs.credential_reason == MINTED
+    return _cond(CREDENTIAL_READY, ok, obs.credential_reason, obs.credential_message)
 
 
 def models_available(obs: Observation) -> dict[str, str]:
@@ -117,7 +140,8 @@ def models_available(obs: Observation) -> dict[str, str]:
             return _cond(MODELS_AVAILABLE, None, "TokenSecretNotAllowed", why)
         if not obs.token_present:
             why = "the account's Copilot catalogue is read once a GitHub token is present"
-            return _cond(MODELS_AVAILABLE, None, "WaitingForLogin", why)
+            waiting = "WaitingForCredential" if _app_condition(obs) else "WaitingForLogin"
+            return _cond(MODELS_AVAILABLE, None, waiting, why)
         why = obs.catalogue_error or "the account's Copilot catalogue was not read yet"
         return _cond(MODELS_AVAILABLE, None, "CatalogueUnknown", why)
     missing = cat.unavailable(seen, obs.served)
@@ -171,12 +195,22 @@ def build_status(obs: Observation, old: dict[str, Any], now: datetime) -> dict[s
         "readyReplicas": obs.ready_replicas,
         "login": _login(obs, str(conds[1]["message"])),
     }
+    if obs.credential is not None:
+        status["credential"] = _credential(obs)
     if obs.catalogue is not None or obs.catalogue_checked_at:
         kept = cat.to_status(obs.catalogue) if obs.catalogue else {}
         status["catalogue"] = {**kept, "checkedAt": obs.catalogue_checked_at}
         if obs.catalogue_error:
             status["catalogue"]["error"] = obs.catalogue_error
     return status
+
+
+def _credential(obs: Observation) -> dict[str, Any]:
+    """status.credential, with `summary` (kind/account) for the CREDENTIAL column."""
+    entry = dict(obs.credential or {})
+    account = entry.get("account") or (obs.token_login if obs.token_present else "")
+    entry["summary"] = f"{entry.get('kind', '')}/{account}" if account else entry.get("kind", "")
+    return entry
 
 
 def _token_state(obs: Observation) -> str:
@@ -189,7 +223,7 @@ def _login(obs: Observation, token_message: str) -> str:
     """What to do to get a token in: nothing with one; mark the Secret when it is refused."""
     if obs.token_present:
         return ""
-    if obs.token_refused:
+    if obs.token_refused or _app_condition(obs):  # marking the Secret, or the App's fix
         return token_message
     return obs.login_hint or token_message
 

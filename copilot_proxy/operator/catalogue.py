@@ -75,14 +75,17 @@ class CatalogueStep:
         self._tokens: dict[tuple[str, str], str] = {}
         self._guard = threading.Lock()
 
-    def look(self, spec: ProxySpec, token: str, status: Mapping[str, Any]) -> Looked:
+    def look(
+        self, spec: ProxySpec, token: str, status: Mapping[str, Any], identity: str = ""
+    ) -> Looked:
+        """`identity`: a GitHub App's (a renewed token is the same account: no read)."""
         raw = status.get("catalogue") if isinstance(status, Mapping) else None
         kept = cat.from_status(raw)
         last = raw if isinstance(raw, Mapping) else {}
         checked, error = str(last.get("checkedAt") or ""), str(last.get("error") or "")
         if not token:
             return Looked(kept, error, checked)
-        key, fingerprint = (spec.namespace, spec.name), rollout.token_hash(token)
+        key, fingerprint = (spec.namespace, spec.name), identity or rollout.token_hash(token)
         with self._guard:
             changed = self._tokens.get(key) != fingerprint
         changed = changed or (kept is not None and not set(served(spec)) <= set(kept.models))

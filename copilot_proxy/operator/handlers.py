@@ -21,7 +21,7 @@ from copilot_proxy.core.github import HOSTS_ENV, GitHubConfigError, parse_hosts
 from copilot_proxy.core.network_policy import POLICY_ENV, NetworkPolicyConfigError, parse_config
 from copilot_proxy.core.spec import API_GROUP, API_VERSION, PLURAL, token_secret_of
 from copilot_proxy.kube import KUBE_API_ENV, Kube, KubeError
-from copilot_proxy.operator import catalogue, health, metrics
+from copilot_proxy.operator import apps, catalogue, credential, health, metrics, schedule
 from copilot_proxy.operator.reconcile import OperatorConfig, proxy_collection, reconcile
 
 log = logging.getLogger(__name__)
@@ -36,8 +36,8 @@ MANAGED = {"app.kubernetes.io/managed-by": names.MANAGED_BY}
 
 _kube: Kube | None = None
 _catalogue: catalogue.CatalogueStep | None = None  # made at startup: it remembers tokens read
-_last_run: dict[tuple[str, str], float] = {}  # every known proxy -> its last reconcile
-RESYNC_TICK = 2.0
+_credential: credential.CredentialStep | None = None  # made at startup: mints App tokens
+_schedule = schedule.Schedule()  # every known proxy -> when it runs again
 
 
 def operator_config() -> OperatorConfig:
@@ -49,6 +49,7 @@ def operator_config() -> OperatorConfig:
         network_policy=parse_config(os.environ.get(POLICY_ENV, "")),
         catalogue=_catalogue,
         mcp_image=os.environ.get("COPILOT_PROXY_MCP_IMAGE", DEFAULT_MCP_IMAGE),
+        credential=_credential,
     )
 
 
@@ -69,19 +70,23 @@ def _emit(body: dict[str, Any], kind: str, reason: str, message: str) -> None:
 
 def run(namespace: str, name: str, trigger: str) -> None:
     started = time.monotonic()
+    key = (namespace, name)
     try:
         outcome = reconcile(kube(), namespace, name, operator_config(), _emit)
     except KubeError as error:
         metrics.ERRORS.labels(trigger=trigger).inc()
         metrics.RECONCILES.labels(trigger=trigger, result="error").inc()
+        _schedule.ran(key, None)
         raise kopf.TemporaryError(f"{namespace}/{name}: {error}", delay=5) from None
     finally:
         metrics.DURATION.observe(time.monotonic() - started)
-        _last_run[(namespace, name)] = time.monotonic()
     if outcome is None:  # gone: nothing left to resync
         metrics.forget(namespace, name)
-        _last_run.pop((namespace, name), None)
+        _schedule.forget(key)
+        if _credential is not None:
+            _credential.forget(namespace, name)
         return
+    _schedule.ran(key, outcome.wake_in)  # e.g. a GitHub App token's renewal time
     metrics.observe(namespace, name, outcome.status)
     metrics.RECONCILES.labels(
         trigger=trigger, result="ready" if outcome.ready else outcome.reason
@@ -92,10 +97,11 @@ def run(namespace: str, name: str, trigger: str) -> None:
 
 @kopf.on.startup(registry=registry)
 def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
-    global _kube, _catalogue
+    global _kube, _catalogue, _credential
     _kube = None  # A new start may face another API server (tests restart the operator).
     _catalogue = catalogue.from_environment()
-    _last_run.clear()
+    _credential = credential.from_environment(apps.GitHubAppClient(os.environ))
+    _schedule.clear()
     health.READINESS.reset()
     try:
         operator_config()
@@ -169,32 +175,22 @@ def proxy_event(type: str, name: str, namespace: str | None, **_: Any) -> None:
     health.READINESS.saw(*key)  # kopf hands events over only once it watches every kind
     if type == "DELETED":
         metrics.forget(*key)
-        _last_run.pop(key, None)
+        _schedule.forget(key)
     else:
-        _last_run.setdefault(key, time.monotonic())  # known: the resync loop visits it
+        _schedule.know(key)  # known: the resync loop visits it
 
 
-async def _resync_forever() -> None:
-    """Safety net for missed events; also keeps the token age in status current.
-
-    A loop of our own rather than a kopf timer: kopf puts a finalizer on every
-    object with a timer, and then `kubectl delete` hangs while the operator is down.
-    """
-    while True:
-        await asyncio.sleep(RESYNC_TICK)
-        due = time.monotonic() - resync_seconds()
-        for namespace, name in [k for k, t in list(_last_run.items()) if t <= due]:
-            try:
-                await asyncio.to_thread(run, namespace, name, "resync")
-            except kopf.TemporaryError as error:
-                log.warning("%s", error)
-            except Exception:  # a bug must not end the loop for every other proxy
-                log.exception("resync of %s/%s failed", namespace, name)
+def _resync(namespace: str, name: str) -> None:
+    """Safety net for missed events; also keeps the token age in status current."""
+    try:
+        run(namespace, name, "resync")
+    except kopf.TemporaryError as error:
+        log.warning("%s", error)
 
 
 @kopf.on.startup(registry=registry)
 async def start_resync(memo: kopf.Memo, **_: Any) -> None:
-    memo.resync = asyncio.create_task(_resync_forever())
+    memo.resync = asyncio.create_task(schedule.run_forever(_schedule, resync_seconds, _resync))
 
 
 @kopf.on.cleanup(registry=registry)
@@ -260,14 +256,21 @@ def marked_secret_changed(
     "", "v1", "secrets", annotations={mcp_access.ANNOTATION: kopf.PRESENT}, registry=registry
 )
 @kopf.on.event(
+    "", "v1", "secrets", annotations={names.APP_KEY_FOR_ANNOTATION: kopf.PRESENT}, registry=registry
+)
+@kopf.on.event(
     "",
     "v1",
     "persistentvolumeclaims",
     annotations={mcp_access.ANNOTATION: kopf.PRESENT},
     registry=registry,
 )
-def mcp_object_changed(namespace: str | None, annotations: Mapping[str, str], **_: Any) -> None:
-    """A Secret or claim marked for MCP servers changed: converge the proxies it names."""
-    marked = {n.strip() for n in annotations.get(mcp_access.ANNOTATION, "").split(",")}
+def marked_object_changed(
+    namespace: str | None, annotations: Mapping[str, str], **_: Any
+) -> None:
+    """A Secret or claim marked for MCP servers, or a GitHub App key Secret, changed:
+    converge the proxies it names."""
+    marks = (annotations.get(a, "") for a in (mcp_access.ANNOTATION, names.APP_KEY_FOR_ANNOTATION))
+    marked = {n.strip() for mark in marks for n in mark.split(",")}
     if namespace:
         _converge(namespace, {n for n in marked if n})

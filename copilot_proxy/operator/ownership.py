@@ -63,6 +63,8 @@ def conflict_message(proxy: str, taken: list[str]) -> str:
 class TokenState:
     stored: token_secret.StoredToken = field(default_factory=token_secret.StoredToken)
     refused: str = ""  # why the Secret is not used; '' when it is
+    # The Secret's annotations (a GitHub App token's expiry and identity), when it is used.
+    annotations: dict[str, str] = field(default_factory=dict)
 
 
 def token(
@@ -87,7 +89,8 @@ def token(
     refused = token_secret.refusal(live, proxy, uid)
     if refused:
         return TokenState(refused=refused)
-    return TokenState(token_secret.read(live))
+    notes = (live.get("metadata") or {}).get("annotations") or {}
+    return TokenState(token_secret.read(live), annotations={k: str(v) for k, v in notes.items()})
 
 
 def master_key(kube: Kube, spec: ProxySpec, owner: Obj, live: Obj | None) -> None:

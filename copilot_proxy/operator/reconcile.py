@@ -38,8 +38,9 @@ from copilot_proxy.core.spec import (
     token_secret_of,
 )
 from copilot_proxy.kube import Kube, NotOwned, object_path
-from copilot_proxy.operator import mcp_servers, ownership
+from copilot_proxy.operator import credential, mcp_servers, ownership
 from copilot_proxy.operator.catalogue import CatalogueStep, Looked, served
+from copilot_proxy.operator.credential import CredentialStep
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class OperatorConfig:
     network_policy: PolicyConfig | None = None
     catalogue: CatalogueStep | None = None  # None: the account's catalogue is not read
     mcp_image: str = ""  # runs the MCP servers of spec.mcpServers (the Dockerfile's `mcp` target)
+    credential: CredentialStep | None = None  # None: GitHub App tokens are not minted
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class Outcome:
     reason: str
     status: Obj
     rolled: bool = False
+    wake_in: float | None = None  # reconcile again in this many seconds (a token's renewal)
 
 
 _locks: dict[tuple[str, str], threading.Lock] = {}
@@ -144,10 +147,12 @@ def _converge(
     mine = functools.partial(token_secret.owned_by, uid=uid)
     ownership.master_key(kube, spec, owner, live[ownership.MASTER_KEY])
     token = ownership.token(kube, spec.namespace, spec.token_secret, spec.name, uid, spec)
-    has_token = token.stored.present
+    cred = credential.step(cfg.credential, kube, body, spec, token, emit)
+    stored = cred.token if cred.app else token.stored
+    has_token = stored.present
     # Only a token the proxy may use is sent to read the account's catalogue.
     looked = (
-        cfg.catalogue.look(spec, token.stored.value, body.get("status") or {})
+        cfg.catalogue.look(spec, stored.value, body.get("status") or {}, cred.identity)
         if cfg.catalogue
         else Looked(None)
     )
@@ -164,23 +169,26 @@ def _converge(
         image=cfg.image,
         replicas=rollout.desired_replicas(spec.replicas, has_token),
         pod_annotations=rollout.pod_annotations(
-            config_hash, rollout.token_hash(token.stored.value)
+            config_hash, rollout.token_hash(stored.value), cred.identity
         ),
         owner=owner,
         token_volume=not token.refused,
     )
     before = live[ownership.DEPLOYMENT]
     deployed = kube.ensure(desired, rollout.differs, before, mine)
-    rolled = _announce_rollout(body, before, desired, emit)
+    rolled, said = rollout.announce(before, desired)
+    for reason, message in said:
+        emit(body, "Normal", reason, message)
 
     observed = status.Observation(
         **obs,
         config_hash=config_hash,
         token_secret=spec.token_secret,
         token_present=has_token,
-        token_login=token.stored.login,
-        token_updated_at=token.stored.updated_at,
+        token_login=stored.login,
+        token_updated_at=stored.updated_at,
         token_refused=token.refused,
+        **cred.observed,
         **_replica_counts(deployed),
         catalogue=looked.catalogue,
         catalogue_error=looked.error,
@@ -188,7 +196,7 @@ def _converge(
         served=served(spec),
         web_base=spec.github.web_base,
     )
-    return _report(kube, body, observed, emit, rolled=rolled)
+    return _report(kube, body, observed, emit, rolled=rolled, wake_in=cred.wake_in)
 
 
 def _ensure_around(
@@ -253,7 +261,12 @@ def _report_conflict(
 
 
 def _report(
-    kube: Kube, body: Obj, obs: status.Observation, emit: EventSink, rolled: bool
+    kube: Kube,
+    body: Obj,
+    obs: status.Observation,
+    emit: EventSink,
+    rolled: bool,
+    wake_in: float | None = None,
 ) -> Outcome:
     old = body.get("status") or {}
     new = status.build_status(obs, old, datetime.now(UTC))
@@ -263,25 +276,12 @@ def _report(
         emit(body, kind, reason, message)
     ready = new["conditions"][0]
     return Outcome(
-        ready=ready["status"] == "True", reason=ready["reason"], status=new, rolled=rolled
+        ready=ready["status"] == "True",
+        reason=ready["reason"],
+        status=new,
+        rolled=rolled,
+        wake_in=wake_in,
     )
-
-
-def _announce_rollout(body: Obj, before: Obj | None, desired: Obj, emit: EventSink) -> bool:
-    """True when the pod template's hashes changed, i.e. the proxy pods roll."""
-    if before is None:
-        return False
-    old = before["spec"]["template"]["metadata"].get("annotations") or {}
-    new = desired["spec"]["template"]["metadata"]["annotations"]
-    if old == new:
-        return False
-    if (
-        old.get(names.TOKEN_HASH)
-        and new[names.TOKEN_HASH]
-        and old[names.TOKEN_HASH] != new[names.TOKEN_HASH]
-    ):
-        emit(body, "Normal", "TokenReplaced", "a new GitHub token arrived: rolling proxy pods")
-    return True
 
 
 def _replica_counts(deployment: Obj | None) -> dict[str, Any]:
