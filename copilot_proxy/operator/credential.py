@@ -26,13 +26,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from copilot_proxy.core import app_failures, credential, names, rollout, token_secret
+from copilot_proxy.core import app_failures, credential, rollout, token_secret
 from copilot_proxy.core.app_failures import AppFailure, Where
 from copilot_proxy.core.credential import GitHubApp
 from copilot_proxy.core.spec import ProxySpec
 from copilot_proxy.core.timestamps import rfc3339
-from copilot_proxy.kube import Kube, object_path
 from copilot_proxy.github.app_tokens import InstallationToken
+from copilot_proxy.kube import Kube, object_path
+from copilot_proxy.operator.app_secret import Held, held_token, write
 from copilot_proxy.operator.apps import AppClient
 from copilot_proxy.operator.ownership import TokenState
 
@@ -83,53 +84,73 @@ class CredentialStep:
         self, kube: Kube, spec: ProxySpec, app: GitHubApp, uid: str, tok: TokenState, emit: Emit
     ) -> AppCredential:
         where = Where(app, spec.namespace, spec.name, tok.stored.login, spec.github.web_base)
-        now = datetime.now(UTC)
-        held = _held(tok, app)
+        held = held_token(tok)
         if tok.refused:  # nowhere to write: TokenReady says how to mark the Secret
-            failure = AppFailure("TokenSecretNotAllowed", tok.refused)
-            return self._result(app, held, failure, None)
+            return self._result(app, held, AppFailure("TokenSecretNotAllowed", tok.refused), None)
         key_meta = kube.get_metadata(_key_path(spec, app))
-        refused = _key_refused(key_meta, spec, app, uid, where)
-        if refused is not None:
-            return self._result(app, held, refused, self.retry)
+        if key_meta is None:
+            return self._result(app, held, app_failures.key_secret_missing(where), self.retry)
+        refused = credential.key_refusal(key_meta, spec.name, uid)
+        if refused:  # never read, never sent: only its metadata was
+            failure = app_failures.key_secret_not_allowed(refused)
+            return self._result(app, held, failure, self.retry)
         mem = self._mem(spec)
-        renew = held.renew_at
-        stale = not held.token.present or held.identity != app.identity
-        if not stale and not credential.due(now, renew, True):
+        now = datetime.now(UTC)
+        if (
+            held.token.present
+            and held.identity == app.identity
+            and not credential.due(now, held.renew_at, True)
+        ):
             refusal, asked = self._checked(spec, held, where, mem)
             if refusal is None:
                 return self._ok(app, held, now)
-            if not asked:  # refused at the last check: say so until the next one
+            if not asked and refusal.reason != app_failures.TOKEN_REFUSED:
                 return self._result(app, held, refusal, self._next_check(mem))
-            # Refused just now (revoked, expired early, or the org's policy): a new token,
-            # and GitHub's answer to the mint says which.
+            # Refused (revoked, expired early, or the org's policy): a new token, and
+            # GitHub's answer to the mint says which.
             log.info("%s/%s: the installation token was refused; minting anew", *_who(spec))
-        attempt = f"{app}/{(key_meta or {}).get('metadata', {}).get('resourceVersion', '')}"
-        if mem.failed and mem.failed[0] == attempt:
+        attempt = f"{app}/{key_meta['metadata'].get('resourceVersion', '')}"
+        if mem.failed and mem.failed[0] == attempt:  # the same attempt failed just now
             _, at, failure = mem.failed
-            wait = (RETRY_TRANSIENT if failure.transient else self.retry) - (time.monotonic() - at)
+            wait = self._retry(failure) - (time.monotonic() - at)
             if wait > 0:
                 return self._result(app, held, failure, wait)
+        return self._renew(kube, spec, app, uid, tok, emit, attempt)
+
+    def _renew(
+        self,
+        kube: Kube,
+        spec: ProxySpec,
+        app: GitHubApp,
+        uid: str,
+        tok: TokenState,
+        emit: Emit,
+        attempt: str,
+    ) -> AppCredential:
+        """Mint, write the token Secret, tell, and check the new token at the key exchange."""
+        mem, held = self._mem(spec), held_token(tok)
+        where = Where(app, spec.namespace, spec.name, tok.stored.login, spec.github.web_base)
         minted = self._mint(kube, spec, app, uid, where)
         if isinstance(minted, AppFailure):
             mem.failed = (attempt, time.monotonic(), minted)
-            delay = RETRY_TRANSIENT if minted.transient else self.retry
-            return self._result(app, held, minted, delay)
+            return self._result(app, held, minted, self._retry(minted))
         mem.failed = None
-        fresh = _write(kube, spec, app, tok, minted)
-        renewal = credential.renew_at(minted.minted_at, minted.expires_at)
+        fresh = write(kube, spec, app, minted)
         emit(
             "Normal",
             "TokenRenewed",
             f"minted an installation token for {minted.account or 'the installation'}"
             f" (GitHub App {app.issuer}, installation {app.installation_id}); it expires at"
-            f" {rfc3339(minted.expires_at)}, renewal at {rfc3339(renewal)}",
+            f" {rfc3339(minted.expires_at)}, renewal at {rfc3339(minted.renew_at)}",
         )
         where = Where(app, spec.namespace, spec.name, minted.account, spec.github.web_base)
         refusal, _ = self._checked(spec, fresh, where, mem, force=True)
         if refusal is not None:  # minted, yet Copilot refuses it: the org's policy
             return self._result(app, fresh, refusal, self.check)
-        return self._ok(app, fresh, now)
+        return self._ok(app, fresh, datetime.now(UTC))
+
+    def _retry(self, failure: AppFailure) -> float:
+        return RETRY_TRANSIENT if failure.transient else self.retry
 
     def _mint(
         self, kube: Kube, spec: ProxySpec, app: GitHubApp, uid: str, where: Where
@@ -146,7 +167,7 @@ class CredentialStep:
         return self.client.mint(spec, app, pem, where)
 
     def _checked(
-        self, spec: ProxySpec, held: _Held, where: Where, mem: _Memory, force: bool = False
+        self, spec: ProxySpec, held: Held, where: Where, mem: _Memory, force: bool = False
     ) -> tuple[AppFailure | None, bool]:
         """The key exchange's refusal of the held token (asked at most every CHECK seconds),
         and whether it was asked just now."""
@@ -163,7 +184,7 @@ class CredentialStep:
     def _next_check(self, mem: _Memory) -> float:
         return max(0.0, self.check - (time.monotonic() - mem.checked[1]))
 
-    def _ok(self, app: GitHubApp, held: _Held, now: datetime) -> AppCredential:
+    def _ok(self, app: GitHubApp, held: Held, now: datetime) -> AppCredential:
         renew = held.renew_at
         wake = credential.wait_seconds(now, renew)
         wake = min(wake, self.check) if wake > 0 else self.check
@@ -175,78 +196,15 @@ class CredentialStep:
         return AppCredential(held.token, entry, None, message, credential.identity_hash(app), wake)
 
     def _result(
-        self, app: GitHubApp, held: _Held, failure: AppFailure, wake: float | None
+        self, app: GitHubApp, held: Held, failure: AppFailure, wake: float | None
     ) -> AppCredential:
-        entry = credential.status_credential(
-            app, held.token.login, held.expires_at, held.renew_at
-        )
+        entry = credential.status_credential(app, held.token.login, held.expires_at, held.renew_at)
         ident = credential.identity_hash(app)
         return AppCredential(held.token, entry, failure, failure.message, ident, wake)
 
 
-@dataclass(frozen=True)
-class _Held:
-    """The token the Secret holds, and for whom and until when."""
-
-    token: token_secret.StoredToken
-    identity: str = ""
-    minted_at: datetime | None = None
-    expires_at: datetime | None = None
-
-    @property
-    def renew_at(self) -> datetime | None:
-        if self.minted_at is None or self.expires_at is None:
-            return None
-        return credential.renew_at(self.minted_at, self.expires_at)
-
-
-def _held(tok: TokenState, app: GitHubApp) -> _Held:
-    notes = tok.annotations
-    return _Held(
-        tok.stored,
-        str(notes.get(names.CREDENTIAL_ANNOTATION) or ""),
-        _parse_time(tok.stored.updated_at),
-        _parse_time(str(notes.get(names.TOKEN_EXPIRES_ANNOTATION) or "")),
-    )
-
-
-def _parse_time(stamp: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
-    except ValueError:
-        return None
-
-
 def _key_path(spec: ProxySpec, app: GitHubApp) -> str:
     return object_path("v1", "Secret", spec.namespace, app.key_secret)
-
-
-def _key_refused(
-    meta: Obj | None, spec: ProxySpec, app: GitHubApp, uid: str, where: Where
-) -> AppFailure | None:
-    if meta is None:
-        return app_failures.key_secret_missing(where)
-    refused = credential.key_refusal(meta, spec.name, uid)
-    return app_failures.key_secret_not_allowed(refused) if refused else None
-
-
-def _write(kube: Kube, spec: ProxySpec, app: GitHubApp, tok: TokenState, minted: InstallationToken) -> _Held:
-    """Into the token Secret (it exists: the reconcile made it, or it is marked for us)."""
-    body = token_secret.filled(
-        spec.namespace, spec.token_secret, spec.name, minted.token, minted.account,
-        minted.minted_at,
-    )
-    body["metadata"]["annotations"].update(
-        {
-            names.TOKEN_EXPIRES_ANNOTATION: rfc3339(minted.expires_at),
-            names.CREDENTIAL_ANNOTATION: app.identity,
-        }
-    )
-    patch = {"metadata": {k: body["metadata"][k] for k in ("labels", "annotations")}}
-    patch["data"] = body["data"]
-    kube.merge_patch(object_path("v1", "Secret", spec.namespace, spec.token_secret), patch)
-    stored = token_secret.StoredToken(minted.token, minted.account, rfc3339(minted.minted_at))
-    return _Held(stored, app.identity, minted.minted_at, minted.expires_at)
 
 
 def _who(spec: ProxySpec) -> tuple[str, str]:
@@ -285,7 +243,9 @@ def step(
     app = spec.credential
     if app is None:
         login = tok.stored.login if tok.stored.present else ""
-        return Step(False, tok.stored, observed={"credential": credential.status_credential(None, login)})
+        return Step(
+            False, tok.stored, observed={"credential": credential.status_credential(None, login)}
+        )
     if run is None:  # nothing mints: say so, and keep what the Secret holds
         entry = credential.status_credential(app)
         return Step(True, tok.stored, credential.identity_hash(app), observed={"credential": entry})

@@ -265,9 +265,7 @@ def marked_secret_changed(
     annotations={mcp_access.ANNOTATION: kopf.PRESENT},
     registry=registry,
 )
-def marked_object_changed(
-    namespace: str | None, annotations: Mapping[str, str], **_: Any
-) -> None:
+def marked_object_changed(namespace: str | None, annotations: Mapping[str, str], **_: Any) -> None:
     """A Secret or claim marked for MCP servers, or a GitHub App key Secret, changed:
     converge the proxies it names."""
     marks = (annotations.get(a, "") for a in (mcp_access.ANNOTATION, names.APP_KEY_FOR_ANNOTATION))

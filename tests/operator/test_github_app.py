@@ -61,7 +61,9 @@ def app(fake_github: FakeGitHub) -> AppKeys:
     return new_app(fake_github)
 
 
-def app_proxy(name: str, keys: AppKeys, installation: int | None = None, **spec: Any) -> dict[str, Any]:
+def app_proxy(
+    name: str, keys: AppKeys, installation: int | None = None, **spec: Any
+) -> dict[str, Any]:
     ref = {
         "appId": str(keys.app_id),
         "installationId": installation or keys.installation_id,
@@ -70,7 +72,9 @@ def app_proxy(name: str, keys: AppKeys, installation: int | None = None, **spec:
     return proxy(name, credential={"githubApp": ref}, **spec)
 
 
-def key_secret(pem: str, marked_for: str | None = "copilot", name: str = KEY_SECRET) -> dict[str, Any]:
+def key_secret(
+    pem: str, marked_for: str | None = "copilot", name: str = KEY_SECRET
+) -> dict[str, Any]:
     meta: dict[str, Any] = {"name": name, "namespace": NS}
     if marked_for:
         meta["annotations"] = {"copilot-proxy.dev/app-key-for": marked_for}
@@ -174,7 +178,12 @@ async def test_another_installation_rolls_the_pods(
     assert fake_github.apps.payer(token_of(cluster)) == ("globex", app.app_id, other.id)
     await wait_for(lambda: "CredentialChanged" in reasons(cluster, NS, "copilot"))
     status = (cluster.get(CPX, NS, "copilot") or {})["status"]["credential"]
-    await wait_for(lambda: (cluster.get(CPX, NS, "copilot") or {})["status"]["credential"].get("account") == "globex")
+    await wait_for(
+        lambda: (
+            (cluster.get(CPX, NS, "copilot") or {})["status"]["credential"].get("account")
+            == "globex"
+        )
+    )
     assert status["installationId"] == other.id
 
 
@@ -253,11 +262,17 @@ async def test_an_unmarked_key_secret_is_never_read(
     cluster.create(key_secret(app.private_key_pem, marked_for=None))
     await wait_for(lambda: cred(cluster).get("reason") == "KeySecretNotAllowed", timeout=15)
     message = cred(cluster)["message"]
-    assert "kubectl annotate secret -n default copilot-app-key copilot-proxy.dev/app-key-for=copilot" in message
+    assert (
+        "kubectl annotate secret -n default copilot-app-key copilot-proxy.dev/app-key-for=copilot"
+        in message
+    )
     await wait_for(lambda: "KeySecretNotAllowed" in reasons(cluster, NS, "copilot"))
     assert fake_github.apps.requests == [], "the key was used: a JWT reached GitHub"
     cluster.patch(
-        "Secret", NS, KEY_SECRET, {"metadata": {"annotations": {"copilot-proxy.dev/app-key-for": "copilot"}}}
+        "Secret",
+        NS,
+        KEY_SECRET,
+        {"metadata": {"annotations": {"copilot-proxy.dev/app-key-for": "copilot"}}},
     )
     await minted(cluster)
 
