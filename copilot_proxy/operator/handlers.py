@@ -65,7 +65,15 @@ def kube() -> Kube:
 
 
 def _emit(body: dict[str, Any], kind: str, reason: str, message: str) -> None:
-    kopf.event(cast(kopf.Body, body), type=kind, reason=reason, message=message)
+    try:
+        kopf.event(cast(kopf.Body, body), type=kind, reason=reason, message=message)
+    except LookupError:  # outside kopf's tasks before any handler ran: no queue to post to
+        log.info("%s/%s: event %s not posted", *_names(body), reason)
+
+
+def _names(body: dict[str, Any]) -> tuple[str, str]:
+    meta = body.get("metadata") or {}
+    return str(meta.get("namespace", "")), str(meta.get("name", ""))
 
 
 def run(namespace: str, name: str, trigger: str) -> None:
@@ -102,6 +110,7 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     _catalogue = catalogue.from_environment()
     _credential = credential.from_environment(apps.GitHubAppClient(os.environ))
     _schedule.clear()
+    schedule.forget_posting()
     health.READINESS.reset()
     try:
         operator_config()
@@ -172,6 +181,7 @@ def proxy_changed(name: str, namespace: str | None, **_: Any) -> None:
 @kopf.on.event(API_GROUP, API_VERSION, PLURAL, registry=registry)
 def proxy_event(type: str, name: str, namespace: str | None, **_: Any) -> None:
     key = (namespace or "", name)
+    schedule.remember_posting()
     health.READINESS.saw(*key)  # kopf hands events over only once it watches every kind
     if type == "DELETED":
         metrics.forget(*key)
@@ -181,7 +191,9 @@ def proxy_event(type: str, name: str, namespace: str | None, **_: Any) -> None:
 
 
 def _resync(namespace: str, name: str) -> None:
-    """Safety net for missed events; also keeps the token age in status current."""
+    """Safety net for missed events; also keeps the token age in status current, and
+    renews GitHub App tokens on time."""
+    schedule.borrow_posting()
     try:
         run(namespace, name, "resync")
     except kopf.TemporaryError as error:

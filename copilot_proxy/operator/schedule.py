@@ -11,16 +11,49 @@ one that lives an hour costs one reconcile at its half life.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
+
+from kopf._core.engines import posting  # where kopf.event finds its queue
 
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str]
 TICK = 0.25  # seconds between looks for wake-up times; a look only compares times
 RESYNC_TICK = 2.0  # seconds between looks for proxies a resync period old
+
+
+# kopf.event posts through context variables kopf sets in the tasks it runs handlers in;
+# the resync loop is not such a task, so it borrows them from the last handler kopf ran
+# (one queue and loop per operator run). Without them its events would be lost.
+_POSTING_VARS: tuple[ContextVar[Any], ...] = (
+    posting.settings_var,
+    posting.event_queue_var,
+    posting.event_queue_loop_var,
+)
+_posting: dict[ContextVar[Any], Any] = {}
+
+
+def forget_posting() -> None:
+    _posting.clear()
+
+
+def remember_posting() -> None:
+    """In a kopf handler: keep what kopf.event needs, for the resync loop."""
+    for var in _POSTING_VARS:
+        with contextlib.suppress(LookupError):
+            _posting[var] = var.get()
+
+
+def borrow_posting() -> None:
+    """In a resync run's thread: kopf.event works as in a handler."""
+    for var, value in list(_posting.items()):
+        var.set(value)  # in this thread's copy of the context only
 
 
 class Schedule:

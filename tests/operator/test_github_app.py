@@ -175,16 +175,15 @@ async def test_another_installation_rolls_the_pods(
 
     await wait_for(moved, timeout=15)
     await wait_for(lambda: token_of(cluster) != first)
-    assert fake_github.apps.payer(token_of(cluster)) == ("globex", app.app_id, other.id)
+    paid = fake_github.apps.payer(token_of(cluster), {})
+    assert paid == ("globex", app.app_id, other.id), "the new installation's token"
     await wait_for(lambda: "CredentialChanged" in reasons(cluster, NS, "copilot"))
-    status = (cluster.get(CPX, NS, "copilot") or {})["status"]["credential"]
-    await wait_for(
-        lambda: (
-            (cluster.get(CPX, NS, "copilot") or {})["status"]["credential"].get("account")
-            == "globex"
-        )
-    )
-    assert status["installationId"] == other.id
+
+    def said() -> dict[str, Any]:
+        return dict((cluster.get(CPX, NS, "copilot") or {})["status"]["credential"])
+
+    await wait_for(lambda: said().get("account") == "globex")
+    assert said()["installationId"] == other.id
 
 
 async def test_a_revoked_token_is_replaced_at_once(
