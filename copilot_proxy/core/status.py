@@ -196,21 +196,13 @@ def build_status(obs: Observation, old: dict[str, Any], now: datetime) -> dict[s
         "login": _login(obs, str(conds[1]["message"])),
     }
     if obs.credential is not None:
-        status["credential"] = _credential(obs)
+        status["credential"] = dict(obs.credential)  # the Credential and Account columns
     if obs.catalogue is not None or obs.catalogue_checked_at:
         kept = cat.to_status(obs.catalogue) if obs.catalogue else {}
         status["catalogue"] = {**kept, "checkedAt": obs.catalogue_checked_at}
         if obs.catalogue_error:
             status["catalogue"]["error"] = obs.catalogue_error
     return status
-
-
-def _credential(obs: Observation) -> dict[str, Any]:
-    """status.credential, with `summary` (kind/account) for the CREDENTIAL column."""
-    entry = dict(obs.credential or {})
-    account = entry.get("account") or (obs.token_login if obs.token_present else "")
-    entry["summary"] = f"{entry.get('kind', '')}/{account}" if account else entry.get("kind", "")
-    return entry
 
 
 def _token_state(obs: Observation) -> str:

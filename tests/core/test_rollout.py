@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from copilot_proxy.core import manifests
+from copilot_proxy.core import manifests, rollout
+from copilot_proxy.core.names import CONFIG_HASH
 from copilot_proxy.core.render import config_hash, config_yaml, render_config
 from copilot_proxy.core.rollout import desired_replicas, differs, pod_annotations, token_hash
 from copilot_proxy.core.spec import parse_spec
@@ -118,3 +119,17 @@ def test_empty_maps_and_lists_the_server_omits_are_not_drift() -> None:
     assert not differs({"metadata": {"annotations": {}}}, {"metadata": {}})
     assert not differs({"items": []}, {})
     assert differs({"data": {"k": "v"}}, {})
+
+
+def test_an_app_identity_replaces_the_token_hash() -> None:
+    """A GitHub App's token rotates in place: only its identity is in the pod template."""
+    first = rollout.pod_annotations("cfg", rollout.token_hash("ghs_one"), "id-a")
+    renewed = rollout.pod_annotations("cfg", rollout.token_hash("ghs_two"), "id-a")
+    assert first == renewed == {CONFIG_HASH: "cfg", "copilot-proxy.dev/credential": "id-a"}
+    other = rollout.pod_annotations("cfg", rollout.token_hash("ghs_two"), "id-b")
+    before, after = (
+        {"spec": {"template": {"metadata": {"annotations": a}}}} for a in (first, other)
+    )
+    rolled, said = rollout.announce(before, after)
+    assert rolled and [reason for reason, _ in said] == ["CredentialChanged"]
+    assert rollout.announce(before, before) == (False, [])

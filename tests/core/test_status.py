@@ -294,3 +294,62 @@ def test_no_key_or_token_reaches_status_or_events() -> None:
     text = json.dumps([broken, transitions(serving, broken), transitions({}, broken)])
     assert "litellm.general_settings.master_key" in text
     assert secret not in text and "sk-" not in text
+
+
+# --- a GitHub App proxy (issue 15) ------------------------------------------------------
+
+APP_ENTRY = {
+    "kind": "GitHubApp",
+    "appId": "123456",
+    "installationId": 7890123,
+    "account": "acme",
+    "expiresAt": "2026-11-05T15:30:00Z",
+    "renewAt": "2026-11-05T15:00:00Z",
+}
+MINTED = replace(
+    SERVING,
+    token_login="acme",
+    credential=APP_ENTRY,
+    credential_reason="Minted",
+    credential_message="installation token for acme expires at 2026-11-05T15:30:00Z",
+)
+
+
+def test_an_app_proxy_with_a_token_is_ready_and_says_who_pays() -> None:
+    status = build_status(MINTED, {}, NOW)
+    conds = by_type(status)
+    assert (conds["CredentialReady"]["status"], conds["CredentialReady"]["reason"]) == (
+        "True",
+        "Minted",
+    )
+    assert conds["Ready"]["status"] == "True"
+    assert status["credential"] == APP_ENTRY
+    assert status["login"] == ""
+    obj = {"spec": {"models": [{"name": "gpt-5-mini"}]}, "status": status}
+    assert validate(obj, openapi_schema()) == [], "status.credential fits the CRD"
+
+
+def test_an_app_failure_is_ready_false_with_what_to_do() -> None:
+    failing = replace(
+        MINTED,
+        token_present=False,
+        catalogue=None,
+        credential_reason="AppNotInstalled",
+        credential_message="install the App on the organisation that pays",
+    )
+    status = build_status(failing, {}, NOW)
+    conds = by_type(status)
+    for kind in ("Ready", "TokenReady", "CredentialReady"):
+        assert (conds[kind]["status"], conds[kind]["reason"]) == ("False", "AppNotInstalled")
+    assert "sign in" not in conds["TokenReady"]["message"], "nobody signs in to an App proxy"
+    assert conds["ModelsAvailable"]["reason"] == "WaitingForCredential"
+    assert status["login"] == failing.credential_message
+    events = transitions(build_status(MINTED, {}, NOW), status)
+    assert ("Warning", "AppNotInstalled") in [(kind, reason) for kind, reason, _ in events]
+
+
+def test_the_device_flow_has_no_credential_condition() -> None:
+    entry = {"kind": "DeviceFlow", "account": "octocat"}
+    status = build_status(replace(SERVING, credential=entry), {}, NOW)
+    assert "CredentialReady" not in by_type(status)
+    assert status["credential"] == entry

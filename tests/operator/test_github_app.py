@@ -127,7 +127,6 @@ async def test_app_proxy_comes_up_without_sign_in(
     assert credential["appId"] == str(app.app_id)
     assert credential["installationId"] == app.installation_id
     assert credential["expiresAt"] and credential["renewAt"] < credential["expiresAt"]
-    assert credential["summary"] == "GitHubApp/acme"
     assert condition(cluster.get(CPX, NS, "copilot"), "TokenReady")["status"] == "True"
     await wait_for(lambda: "TokenRenewed" in reasons(cluster, NS, "copilot"))
     # The operator asked as the App: a JWT that named it, for its installation.
