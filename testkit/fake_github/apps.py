@@ -20,6 +20,7 @@ docs for each behaviour and says what is assumed. Test-side use::
 from __future__ import annotations
 
 import itertools
+import json
 import secrets
 import threading
 import time
@@ -250,7 +251,9 @@ class AppKeys:
         """A JWT signed by the App's key; `iat`/`exp` are seconds from now."""
         now = int(time.time())
         claims = {"iat": now + int(iat), "exp": now + int(exp), "iss": iss or self.client_id}
-        return jwt.encode(claims, self.private_key_pem, algorithm="RS256")
+        # PyJWS signs the claims as given: PyJWT's encode refuses an integer `iss`.
+        payload = json.dumps(claims).encode()
+        return jwt.PyJWS().encode(payload, self.private_key_pem, algorithm="RS256")
 
 
 def private_key_pem(key_size: int = 2048) -> str:

@@ -138,6 +138,8 @@ async def copilot_user(gh: GitHubState, request: web.Request) -> web.Response:
 
 async def user(gh: GitHubState, request: web.Request) -> web.Response:
     await gh.record(request)
+    if gh.apps.token(_github_token(request)) is not None:
+        return gh_error(403, "Resource not accessible by integration")  # not a user
     account = github_account(gh, request)
     if account is None:
         return gh_error(401, "Bad credentials")

@@ -90,6 +90,19 @@ def test_the_app_id_as_string_or_integer_is_an_issuer_too(gh: FakeGitHub, app: A
     assert _mint(gh, app, _jwt(app, iss=str(app.app_id))).status_code == 201
     assert _mint(gh, app, _jwt(app, iss=app.app_id)).status_code == 201
     assert _mint(gh, app, app.jwt()).status_code == 201  # the testkit's own helper
+    assert _mint(gh, app, app.jwt(iss=app.app_id)).status_code == 201
+
+
+def test_without_a_body_the_token_gets_every_grant(gh: FakeGitHub, app: AppKeys) -> None:
+    r = httpx.post(
+        f"{gh.url}/app/installations/{app.installation_id}/access_tokens",
+        headers={"authorization": f"Bearer {app.jwt()}"},
+    )
+    assert r.status_code == 201
+    assert r.json()["permissions"] == {"copilot_requests": "write", "metadata": "read"}
+    assert r.json()["repository_selection"] == "all"
+    user = httpx.get(f"{gh.url}/user", headers={"authorization": f"token {r.json()['token']}"})
+    assert user.status_code == 403  # an installation token is not a user
 
 
 def test_get_installation_names_the_org(gh: FakeGitHub, app: AppKeys) -> None:
