@@ -3,10 +3,10 @@
 The operator (kopf and the reconciler) and the login service run a whole life against one
 emulated API server, which records every request as an RBAC rule names it (who, verb,
 resource): create, sign in (also before the operator made the Secret), drift, a marked
-Secret, a name conflict, an MCP server on a marked claim that comes and goes, sign out,
-delete. What they used must be granted by the rendered
-chart (or the product breaks), and what the chart grants must have been used (or it is
-more than the code needs), cluster-wide and namespaced.
+Secret, a name conflict, an MCP server on a marked claim that comes and goes, a GitHub
+App-backed proxy whose token the operator mints and renews, sign out, delete. What they
+used must be granted by the rendered chart (or the product breaks), and what the chart
+grants must have been used (or it is more than the code needs), cluster-wide and namespaced.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from testkit.fake_github import FakeGitHub
+from testkit.fake_github.apps import new_app
 from testkit.kube import KubeCluster
 from testkit.kube.audit import ApiRequest
 from testkit.kube.kopf_runner import KopfOperator
@@ -108,6 +109,28 @@ async def an_mcp_server_comes_and_goes(cluster: KubeCluster) -> None:
     await wait_for(lambda: cluster.get("Deployment", NS, "m-mcp-notes") is None)
 
 
+async def an_app_proxy_renews_its_token(cluster: KubeCluster, gh: FakeGitHub) -> None:
+    """A GitHub App-backed proxy: the operator reads the marked key Secret, mints the token
+    into the token Secret and renews it (a 4-second token)."""
+    app = new_app(gh)
+    gh.apps.token_lifetime = 4
+    key = {
+        "name": "app-key",
+        "namespace": NS,
+        "annotations": {"copilot-proxy.dev/app-key-for": "g"},
+    }
+    data = {"private-key.pem": b64(app.private_key_pem)}
+    cluster.create(
+        {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": key, "data": data}
+    )
+    ref = {"appId": str(app.app_id), "installationId": app.installation_id}
+    cluster.create(
+        proxy("g", credential={"githubApp": {**ref, "privateKeySecretRef": {"name": "app-key"}}})
+    )
+    await wait_for(lambda: condition(cluster, "g", "CredentialReady").get("reason") == "Minted")
+    await wait_for(lambda: len([r for r in gh.apps.requests if r.status == 201]) >= 2, timeout=10)
+
+
 async def a_whole_life(
     cluster: KubeCluster, operator: KopfOperator, gh: FakeGitHub, namespaces: list[str]
 ) -> None:
@@ -148,6 +171,7 @@ async def a_whole_life(
         await settled(cluster, "b")
         await settled(cluster, "c", deployment=False)
         await an_mcp_server_comes_and_goes(cluster)
+        await an_app_proxy_renews_its_token(cluster, gh)
         # A sign-in while the operator is down: the login service makes the Secret.
         operator.stop()
         cluster.create(proxy("late"))
