@@ -205,6 +205,17 @@ def build_status(obs: Observation, old: dict[str, Any], now: datetime) -> dict[s
     return status
 
 
+def merge_patch(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """`new` as a merge patch of `old`: a field a map of `new` no longer has is removed
+    (status.credential of a proxy back on the device flow keeps no App fields)."""
+    patch = dict(new)
+    for key, value in new.items():
+        was = old.get(key)
+        if isinstance(value, dict) and isinstance(was, dict):
+            patch[key] = {**dict.fromkeys(set(was) - set(value)), **value}
+    return patch
+
+
 def _token_state(obs: Observation) -> str:
     if obs.token_refused:
         return "NotAllowed"

@@ -8,6 +8,7 @@ renewal time follows from the Secret alone, so a restarted operator renews on ti
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -70,3 +71,20 @@ def write(kube: Kube, spec: ProxySpec, app: GitHubApp, minted: InstallationToken
     kube.merge_patch(object_path("v1", "Secret", spec.namespace, spec.token_secret), patch)
     stored = token_secret.StoredToken(minted.token, minted.account, rfc3339(minted.minted_at))
     return Held(stored, app.identity, minted.minted_at, minted.expires_at)
+
+
+def drop_app_token(kube: Kube, spec: ProxySpec, tok: TokenState) -> token_secret.StoredToken:
+    """A proxy back on the device flow: an App's token left in its Secret is emptied (it
+    would expire within the hour, and it is the organisation's, not a person's), so the
+    status asks for a sign-in. Any other token is the person's: kept."""
+    if tok.refused or not tok.annotations.get(names.CREDENTIAL_ANNOTATION, "").startswith(
+        "github-app/"
+    ):
+        return tok.stored
+    patch = copy.deepcopy(token_secret.CLEAR_PATCH)
+    patch["metadata"]["annotations"] |= dict.fromkeys(_APP_ANNOTATIONS)
+    kube.merge_patch(object_path("v1", "Secret", spec.namespace, spec.token_secret), patch)
+    return token_secret.StoredToken()
+
+
+_APP_ANNOTATIONS = (names.TOKEN_EXPIRES_ANNOTATION, names.CREDENTIAL_ANNOTATION)

@@ -33,6 +33,7 @@ from copilot_proxy.core.spec import ProxySpec
 from copilot_proxy.core.timestamps import rfc3339
 from copilot_proxy.github.app_tokens import InstallationToken
 from copilot_proxy.kube import Kube, object_path
+from copilot_proxy.operator import app_secret
 from copilot_proxy.operator.app_secret import Held, held_token, write
 from copilot_proxy.operator.apps import AppClient
 from copilot_proxy.operator.ownership import TokenState
@@ -242,9 +243,10 @@ def step(
 ) -> Step:
     app = spec.credential
     if app is None:
-        login = tok.stored.login if tok.stored.present else ""
+        stored = app_secret.drop_app_token(kube, spec, tok)
+        login = stored.login if stored.present else ""
         return Step(
-            False, tok.stored, observed={"credential": credential.status_credential(None, login)}
+            False, stored, observed={"credential": credential.status_credential(None, login)}
         )
     if run is None:  # nothing mints: say so, and keep what the Secret holds
         entry = credential.status_credential(app)

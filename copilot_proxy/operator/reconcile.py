@@ -271,7 +271,8 @@ def _report(
     old = body.get("status") or {}
     new = status.build_status(obs, old, datetime.now(UTC))
     if new != {k: old.get(k) for k in new}:
-        kube.merge_patch(proxy_path(obs.namespace, obs.name) + "/status", {"status": new})
+        patch = {"status": status.merge_patch(old, new)}
+        kube.merge_patch(proxy_path(obs.namespace, obs.name) + "/status", patch)
     for kind, reason, message in status.transitions(old, new):
         emit(body, kind, reason, message)
     ready = new["conditions"][0]

@@ -12,7 +12,13 @@ import pytest
 
 from copilot_proxy.core.catalogue import NOT_ENABLED, ModelFacts, observe
 from copilot_proxy.core.spec import SpecError, parse_spec
-from copilot_proxy.core.status import Observation, build_status, conditions, transitions
+from copilot_proxy.core.status import (
+    Observation,
+    build_status,
+    conditions,
+    merge_patch,
+    transitions,
+)
 from tests.crds.schema import openapi_schema, validate
 
 NOW = datetime(2026, 11, 5, 14, 30, tzinfo=UTC)
@@ -353,3 +359,15 @@ def test_the_device_flow_has_no_credential_condition() -> None:
     status = build_status(replace(SERVING, credential=entry), {}, NOW)
     assert "CredentialReady" not in by_type(status)
     assert status["credential"] == entry
+
+
+def test_a_field_a_status_map_drops_is_removed_by_the_patch() -> None:
+    """Merge patches keep what they do not name: the App's fields must be named to go."""
+    old = build_status(MINTED, {}, NOW)
+    new = build_status(replace(WAITING, credential={"kind": "DeviceFlow"}), old, LATER)
+    patch = merge_patch(old, new)
+    assert patch["credential"] == {
+        "kind": "DeviceFlow",
+        **dict.fromkeys(["appId", "installationId", "account", "expiresAt", "renewAt"]),
+    }
+    assert patch["token"]["login"] is None and patch["conditions"] == new["conditions"]

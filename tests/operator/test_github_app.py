@@ -337,3 +337,24 @@ async def test_no_key_or_token_in_logs_events_status_or_metrics(
         for needle in needles:
             assert needle not in text, f"secret material in the {where}"
         assert "ghs_" not in text, f"an installation token in the {where}"
+
+
+async def test_back_to_the_device_flow_drops_the_app_token(
+    cluster: KubeCluster, operator: KopfOperator, fake_github: FakeGitHub, app: AppKeys
+) -> None:
+    """The organisation's token is not a person's: without the App, someone signs in."""
+    cluster.create(key_secret(app.private_key_pem))
+    cluster.create(app_proxy("copilot", app))
+    await minted(cluster)
+    cluster.patch(CPX, NS, "copilot", {"spec": {"credential": None}})
+    await wait_for(lambda: token_of(cluster) == "", timeout=10)
+    secret = cluster.get("Secret", NS, "copilot-github-token") or {}
+    assert CREDENTIAL not in (secret["metadata"].get("annotations") or {})
+    await wait_for(
+        lambda: (
+            condition(cluster.get(CPX, NS, "copilot"), "Ready").get("reason") == "WaitingForLogin"
+        )
+    )
+    deployment = cluster.get("Deployment", NS, "copilot-litellm")
+    assert deployment is not None and deployment["spec"]["replicas"] == 0
+    assert (cluster.get(CPX, NS, "copilot") or {})["status"]["credential"] == {"kind": "DeviceFlow"}
