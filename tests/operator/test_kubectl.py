@@ -156,10 +156,13 @@ async def test_the_readmes_kubernetes_commands(
     # Before sign-in: the printer columns say what is missing.
     rows = table(await kubectl.run("kubectl get cpx -o wide"))
     assert rows[0] == [
-        "NAME", "READY", "PRIMARY", "TOKEN", "REPLICAS", "REASON", "ENDPOINT", "MODELS", "AGE",
+        "NAME", "READY", "PRIMARY", "TOKEN", "REPLICAS", "REASON", "ENDPOINT", "MODELS",
+        "CREDENTIAL", "ACCOUNT", "AGE",
     ]  # fmt: skip
     assert rows[1][:6] == ["copilot", "False", "claude-opus-4.6", "Missing", "0", "WaitingForLogin"]
-    assert rows[1][6:8] == ["http://copilot.default.svc:4000", "WaitingForLogin"]
+    assert rows[1][6:9] == [  # no ACCOUNT yet: nobody signed in
+        "http://copilot.default.svc:4000", "WaitingForLogin", "DeviceFlow",
+    ]  # fmt: skip
     assert table(await kubectl.run("kubectl get cpx"))[0] == [
         "NAME", "READY", "PRIMARY", "TOKEN", "REPLICAS", "AGE",
     ]  # fmt: skip
@@ -179,9 +182,10 @@ async def test_the_readmes_kubernetes_commands(
     assert out == "copilotproxy.copilot-proxy.dev/copilot condition met\n"
 
     rows = table(await kubectl.run("kubectl get cpx -o wide"))
-    assert rows[1][:8] == [
+    assert rows[1][:9] == [
         "copilot", "True", "claude-opus-4.6", "Present", "1", "Serving",
         "http://copilot.default.svc:4000", "AllAvailable",  # the account's catalogue, read
+        "DeviceFlow",
     ]  # fmt: skip
 
     described = await kubectl.run("kubectl describe cpx copilot")

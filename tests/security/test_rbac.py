@@ -129,6 +129,8 @@ async def an_app_proxy_renews_its_token(cluster: KubeCluster, gh: FakeGitHub) ->
     )
     await wait_for(lambda: condition(cluster, "g", "CredentialReady").get("reason") == "Minted")
     await wait_for(lambda: len([r for r in gh.apps.requests if r.status == 201]) >= 2, timeout=10)
+    cluster.delete("CopilotProxy", NS, "g")  # nothing left renewing when the operator stops
+    await wait_for(lambda: cluster.get("Deployment", NS, "g-litellm") is None)
 
 
 async def a_whole_life(
