@@ -9,10 +9,10 @@ Each reconcile of an App-backed proxy (spec.credential.githubApp):
   installation, its renewal time (half life) has come, or the Copilot key exchange
   refused it; the token is checked with a key exchange every CHECK seconds;
 - a failure is remembered (per proxy, for what was tried): the same attempt is not
-  repeated before RETRY seconds (GitHub unreachable: RETRY_TRANSIENT), unless the
+  repeated before RETRY seconds (GitHub unreachable: 5 s), unless the
   spec or the key Secret changed.
-The decisions are core/credential.py's and core/app_failures.py's; the HTTP calls
-are apps.py's. The key and the token never reach a log, an event or the status.
+The decisions are core/renewal.py's, core/credential.py's and core/app_failures.py's;
+the HTTP calls are apps.py's; the token Secret's contents are app_secret.py's. The key and the token never reach a log, an event or the status.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from copilot_proxy.core import app_failures, credential, rollout, token_secret
+from copilot_proxy.core import app_failures, credential, renewal, rollout, token_secret
 from copilot_proxy.core.app_failures import AppFailure, Where
 from copilot_proxy.core.credential import GitHubApp
 from copilot_proxy.core.spec import ProxySpec
@@ -41,7 +41,6 @@ from copilot_proxy.operator.ownership import TokenState
 log = logging.getLogger(__name__)
 
 CHECK_ENV, RETRY_ENV = "COPILOT_PROXY_APP_CHECK_SECONDS", "COPILOT_PROXY_APP_RETRY_SECONDS"
-RETRY_TRANSIENT = 5.0
 Obj = dict[str, Any]
 Emit = Callable[[str, str, str], None]  # (type, reason, message) about the proxy
 
@@ -97,15 +96,14 @@ class CredentialStep:
             return self._result(app, held, failure, self.retry)
         mem = self._mem(spec)
         now = datetime.now(UTC)
-        if (
-            held.token.present
-            and held.identity == app.identity
-            and not credential.due(now, held.renew_at, True)
+        if not renewal.mint_due(
+            held.token.present, held.identity, app.identity, now, held.renew_at
         ):
             refusal, asked = self._checked(spec, held, where, mem)
-            if refusal is None:
+            next_step = renewal.after_check(refusal, asked)
+            if refusal is None or next_step == "keep":
                 return self._ok(app, held, now)
-            if not asked and refusal.reason != app_failures.TOKEN_REFUSED:
+            if next_step == "report":
                 return self._result(app, held, refusal, self._next_check(mem))
             # Refused (revoked, expired early, or the org's policy): a new token, and
             # GitHub's answer to the mint says which.
@@ -113,7 +111,7 @@ class CredentialStep:
         attempt = f"{app}/{key_meta['metadata'].get('resourceVersion', '')}"
         if mem.failed and mem.failed[0] == attempt:  # the same attempt failed just now
             _, at, failure = mem.failed
-            wait = self._retry(failure) - (time.monotonic() - at)
+            wait = renewal.retry_in(failure, time.monotonic() - at, self.retry)
             if wait > 0:
                 return self._result(app, held, failure, wait)
         return self._renew(kube, spec, app, uid, tok, emit, attempt)
@@ -151,7 +149,7 @@ class CredentialStep:
         return self._ok(app, fresh, datetime.now(UTC))
 
     def _retry(self, failure: AppFailure) -> float:
-        return RETRY_TRANSIENT if failure.transient else self.retry
+        return renewal.retry_in(failure, 0.0, self.retry)
 
     def _mint(
         self, kube: Kube, spec: ProxySpec, app: GitHubApp, uid: str, where: Where

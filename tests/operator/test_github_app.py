@@ -200,6 +200,7 @@ async def test_a_revoked_token_is_replaced_at_once(
 
 
 FAILURES = {
+    "clock": ("ClockSkew", "NTP"),
     "suspended": ("AppNotInstalled", "unsuspend"),
     "uninstalled": ("AppNotInstalled", "install the App"),
     "permission": ("PermissionMissing", "Copilot Requests"),
@@ -208,7 +209,9 @@ FAILURES = {
 
 
 def break_app(gh: FakeGitHub, app: AppKeys, how: str) -> None:
-    if how == "suspended":
+    if how == "clock":
+        gh.apps.clock_offset = 900  # GitHub's clock 15 minutes ahead of the operator's
+    elif how == "suspended":
         gh.apps.suspend(app.installation_id)
     elif how == "uninstalled":
         gh.apps.uninstall(app.installation_id)
