@@ -12,7 +12,8 @@ Each reconcile of an App-backed proxy (spec.credential.githubApp):
   repeated before RETRY seconds (GitHub unreachable: 5 s), unless the
   spec or the key Secret changed.
 The decisions are core/renewal.py's, core/credential.py's and core/app_failures.py's;
-the HTTP calls are apps.py's; the token Secret's contents are app_secret.py's. The key and the token never reach a log, an event or the status.
+the HTTP calls are apps.py's; the token Secret's contents are app_secret.py's. The key
+and the token never reach a log, an event or the status.
 """
 
 from __future__ import annotations
