@@ -73,7 +73,8 @@ def test_discovery_and_tables_over_http(kube_cluster: KubeCluster) -> None:
     assert shown["kind"] == "Table"
     names = [c["name"] for c in shown["columnDefinitions"]]
     assert names == [
-        "Name", "Ready", "Primary", "Token", "Replicas", "Reason", "Endpoint", "Models", "Age",
+        "Name", "Ready", "Primary", "Token", "Replicas", "Reason", "Endpoint", "Models",
+        "Credential", "Account", "Age",
     ]  # fmt: skip
     assert shown["rows"][0]["cells"][:3] == ["a", None, "m1"]
     assert shown["rows"][0]["object"]["kind"] == "PartialObjectMetadata"
