@@ -9,17 +9,13 @@ pytest's sys.path it would hide the real one.)
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no internet for the cost map
-
 import litellm
+import pytest
 from litellm import exceptions as errors
 from litellm.proxy._types import ProxyErrorTypes, ProxyException
 from litellm.router import Router
