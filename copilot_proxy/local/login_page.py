@@ -50,6 +50,8 @@ class LocalStore(DirectoryStore):
         super().__init__([proxy])
         self.ready = ""  # "True" | "False" | "" as the operator's Ready condition
         self.status_message = ""
+        # A GitHub App's credential, as the operator's CredentialReady condition says it.
+        self.credential = ("", "", "")  # (status, reason, message)
 
     @property
     def ref(self) -> ProxyRef:
@@ -63,8 +65,19 @@ class LocalStore(DirectoryStore):
         self.ready = "" if ready is None else str(ready)
         self.status_message = message
 
+    def set_credential(self, ready: bool | None, reason: str = "", message: str = "") -> None:
+        """What the local run's App credential is (an App-backed manifest): minted
+        (True), refused (False, reason and what to do, as the operator's CredentialReady)."""
+        self.credential = ("" if ready is None else str(ready), reason, message)
+
     def _with_status(self, info: ProxyInfo) -> ProxyInfo:
-        return dataclasses.replace(info, ready=self.ready, status_message=self.status_message)
+        app = info.app
+        if app is not None:
+            ready, reason, message = self.credential
+            app = dataclasses.replace(app, ready=ready, reason=reason, message=message)
+        return dataclasses.replace(
+            info, ready=self.ready, status_message=self.status_message, app=app
+        )
 
     def list_proxies(self) -> list[ProxyInfo]:
         return [self._with_status(i) for i in super().list_proxies()]
