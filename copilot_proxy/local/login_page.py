@@ -24,7 +24,7 @@ import uvicorn
 from copilot_proxy.auth.app import create_app
 from copilot_proxy.auth.config import Settings
 from copilot_proxy.auth.stores.directory import LOCAL_NAMESPACE, DirectoryStore, LocalProxy
-from copilot_proxy.auth.stores.protocol import ProxyInfo, ProxyRef
+from copilot_proxy.auth.stores.protocol import AppCredential, ProxyInfo, ProxyRef
 from copilot_proxy.core.github import DEFAULT_HOSTS, GitHub
 from copilot_proxy.core.spec import ProxySpec
 
@@ -33,13 +33,16 @@ _HANDLER = "copilot-proxy-local"
 
 
 def local_proxy(spec: ProxySpec, directory: Path) -> LocalProxy:
-    """The store's entry for the manifest's proxy: its name and its GitHub host."""
+    """The store's entry for the manifest's proxy: its name, its GitHub host, and the
+    GitHub App that provides its token if the manifest declares one."""
+    app = spec.credential
     return LocalProxy(
         name=spec.name,
         directory=directory,
         namespace=LOCAL_NAMESPACE,
         github_host=spec.github.host,
         github_api_url=spec.github.api_base,
+        app=AppCredential(app.issuer, app.installation_id) if app else None,
     )
 
 

@@ -12,10 +12,12 @@ import pytest
 from copilot_proxy.auth.stores.directory import DirectoryStore, LocalProxy, write_private
 from copilot_proxy.auth.stores.kubernetes import USER_AGENT, KubernetesStore
 from copilot_proxy.auth.stores.protocol import AppCredential, ProxyRef, StoreError
-from copilot_proxy.local.login_page import LocalStore
+from copilot_proxy.core.spec import parse_spec
+from copilot_proxy.local.login_page import LocalStore, local_proxy
 from testkit.kube import KubeCluster
 from tests.auth.conftest import (
     APP_ID,
+    APP_SPEC,
     APP_TOKEN,
     INSTALLATION,
     MASTER_KEY,
@@ -159,9 +161,11 @@ async def test_the_app_key_secret_is_never_read(
 
 
 def local_app(tmp_path: Path) -> LocalStore:
+    """The page of `copilot-proxy run` on a manifest that declares a GitHub App."""
     state = tmp_path / "state"
-    app = AppCredential(issuer=APP_ID, installation_id=INSTALLATION)
-    store = LocalStore(LocalProxy(name="copilot", directory=state, namespace="local", app=app))
+    proxy = local_proxy(parse_spec("copilot", "default", APP_SPEC), state)
+    assert proxy.app == AppCredential(issuer=APP_ID, installation_id=INSTALLATION)
+    store = LocalStore(proxy)
     write_private(state / "master-key", MASTER_KEY + "\n")
     return store
 

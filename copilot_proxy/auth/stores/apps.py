@@ -14,13 +14,11 @@ import dataclasses
 from typing import Any
 
 from copilot_proxy.auth.stores.protocol import AppCredential
-from copilot_proxy.core import names
+from copilot_proxy.core import credential, names
 from copilot_proxy.core.timestamps import parse_rfc3339, rfc3339
 
 Obj = dict[str, Any]
 CONDITION = "CredentialReady"
-# TODO(app-core): names.TOKEN_EXPIRES_ANNOTATION once merged.
-TOKEN_EXPIRES_ANNOTATION = f"{names.PREFIX}/token-expires-at"
 
 
 def _dict(value: Any) -> Obj:
@@ -36,7 +34,11 @@ def _installation(value: Any) -> int:
 
 def app_of(cpx: Obj) -> AppCredential | None:
     """The App credential a CopilotProxy object declares (spec.credential.githubApp) with
-    what its status says of it; None for a device-flow proxy."""
+    what its status says of it; None for a device-flow proxy.
+
+    Read leniently (not core.credential.parse_credential): a githubApp the operator
+    refuses still makes no device-flow proxy, and its status says what is wrong.
+    """
     spec, status = _dict(cpx.get("spec")), _dict(cpx.get("status"))
     declared = _dict(spec.get("credential")).get("githubApp")
     if not isinstance(declared, dict):
@@ -57,18 +59,18 @@ def app_of(cpx: Obj) -> AppCredential | None:
 
 
 def renew_time(updated_at: str, expires_at: str) -> str:
-    """When the operator renews a token minted at `updated_at`: at half its life."""
+    """When a token minted at `updated_at` is renewed (core.credential's rule)."""
     minted, expires = parse_rfc3339(updated_at), parse_rfc3339(expires_at)
     if minted is None or expires is None or expires < minted:
         return ""
-    return rfc3339(expires - (expires - minted) / 2)
+    return rfc3339(credential.renew_at(minted, expires))
 
 
 def with_token(app: AppCredential, secret: Obj | None) -> AppCredential:
     """`app` with what the token Secret's annotations say of the token it holds now (they
     change with each renewal; the status may lag behind)."""
     notes = _dict(_dict((secret or {}).get("metadata")).get("annotations"))
-    expires = str(notes.get(TOKEN_EXPIRES_ANNOTATION) or "")
+    expires = str(notes.get(names.TOKEN_EXPIRES_ANNOTATION) or "")
     if not expires or expires == app.expires_at:
         return app
     renew = renew_time(str(notes.get(names.TOKEN_UPDATED_ANNOTATION) or ""), expires)
