@@ -132,7 +132,7 @@ function appLine(app, proxy) {
 }
 
 function minter() {
-  return state.store === "directory" ? "copilot-proxy run" : "The operator";
+  return state.store === "directory" ? "copilot-proxy run" : "the operator";
 }
 
 function badge(proxy) {
