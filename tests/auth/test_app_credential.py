@@ -179,7 +179,7 @@ async def test_a_local_app_run_is_shown_and_refuses_sign_in(
     store.write_app_token(store.ref, APP_TOKEN, ORG, minted, expires)
     assert (tmp_path / "state" / "access-token").read_text() == APP_TOKEN
     with pytest.raises(StoreError, match="copilot-proxy run mints and renews it"):
-        store.write_token(store.ref, "gho_person", "octocat", minted)
+        store.clear_token(store.ref)
     async with make_server(store, admin_password="") as server:
         c, csrf = await server.unlocked()
         r = await c.get("/api/proxies/local/copilot")

@@ -58,6 +58,11 @@ def app_of(cpx: Obj) -> AppCredential | None:
     )
 
 
+def identity(app: AppCredential) -> str:
+    """The token Secret's credential annotation for a token of this App (core.credential)."""
+    return f"github-app/{app.issuer}/{app.installation_id}"
+
+
 def renew_time(updated_at: str, expires_at: str) -> str:
     """When a token minted at `updated_at` is renewed (core.credential's rule)."""
     minted, expires = parse_rfc3339(updated_at), parse_rfc3339(expires_at)
@@ -71,8 +76,9 @@ def with_token(app: AppCredential, secret: Obj | None) -> AppCredential:
     change with each renewal; the status may lag behind)."""
     notes = _dict(_dict((secret or {}).get("metadata")).get("annotations"))
     expires = str(notes.get(names.TOKEN_EXPIRES_ANNOTATION) or "")
-    if not expires or expires == app.expires_at:
-        return app
+    minted_for = str(notes.get(names.CREDENTIAL_ANNOTATION) or "")
+    if not expires or expires == app.expires_at or minted_for != identity(app):
+        return app  # the status's word, or no App token yet (e.g. a person's, before)
     renew = renew_time(str(notes.get(names.TOKEN_UPDATED_ANNOTATION) or ""), expires)
     return dataclasses.replace(
         app,

@@ -10,9 +10,10 @@ Each proxy has a directory (mode 0700) holding, all mode 0600:
 Files are replaced atomically, so LiteLLM never reads half a token.
 
 A proxy whose token a GitHub App provides (`LocalProxy.app`, issue 15) is
-never signed in or out here: the local run mints its installation token with
-`write_app_token`, which also notes the organisation, the expiry and the next
-renewal in `access-token.json` for the page.
+never signed out here (the login service refuses its sign-in): the local run
+mints its installation token and stores it with `write_app_token`, which also
+notes the organisation, the expiry and the next renewal in `access-token.json`
+for the page.
 """
 
 from __future__ import annotations
@@ -152,7 +153,10 @@ class DirectoryStore:
         return read_text(proxy.directory / MASTER_KEY_FILE) if proxy else ""
 
     def write_token(self, ref: ProxyRef, token: str, login: str, when: datetime) -> None:
-        self._store(self._signs_in(ref), token, {"login": login, "updatedAt": rfc3339(when)})
+        """Store a token. The page never calls this for an App-backed proxy (the manager
+        refuses its sign-in); the local run may, but write_app_token also keeps the expiry."""
+        proxy = self._require(ref)
+        self._store(proxy, token, {"login": login, "updatedAt": rfc3339(when)})
 
     def write_app_token(
         self,
