@@ -151,14 +151,10 @@ async def test_the_local_mode_mints_and_checks_the_same_way(
 Setup = Callable[[FakeGitHub, AppKeys], tuple[GitHubApp, str]]
 
 
-def _as_is(gh: FakeGitHub, k: AppKeys) -> tuple[GitHubApp, str]:
-    return spec(k), k.private_key_pem
-
-
 def _switch(change: Callable[[FakeGitHub, AppKeys], object]) -> Setup:
     def setup(gh: FakeGitHub, k: AppKeys) -> tuple[GitHubApp, str]:
         change(gh, k)
-        return _as_is(gh, k)
+        return spec(k), k.private_key_pem
 
     return setup
 
@@ -268,6 +264,16 @@ CHECKS: dict[str, tuple[Callable[[FakeGitHub, AppKeys], object], str | None, str
         lambda gh, k: gh.apps.set_policy(False, org="acme"),
         "CopilotRequestsDisabled",
         "/organizations/acme/settings/copilot/policies",
+    ),
+    "suspended": (
+        lambda gh, k: gh.apps.suspend(k.installation_id),
+        "AppNotInstalled",
+        "unsuspends it at",
+    ),
+    "grant-revoked": (
+        lambda gh, k: gh.apps.revoke_grant(k.installation_id, "copilot_requests"),
+        "PermissionMissing",
+        "All repositories",
     ),
 }
 
