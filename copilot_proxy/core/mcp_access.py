@@ -15,31 +15,24 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from copilot_proxy.core import names
+from copilot_proxy.core import names, owners
 
 ANNOTATION = f"{names.PREFIX}/mcp-for"
 KIND_FLAGS = {"Secret": "secret", "PersistentVolumeClaim": "pvc"}
 
 
-def _marked(meta: Mapping[str, Any]) -> list[str]:
-    value = str((meta.get("annotations") or {}).get(ANNOTATION, ""))
-    return [n.strip() for n in value.split(",") if n.strip()]
-
-
 def allowed(obj: Mapping[str, Any], proxy: str, uid: str) -> bool:
-    meta = obj.get("metadata") or {}
-    controllers = [r for r in meta.get("ownerReferences") or [] if r.get("controller")]
-    if controllers:
-        return any(r.get("uid") == uid and uid for r in controllers)
-    return proxy in _marked(meta)
+    """core/owners.py's rule; a claim has no type, so none is asked of Secrets either."""
+    if owners.controlled(obj):
+        return owners.owned_by(obj, uid)
+    return proxy in owners.marked_for(obj, ANNOTATION)
 
 
 def refusal(kind: str, name: str, proxy: str, obj: Mapping[str, Any]) -> str:
     """Why `obj` is not used, and the command that allows it (when one can)."""
-    meta = obj.get("metadata") or {}
-    if any(r.get("controller") for r in meta.get("ownerReferences") or []):
+    if owners.controlled(obj):
         return f"{kind} {name} is controlled by another object: this proxy may not use it"
-    value = ",".join([*_marked(meta), proxy])
+    value = ",".join([*owners.marked_for(obj, ANNOTATION), proxy])
     return (
         f"{kind} {name} is not marked for this proxy; if it may read it: kubectl annotate"
         f" --overwrite {KIND_FLAGS[kind]} {name} {ANNOTATION}={value}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 # The CRD's API group; labels, annotations and kopf's state live under it too.
 API_GROUP = "copilot-proxy.dev"
+KIND = "CopilotProxy"
 PREFIX = API_GROUP
 PROXY_LABEL = f"{PREFIX}/proxy"
 CONFIG_HASH = f"{PREFIX}/config-hash"
@@ -12,6 +13,13 @@ LOGIN_ANNOTATION = f"{PREFIX}/login"
 TOKEN_UPDATED_ANNOTATION = f"{PREFIX}/token-updated-at"
 # On a Secret someone made: the proxies (comma-separated names) that may use it as their token.
 TOKEN_FOR_ANNOTATION = f"{PREFIX}/token-for"
+# On a Secret someone made: the proxies that may mint tokens with the GitHub App key it holds.
+APP_KEY_FOR_ANNOTATION = f"{PREFIX}/app-key-for"
+# On a GitHub App's token Secret: when the installation token expires (RFC 3339).
+TOKEN_EXPIRES_ANNOTATION = f"{PREFIX}/token-expires-at"
+# On the token Secret, `github-app/<issuer>/<installation>`; on the pod template, a short
+# hash of it: App tokens rotate in place, only another identity rolls the pods.
+CREDENTIAL_ANNOTATION = f"{PREFIX}/credential"
 MANAGED_BY = "copilot-proxy-operator"
 
 TOKEN_KEY = "access-token"

@@ -24,13 +24,14 @@ from copilot_proxy.core.bounds import (
     only,
     text,
 )
+from copilot_proxy.core.credential import GitHubApp, parse_credential
 from copilot_proxy.core.github import DEFAULT_HOSTS, GitHub
 from copilot_proxy.core.litellm_settings import parse_litellm
 from copilot_proxy.core.mcp_spec import McpServer, McpSpecError, SemanticFilter
 
 API_GROUP = names.API_GROUP
 API_VERSION = "v1alpha1"
-KIND = "CopilotProxy"
+KIND = names.KIND
 PLURAL = "copilotproxies"
 
 DEFAULT_CHAIN = ("claude-opus-4.6", "gemini-3-pro-preview", "gpt-5-mini")
@@ -77,6 +78,7 @@ class ProxySpec:
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)
     github: GitHub = GitHub()  # noqa: RUF009 - frozen, so one shared default is safe
     token_secret: str = ""
+    credential: GitHubApp | None = None  # None: the device flow (a person signs in)
     mcp_servers: tuple[McpServer, ...] = ()
     litellm: dict[str, dict[str, Any]] = field(default_factory=dict)
     embedding_models: tuple[str, ...] = DEFAULT_EMBEDDINGS
@@ -108,7 +110,6 @@ def parse_spec(
     bounds.upper_bounds(spec)
     models = _parse_models(spec.get("models"))
     chain = {m.name for m in models}
-    router = only(mapping(spec, "router"), "router.", _ROUTER_FIELDS)
     parsed = ProxySpec(
         name=name,
         namespace=namespace,
@@ -117,19 +118,7 @@ def parse_spec(
         small_model=_small_model(spec.get("smallModel"), models),
         catch_all=boolean(spec, "catchAll", True),
         prefixed_names=boolean(spec, "prefixedNames", True),
-        router=Router(
-            num_retries=integer(router, "router.", "numRetries", Router.num_retries, 0, 5),
-            allowed_fails=integer(router, "router.", "allowedFails", Router.allowed_fails, 0, 100),
-            cooldown_seconds=integer(
-                router, "router.", "cooldownSeconds", Router.cooldown_seconds, 0, 86400
-            ),
-            timeout_seconds=integer(
-                router, "router.", "timeoutSeconds", Router.timeout_seconds, 1, 3600
-            ),
-            quota_cooldown_seconds=integer(
-                router, "router.", "quotaCooldownSeconds", Router.quota_cooldown_seconds, 0, 2678400
-            ),
-        ),
+        router=_parse_router(mapping(spec, "router")),
         replicas=integer(spec, "", "replicas", ProxySpec.replicas, 0, 20),
         image=text(spec, "image", "image", "spec.image"),
         image_pull_policy=spec_fields.pull_policy(spec),
@@ -138,6 +127,7 @@ def parse_spec(
             only(mapping(spec, "github"), "github.", {"host", "apiUrl"}), hosts
         ),
         token_secret=spec_fields.token_secret(name, mapping(spec, "tokenSecret")),
+        credential=parse_credential(mapping(spec, "credential")),
         litellm=parse_litellm(mapping(spec, "litellm")),
         embedding_models=_parse_embeddings(
             # The default leaves out a model the chain already serves (older specs did so).
@@ -149,6 +139,23 @@ def parse_spec(
     # LiteLLM reads `os.environ/NAME` as that variable in many places: none in a spec.
     bounds.no_environment_references(spec, "")
     return parsed
+
+
+def _parse_router(raw: dict[str, Any]) -> Router:
+    router = only(raw, "router.", _ROUTER_FIELDS)
+    return Router(
+        num_retries=integer(router, "router.", "numRetries", Router.num_retries, 0, 5),
+        allowed_fails=integer(router, "router.", "allowedFails", Router.allowed_fails, 0, 100),
+        cooldown_seconds=integer(
+            router, "router.", "cooldownSeconds", Router.cooldown_seconds, 0, 86400
+        ),
+        timeout_seconds=integer(
+            router, "router.", "timeoutSeconds", Router.timeout_seconds, 1, 3600
+        ),
+        quota_cooldown_seconds=integer(
+            router, "router.", "quotaCooldownSeconds", Router.quota_cooldown_seconds, 0, 2678400
+        ),
+    )
 
 
 def token_secret_of(name: str, spec: Mapping[str, Any]) -> str:
@@ -268,7 +275,7 @@ def _parse_mcp(name: str, spec: dict[str, Any]) -> dict[str, Any]:
 # must be a SpecError naming the field, not an AttributeError in a handler.
 _SPEC_FIELDS = {
     "models", "routes", "smallModel", "catchAll", "prefixedNames", "router", "replicas", "image",
-    "imagePullPolicy", "resources", "github", "tokenSecret", "mcpServers", "litellm",
+    "imagePullPolicy", "resources", "github", "tokenSecret", "credential", "mcpServers", "litellm",
     "embeddingModels", "mcpSemanticFilter",
 }  # fmt: skip
 _ROUTER_FIELDS = {

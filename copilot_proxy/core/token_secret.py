@@ -17,7 +17,8 @@ create a CopilotProxy must not be able to name another application's Secret
 it and send it to GitHub. A proxy uses a Secret it owns (the operator made it
 for it), or one someone who can write it marked for it with the annotation
 `copilot-proxy.dev/token-for`; never one another object controls (deleting that
-owner would delete it).
+owner would delete it). The rule is core/owners.py's, shared with the App key and
+what MCP servers read.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from copilot_proxy.core import manifests, names
-from copilot_proxy.core.spec import KIND, ProxySpec
+from copilot_proxy.core import manifests, names, owners
+from copilot_proxy.core.spec import ProxySpec
 from copilot_proxy.core.timestamps import rfc3339
 
 Obj = dict[str, Any]
@@ -48,18 +49,13 @@ class StoredToken:
         return bool(self.value)
 
 
-def owned_by(obj: Obj | None, uid: str) -> bool:
-    """Whether `obj`'s controller (its owner reference with controller: true) has `uid`."""
-    return bool(uid) and any(
-        ref.get("controller") and ref.get("uid") == uid for ref in _owner_refs(obj)
-    )
+# The rule is core/owners.py's; these names stay for the callers that read a token Secret.
+owned_by = owners.owned_by
 
 
 def marked_for(secret: Obj | None) -> tuple[str, ...]:
     """The proxies the `copilot-proxy.dev/token-for` annotation names."""
-    annotations = ((secret or {}).get("metadata") or {}).get("annotations") or {}
-    raw = str(annotations.get(names.TOKEN_FOR_ANNOTATION) or "")
-    return tuple(n.strip() for n in raw.split(",") if n.strip())
+    return owners.marked_for(secret, names.TOKEN_FOR_ANNOTATION)
 
 
 def refusal(secret: Obj, proxy: str, uid: str) -> str:
@@ -67,37 +63,13 @@ def refusal(secret: Obj, proxy: str, uid: str) -> str:
 
     `secret` may be metadata only (a PartialObjectMetadata answer).
     """
-    meta = secret.get("metadata") or {}
-    where = f"Secret {meta.get('namespace', '')}/{meta.get('name', '')}"
-    if owned_by(secret, uid):
-        return ""
-    others = [
-        r
-        for r in _owner_refs(secret)
-        if r.get("uid") != uid and (r.get("controller") or r.get("kind") == KIND)
-    ]
-    if others:
-        owner = f"{others[0].get('kind', '')} {others[0].get('name', '')}".strip()
-        return (
-            f"{where} belongs to {owner}: a proxy never uses a Secret another object"
-            " controls (deleting it would delete the Secret); create a Secret of your own"
-            f" and mark it: kubectl annotate secret NAME {names.TOKEN_FOR_ANNOTATION}={proxy}"
-        )
-    if secret.get("type", "Opaque") != "Opaque":
-        return f"{where} is of type {secret.get('type')}; a token Secret is an Opaque Secret"
-    if proxy not in marked_for(secret):
-        return (
-            f"{where} was not made for this proxy; if it holds its GitHub token, mark it:"
-            f" kubectl annotate secret -n {meta.get('namespace', '')} {meta.get('name', '')}"
-            f" {names.TOKEN_FOR_ANNOTATION}={proxy} (several proxies: comma-separated),"
-            f" or leave spec.tokenSecret out to use {names.token_secret(proxy)}"
-        )
-    return ""
-
-
-def _owner_refs(obj: Obj | None) -> list[Obj]:
-    refs = ((obj or {}).get("metadata") or {}).get("ownerReferences") or []
-    return [r for r in refs if isinstance(r, dict)]
+    marking = owners.Marking(
+        annotation=names.TOKEN_FOR_ANNOTATION,
+        what="a token Secret",
+        holds="its GitHub token",
+        otherwise=f", or leave spec.tokenSecret out to use {names.token_secret(proxy)}",
+    )
+    return owners.refusal(secret, proxy, uid, marking)
 
 
 def empty(spec: ProxySpec, owner: Obj | None) -> Obj:

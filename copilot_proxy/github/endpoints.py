@@ -26,10 +26,19 @@ class GitHubEndpoints:
     client_id: str = DEFAULT_CLIENT_ID
 
     @property
+    def api_base(self) -> str:
+        """The REST API root the Copilot endpoints are on (the GitHub App endpoints too)."""
+        return self.copilot_user_url.removesuffix("/copilot_internal/user")
+
+    @property
+    def web_base(self) -> str:
+        """The web root users sign in to (settings pages in messages)."""
+        return self.device_code_url.removesuffix("/login/device/code")
+
+    @property
     def user_url(self) -> str:
         """`GET /user` on the same API host as the Copilot endpoints."""
-        base = self.copilot_user_url.removesuffix("/copilot_internal/user")
-        return f"{base}/user"
+        return f"{self.api_base}/user"
 
     @property
     def login_host(self) -> str:
