@@ -73,6 +73,23 @@ answered model request: model, X-Initiator, tokens, nano AIU),
 `gh.premium_requests()` (answers whose X-Initiator is not `agent`),
 `gh.credits()`; `Recorded.initiator` / `.interaction_type` read the headers.
 
+GitHub Apps (apps.py, app_api.py; docs/contracts.md, "GitHub App credential")::
+
+    app = new_app(gh, org="acme")   # AppKeys(app_id, client_id, slug, installation_id, org,
+                                    #         private_key_pem); the fake keeps the public key
+    app.jwt(iss=None, iat=-60, exp=540)   # a JWT GitHub accepts (seconds from now)
+    gh.apps.token_lifetime = 5      # seconds an installation token lives (default 3600)
+    gh.apps.revoke(id); gh.apps.expire_tokens(id); gh.apps.suspend(id); gh.apps.uninstall(id)
+    gh.apps.revoke_grant(id, "copilot_requests"); gh.apps.set_policy(False, org="acme")
+    gh.apps.clock_offset = 900      # the fake's clock ahead, for the JWT's iat/exp checks
+    gh.apps.requests                # AppRequest(method, path, iss, app_id, installation_id,
+                                    #            status, outcome) for every App request
+
+`POST /app/installations/{id}/access_tokens` (JWT) mints `ghs_` tokens; the key
+exchange takes them like OAuth tokens (403 when the org's policy is off); their
+Copilot keys expire no later than the token, and bills name the org
+(`Bill.payer`, `.app_id`, `.installation_id`).
+
 Records: `gh.requests` (every request, as `Recorded`), `gh.copilot_requests(path=None)`,
 `gh.models_tried(path=None)`; `gh.recording = False` stops recording (benchmarks).
 `gh.reset()` clears switches, records, counters and device codes but keeps
@@ -82,12 +99,14 @@ forgets those too.
 Modules: `state` (accounts, keys, device codes, models, switches, records),
 `catalog` (the models and quota Copilot offers), `tokens` (prompt sizes), `billing` (prices,
 prompt cache, premium requests), `oauth` (the device flow),
-`github_api` (the Copilot key exchange, user and quota), `copilot_gate` (what
+`github_api` (the Copilot key exchange, user and quota), `apps` and `app_api`
+(GitHub Apps: their state and endpoints), `copilot_gate` (what
 every Copilot API call goes through), `chat`, `messages`, `responses` (the
 Copilot API's answers), `replies` (what the fake model says), `server` (the
 aiohttp app in its thread).
 """
 
+from testkit.fake_github.apps import AppKeys, AppRequest, new_app
 from testkit.fake_github.catalog import ModelInfo
 from testkit.fake_github.server import FakeGitHub
 from testkit.fake_github.state import (
@@ -105,9 +124,12 @@ __all__ = [
     "DEFAULT_LOGIN",
     "DEFAULT_TOKEN",
     "Account",
+    "AppKeys",
+    "AppRequest",
     "Device",
     "FakeGitHub",
     "ModelInfo",
     "Recorded",
     "Switch",
+    "new_app",
 ]

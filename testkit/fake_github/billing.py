@@ -60,6 +60,9 @@ class Bill:
     initiator: str  # the X-Initiator it carried ("" when none: counted as user)
     tokens: Tokens
     nano_aiu: int
+    payer: str = ""  # the account billed: the user's login, or an App installation's org
+    app_id: int | None = None  # the App whose installation token asked, if one did
+    installation_id: int | None = None
 
     @property
     def premium(self) -> bool:

@@ -10,10 +10,17 @@ import threading
 
 from aiohttp import web
 
-from testkit.fake_github import chat, github_api, messages, oauth, responses
+from testkit.fake_github import app_api, chat, github_api, messages, oauth, responses
 from testkit.fake_github.state import GitHubState
 
-ROUTES = [*oauth.ROUTES, *github_api.ROUTES, *chat.ROUTES, *messages.ROUTES, *responses.ROUTES]
+ROUTES = [
+    *oauth.ROUTES,
+    *github_api.ROUTES,
+    *app_api.ROUTES,
+    *chat.ROUTES,
+    *messages.ROUTES,
+    *responses.ROUTES,
+]
 
 
 class FakeGitHub(GitHubState):
@@ -68,7 +75,11 @@ class FakeGitHub(GitHubState):
 
     async def _serve(self) -> None:
         app = web.Application(client_max_size=64 * 1024 * 1024)
-        add = {"GET": app.router.add_get, "POST": app.router.add_post}  # GET serves HEAD too
+        add = {
+            "GET": app.router.add_get,  # serves HEAD too
+            "POST": app.router.add_post,
+            "DELETE": app.router.add_delete,
+        }
         for method, path, handler in ROUTES:
             add[method](path, functools.partial(handler, self))
         # access_log=None: logging every request would cost more than the answer.

@@ -1,8 +1,7 @@
 """What the fake GitHub remembers and what tests switch: accounts, Copilot keys, device
-codes, models, per-model failures, quota and the requests it received.
-
-Every route reads and changes this state under `lock` (the server runs in a
-thread of its own; tests change it from theirs).
+codes, models, per-model failures, quota, GitHub Apps (`apps`) and the requests it received.
+Every route reads and changes this state under `lock` (the server runs in a thread of its
+own; tests change it from theirs).
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from testkit.fake_github.apps import AppRegistry
 from testkit.fake_github.billing import Bill, PromptCache, Tokens, nano_aiu
 from testkit.fake_github.catalog import ModelInfo, default_models, default_quota, next_month
 
@@ -106,6 +106,8 @@ class GitHubState:
                 self.keys: dict[str, tuple[float, str]] = {}
                 self.default_token = DEFAULT_TOKEN
                 self.accounts[DEFAULT_TOKEN] = Account(DEFAULT_TOKEN)
+                self.apps = AppRegistry(self.lock)  # GitHub Apps (apps.py, app_api.py)
+            self.apps.reset()
             self.client_id = DEFAULT_CLIENT_ID
             self.device_interval = 5
             self.device_expires_in = 900
@@ -256,7 +258,10 @@ class GitHubState:
 
     def charge(self, rec: Recorded, model: str, tokens: Tokens) -> dict[str, Any]:
         """Bill an answer; its `copilot_usage` field."""
-        bill = Bill(model, rec.initiator or "", tokens, nano_aiu(model, tokens))
+        key = rec.headers.get("authorization", "").partition(" ")[2].strip()
+        with self.lock:  # who pays: the account, or the org of an App's installation
+            payer = self.apps.payer(self.keys.get(key, (0.0, ""))[1], self.accounts)
+        bill = Bill(model, rec.initiator or "", tokens, nano_aiu(model, tokens), *payer)
         with self.lock:
             self.premium_total += bill.premium
             self.nano_aiu_total += bill.nano_aiu
