@@ -45,6 +45,20 @@ class CredentialGate:
         if refusal is not None:
             raise internals.answer_now(REFUSED_STATUS, _text(refusal), REFUSED_TYPE, NO_RETRY)
 
+    async def after_failure(self, status: int | None, error_text: str) -> None:
+        """Once per failed attempt, before the router falls back: drop a Copilot key Copilot
+        refused; when GitHub refuses the token too (401), wait for a new token file, so the
+        next hop exchanges the new one."""
+        if status == 401:
+            internals.drop_copilot_key()
+            refusal = await asyncio.to_thread(internals.check_key)
+        elif MARKER in error_text:
+            refusal = self.memo.last(time.monotonic())
+        else:
+            return
+        if refusal is not None and refusal.status == 401:
+            await self._new_token(refusal)
+
     def answer(self, error_text: str) -> Answer | None:
         """The failure hook's answer when a model's call met the refusal (a token refused
         between the check and the call): the same one error."""

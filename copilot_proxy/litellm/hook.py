@@ -21,7 +21,7 @@ Loaded inside the `litellm` proxy process (same image as the operator). It:
   would send to a chat model (embeddings.py);
 - counts tokens for Claude with Copilot's own count (count_tokens.py);
 - drops LiteLLM's cached Copilot key when Copilot answers 401, so the next
-  attempt (the fallback hop) fetches a fresh one from the token endpoint;
+  attempt (the fallback hop) fetches a fresh one (with a new token, if any);
 - answers one 503 when GitHub refuses the proxy's credential, before any model
   is tried: they all share it (credential_gate.py);
 - answers 401 to a wrong client key (LiteLLM says 400 "No connected db." on a
@@ -180,14 +180,14 @@ class RequestLogger(CustomLogger):
         if internals.is_router_refusal(exception):
             return
         data: Mapping[str, Any] = request_data
-        failure = Failure.of(data.get("model"), internals.error_of(exception))
-        call_id = data.get("litellm_call_id")
+        error = internals.error_of(exception)
+        failure, call_id = Failure.of(data.get("model"), error), data.get("litellm_call_id")
         if isinstance(call_id, str):
             self.attempts.add(call_id, failure)
         if failure.status in COOLDOWN_STATUSES:
             self.limits.cool_down(data, exception, failure)
-        elif failure.status == 401:
-            internals.drop_copilot_key()
+        else:  # a refused Copilot key or GitHub token (credential_gate.py)
+            await self.credential.after_failure(failure.status, error.text)
 
     async def async_log_success_event(
         self, kwargs: dict[str, Any], response_obj: Any, start_time: Any, end_time: Any

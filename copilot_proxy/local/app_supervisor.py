@@ -9,6 +9,8 @@ proxy's port get what GitHub refused and what to do (503, the placeholder).
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,8 @@ from copilot_proxy.local.mcp_supervisor import McpSupervisor
 from copilot_proxy.local.rule import process_hash, wanted_template
 
 CREDENTIAL_CODE = "credential_refused"
+APP_TICK = 0.25  # seconds between looks at the App's token: its own thread, on time even
+# while a supervisor tick waits on the proxy or the catalogue
 
 
 class AppSupervisor(McpSupervisor):
@@ -31,6 +35,7 @@ class AppSupervisor(McpSupervisor):
         super().__init__(**supervisor)
         self.app_key = app_key
         self.app: AppTokens | None = None
+        self.renewing: threading.Thread | None = None
         if app_key is not None and self.spec.credential is not None:
             self.app = self.app_tokens(self.spec.credential, self.spec)
 
@@ -52,9 +57,19 @@ class AppSupervisor(McpSupervisor):
         self.store.write_token(self.store.ref, token, account, datetime.now(UTC))
 
     def tick(self, now: float | None = None) -> None:
-        if self.app is not None:
-            self.app.tick()
+        if self.app is not None and self.renewing is None:
+            self.app.tick()  # the first token before the first look at it
+            self.renewing = threading.Thread(target=self.renew, name="app-tokens", daemon=True)
+            self.renewing.start()
         super().tick(now)
+
+    def renew(self) -> None:
+        """Mint and renew on time, whatever the supervisor's tick is doing."""
+        while True:
+            app = self.app
+            if app is not None:
+                app.tick()
+            time.sleep(APP_TICK)
 
     def reload_manifest(self) -> None:
         before = self.spec.credential
