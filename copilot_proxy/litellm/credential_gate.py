@@ -27,6 +27,10 @@ from copilot_proxy.litellm.failures import Answer
 NO_RETRY = {"x-should-retry": "false"}
 _POLL = 0.1
 MARKER = "GitHub refused the proxy's credential"  # internals.CredentialRefused's text
+AGAIN = (
+    "GitHub refused this proxy's GitHub credential during this request; a new token has"
+    " been taken since: send the request again."
+)
 
 
 class CredentialGate:
@@ -62,9 +66,11 @@ class CredentialGate:
     def answer(self, error_text: str) -> Answer | None:
         """The failure hook's answer when a model's call met the refusal (a token refused
         between the check and the call): the same one error."""
-        refusal = self.memo.last(time.monotonic())
-        if refusal is None or MARKER not in error_text:
+        if MARKER not in error_text:
             return None
+        refusal = self.memo.last(time.monotonic())
+        if refusal is None:  # a new token was taken since: a retry gets through
+            return Answer(REFUSED_STATUS, AGAIN)
         return Answer(REFUSED_STATUS, _text(refusal), final=True)
 
     async def _new_token(self, refusal: Refusal) -> bool:
