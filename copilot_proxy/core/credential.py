@@ -87,11 +87,9 @@ def parse_credential(raw: dict[str, Any]) -> GitHubApp | None:
         )
     if client_id:
         matching(client_id, CLIENT_ID, f"{where}clientId", "a GitHub App client ID (Iv...)")
-    if "installationId" not in app:
-        raise SpecError(
-            f"{where}installationId",
-            "required: the number at the end of the installation's settings URL",
-        )
+    for key, what in _REQUIRED.items():
+        if app.get(key) is None:
+            raise SpecError(f"{where}{key}", f"required: {what}")
     ref = only(
         mapping(app, "privateKeySecretRef", where), f"{where}privateKeySecretRef.", {"name", "key"}
     )
@@ -151,6 +149,10 @@ def _permissions(raw: Any, field: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(raw.items()))
 
 
+_REQUIRED = {
+    "installationId": "the number at the end of the installation's settings URL",
+    "privateKeySecretRef": "the Secret that holds the App's private key",
+}
 _APP_FIELDS = {
     "appId",
     "clientId",

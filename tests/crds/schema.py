@@ -8,13 +8,16 @@ checks the common part once the extensions are translated:
   `additionalProperties: false` is forbidden, unknown fields are pruned instead;
 - `x-kubernetes-preserve-unknown-fields: true` keeps such an object open.
 What JSON Schema cannot say is mirrored by hand: `x-kubernetes-list-type: map`
-(unique keys) and `set` (unique items), and the API server's defaulting.
+(unique keys) and `set` (unique items), the CEL rules of `x-kubernetes-validations`
+(`CEL`: each rule's text with a Python twin; an unknown rule fails the tests), and
+the API server's defaulting.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,11 +117,45 @@ def list_type_errors(schema: Obj, obj: Any, path: str = "") -> Iterator[FieldErr
                 yield from list_type_errors(schema["items"], item, f"{path}[{i}]")
 
 
+# The CRD's CEL rules, by their exact text, and what each says of `self` (a present value).
+CEL: dict[str, Callable[[Any], bool]] = {
+    # spec.credential.githubApp: exactly one of the App's two names.
+    "has(self.appId) != has(self.clientId)": lambda s: ("appId" in s) != ("clientId" in s),
+}
+# A map's keys all match a pattern (CEL's matches() is RE2's unanchored search).
+KEYS_MATCH = re.compile(r"self\.all\(k, k\.matches\('(.+)'\)\)")
+
+
+def cel_rule(rule: str) -> Callable[[Any], bool]:
+    """The Python twin of one rule; a KeyError for a rule nobody mirrored."""
+    keys = KEYS_MATCH.fullmatch(rule)
+    if keys:
+        return lambda s: all(re.search(keys.group(1), k) for k in s)
+    return CEL[rule]
+
+
+def cel_errors(schema: Obj, obj: Any, path: str = "") -> Iterator[FieldError]:
+    """The `x-kubernetes-validations` rules `obj` breaks, at the rule's `fieldPath` if set."""
+    typed = isinstance(obj, dict) if schema.get("type") == "object" else True
+    for rule in schema.get("x-kubernetes-validations", []) if typed else []:
+        if not cel_rule(rule["rule"])(obj):
+            yield FieldError(path + rule.get("fieldPath", ""), rule["message"])
+    if isinstance(obj, dict):
+        props = schema.get("properties", {})
+        for key, value in obj.items():
+            sub = props.get(key, schema.get("additionalProperties"))
+            if isinstance(sub, dict):
+                yield from cel_errors(sub, value, f"{path}.{key}" if path else key)
+    elif isinstance(obj, list) and isinstance(schema.get("items"), dict):
+        for i, item in enumerate(obj):
+            yield from cel_errors(schema["items"], item, f"{path}[{i}]")
+
+
 def validate(obj: Obj, schema: Obj | None = None) -> list[FieldError]:
     """Every error the API server would answer to `kubectl apply` of `obj`; [] when accepted."""
     schema = schema or openapi_schema()
     errors = set(_schema_errors(schema, obj)) | set(list_type_errors(schema, obj))
-    return sorted(errors)
+    return sorted(errors | set(cel_errors(schema, obj)))
 
 
 def apply_defaults(schema: Obj, obj: Any) -> Any:

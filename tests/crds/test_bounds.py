@@ -114,6 +114,39 @@ def runs(path: str, n: int) -> tuple[Obj, str]:
     return {"mcpServers": {"m": server}}, f"mcpServers.m.{field}"
 
 
+# A GitHub App credential, one field at a time one past its bound: (fields, field named).
+APP: Obj = {"appId": "1", "installationId": 1, "privateKeySecretRef": {"name": "k"}}
+APP_FIELDS: dict[str, Any] = {
+    "spec.credential.githubApp.appId": lambda n: ({"appId": "1" * n}, "appId"),
+    "spec.credential.githubApp.clientId": lambda n: (
+        {"appId": None, "clientId": "Iv" + "a" * (n - 2)},
+        "clientId",
+    ),
+    "spec.credential.githubApp.privateKeySecretRef.name": lambda n: (
+        {"privateKeySecretRef": {"name": "k" * n}},
+        "privateKeySecretRef.name",
+    ),
+    "spec.credential.githubApp.privateKeySecretRef.key": lambda n: (
+        {"privateKeySecretRef": {"name": "k", "key": "k" * n}},
+        "privateKeySecretRef.key",
+    ),
+    "spec.credential.githubApp.repositoryIds": lambda n: (
+        {"repositoryIds": list(range(1, n + 1))},
+        "repositoryIds",
+    ),
+    "spec.credential.githubApp.permissions": lambda n: (
+        {"permissions": {"p" + "_" * i: "read" for i in range(n)}},
+        "permissions",
+    ),
+}
+
+
+def app(path: str, n: int) -> tuple[Obj, str]:
+    fields, field = APP_FIELDS[path](n)
+    github_app = {k: v for k, v in {**APP, **fields}.items() if v is not None}
+    return {"credential": {"githubApp": github_app}}, f"credential.githubApp.{field}"
+
+
 def over(path: str) -> tuple[Obj, str]:
     """A spec one past the upper bound of `path`, and the field both must name."""
     n = one_past(path)
@@ -162,6 +195,7 @@ def over(path: str) -> tuple[Obj, str]:
         ),
         "spec.embeddingModels[]": ({"embeddingModels": ["e" * n]}, "embeddingModels[0]"),
         **{path: runs(path, n) for path in RUN_FIELDS},
+        **{path: app(path, n) for path in APP_FIELDS},
     }
     fields, field = cases[path]
     return {**copy.deepcopy(BASE), **fields}, field

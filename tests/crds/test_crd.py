@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,9 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 import yaml
 
-from copilot_proxy.core import bounds
+from copilot_proxy.core import bounds, credential
 from copilot_proxy.core import spec as spec_module
+from copilot_proxy.core.credential import GitHubApp
 from copilot_proxy.core.github import HOST_PATTERN, GitHub
 from copilot_proxy.core.spec import ProxySpec, SpecError, parse_spec
 
@@ -28,6 +30,7 @@ from .schema import (
     FieldError,
     Obj,
     apply_defaults,
+    cel_rule,
     list_type_errors,
     load_crd,
     openapi_schema,
@@ -283,6 +286,40 @@ def test_kubectl_get_shows_ready_primary_token_replicas_and_age(crd: Obj) -> Non
     assert columns["Age"]["type"] == "date" and columns["Replicas"]["type"] == "integer"
 
 
+def test_kubectl_get_wide_shows_the_credential_the_operator_reports(crd: Obj, schema: Obj) -> None:
+    columns = {c["name"]: c for c in crd["spec"]["versions"][0]["additionalPrinterColumns"]}
+    assert columns["Credential"]["priority"] == 1 and columns["Account"]["priority"] == 1
+    app = parse_spec("team", "default", {**copy.deepcopy(BARE), "credential": {"githubApp": APP}})
+    minted = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    expires = minted + timedelta(hours=1)
+    for reported, kind, account in [
+        (
+            credential.status_credential(
+                app.credential, "acme", expires, credential.renew_at(minted, expires)
+            ),
+            "GitHubApp",
+            "acme",
+        ),
+        (credential.status_credential(None, "octocat"), "DeviceFlow", "octocat"),
+    ]:
+        stored = {**load(MANIFESTS / "valid" / "minimal.yaml"), "status": {"credential": reported}}
+        assert validate(stored, schema) == []
+        assert _json_path(stored, columns["Credential"]["jsonPath"]) == kind
+        assert _json_path(stored, columns["Account"]["jsonPath"]) == account
+
+
+def test_every_cel_rule_of_the_crd_is_mirrored(schema: Obj) -> None:
+    rules = [
+        r["rule"] for _, node in walk(schema) for r in node.get("x-kubernetes-validations", [])
+    ]
+    assert len(rules) >= 3
+    for rule in rules:
+        cel_rule(rule)  # a KeyError names a rule nobody mirrored
+    app = dict(walk(schema))["spec.credential.githubApp.permissions"]
+    (keys,) = [r["rule"] for r in app["x-kubernetes-validations"]]
+    assert keys == f"self.all(k, k.matches('{credential.PERMISSION.pattern}'))"
+
+
 # --- the CRD's defaults are the operator's defaults ---------------------------------
 
 # Where each `default:` of the CRD lands in a parsed ProxySpec.
@@ -297,14 +334,24 @@ DEFAULTED: dict[str, Callable[[ProxySpec], Any]] = {
     "spec.replicas": lambda s: s.replicas,
     "spec.github.host": lambda s: s.github.host,
     "spec.mcpServers.*.transport": lambda s: s.mcp_servers[0].transport,
+    "spec.credential.githubApp.privateKeySecretRef.key": lambda s: _app(s).key_name,
+    "spec.credential.githubApp.permissions": lambda s: dict(_app(s).permissions),
 }
+# The fields a GitHub App credential needs: the rest of it is defaulted.
+APP: Obj = {"appId": "123456", "installationId": 1, "privateKeySecretRef": {"name": "key"}}
 # Every defaulted object present but empty, so the API server fills it in.
 BARE: Obj = {
     "models": [{"name": "gpt-5-mini"}],
     "router": {},
     "github": {},
     "mcpServers": {"memory": {"url": "http://mcp:8080/mcp"}},
+    "credential": {"githubApp": APP},
 }
+
+
+def _app(spec: ProxySpec) -> GitHubApp:
+    assert spec.credential is not None
+    return spec.credential
 
 
 def crd_defaults(schema: Obj) -> dict[str, Any]:
@@ -345,6 +392,8 @@ def _integer_fields(schema: Obj) -> list[tuple[str, Obj]]:
 
 def _with(path: str, value: Any) -> Obj:
     raw: Obj = {"models": [{"name": "gpt-5-mini"}]}
+    if path.startswith("spec.credential.githubApp."):
+        raw["credential"] = {"githubApp": copy.deepcopy(APP)}
     *parents, leaf = path.removeprefix("spec.").split(".")
     node = raw
     for part in parents:
@@ -382,6 +431,9 @@ def test_operator_range_equals_crd_range(schema: Obj) -> None:
         ("spec.github.host", HOST_PATTERN),
         ("spec.github.apiUrl", bounds.HTTP_URL),
         ("spec.tokenSecret.name", bounds.SECRET_NAME),
+        ("spec.credential.githubApp.appId", credential.APP_ID),
+        ("spec.credential.githubApp.clientId", credential.CLIENT_ID),
+        ("spec.credential.githubApp.privateKeySecretRef.name", bounds.SECRET_NAME),
         ("spec.mcpServers.*.url", bounds.HTTP_URL),
         ("spec.resources.requests.*", bounds.QUANTITY),
         ("spec.resources.limits.*", bounds.QUANTITY),
