@@ -43,9 +43,9 @@ MAX_JWT_SECONDS = 600
 
 
 class Refused(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, iss: str | None = None) -> None:
         super().__init__(message)
-        self.status, self.message = status, message
+        self.status, self.message, self.iss = status, message, iss
 
 
 def _number(value: Any) -> bool:
@@ -69,12 +69,15 @@ def verify_jwt(gh: GitHubState, request: web.Request) -> tuple[App, str]:
         raise Refused(401, NO_ISS)
     app = gh.apps.app_for(iss)
     if app is None:
-        raise Refused(401, NO_APP)
+        raise Refused(401, NO_APP, str(iss))
     try:  # the signature only: the time claims are GitHub's rules, below
         jwt.decode(token.strip(), app.public_key_pem, algorithms=["RS256"], options=_SIG_ONLY)
     except jwt.PyJWTError:
-        raise Refused(401, UNDECODABLE) from None
-    _check_times(gh, claims.get("iat"), claims.get("exp"))
+        raise Refused(401, UNDECODABLE, str(iss)) from None
+    try:
+        _check_times(gh, claims.get("iat"), claims.get("exp"))
+    except Refused as e:
+        raise Refused(e.status, e.message, str(iss)) from None
     return app, str(iss)
 
 
@@ -127,7 +130,7 @@ async def get_app(gh: GitHubState, request: web.Request) -> web.Response:
     try:
         app, iss = verify_jwt(gh, request)
     except Refused as e:
-        _note(gh, request, None, None, None, e.status, e.message)
+        _note(gh, request, e.iss, None, None, e.status, e.message)
         return gh_error(e.status, e.message)
     _note(gh, request, iss, app.app_id, None, 200, "ok")
     return web.json_response({"id": app.app_id, "client_id": app.client_id, "slug": app.slug})
@@ -142,7 +145,7 @@ async def get_installation(gh: GitHubState, request: web.Request) -> web.Respons
         app_id = app.app_id
         inst = _installation(gh, app, request)
     except Refused as e:
-        _note(gh, request, iss, app_id, None, e.status, e.message)
+        _note(gh, request, iss or e.iss, app_id, None, e.status, e.message)
         return gh_error(e.status, e.message)
     _note(gh, request, iss, app.app_id, inst.id, 200, "ok")
     with gh.lock:
@@ -164,7 +167,7 @@ async def create_token(gh: GitHubState, request: web.Request) -> web.Response:
             raise Refused(403, SUSPENDED)
         token = _mint(gh, inst, body)
     except Refused as e:
-        _note(gh, request, iss, app_id, inst_id, e.status, e.message)
+        _note(gh, request, iss or e.iss, app_id, inst_id, e.status, e.message)
         return gh_error(e.status, e.message)
     _note(gh, request, iss, app_id, inst_id, 201, "ok")
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(token.expires_at))

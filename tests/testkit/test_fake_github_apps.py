@@ -136,7 +136,9 @@ def test_refuses_jwts_github_refuses(
 ) -> None:
     status, said = _refusal(_mint(gh, app, _jwt(app, **claims)))
     assert status == 401 and message in said
-    assert gh.apps.requests[-1].outcome == said
+    rec = gh.apps.requests[-1]
+    assert rec.outcome == said and rec.status == 401
+    assert rec.iss == (None if claims.get("iss", "") is None else claims.get("iss", app.client_id))
     assert gh.apps.tokens == {}
 
 
