@@ -227,7 +227,8 @@ def test_a_revoked_token_is_replaced(
     # Measured: the requests in flight on the chain's last model when Copilot stopped taking
     # the key (no hop left to retry with the new token); every later request is served.
     assert len(tally.failed) <= 2, tally.failed
-    assert all("401" in f and "gpt-5-mini" in f for f in tally.failed), tally.failed
+    # (a 401 from Copilot, or the retryable 503 when the new token came during the request)
+    assert all("401" in f or "send the request again" in f for f in tally.failed), tally.failed
     again = load(run, 1.0)
     assert again.ok > 0 and not again.failed, again.failed
 
