@@ -113,6 +113,14 @@ def parser() -> argparse.ArgumentParser:
         help="the folder standing for an MCP server's PersistentVolumeClaim (repeat;"
         " default: <state-dir>/mcp/volumes/<claim>)",
     )
+    p.add_argument(
+        "--github-app-key",
+        metavar="FILE",
+        help="the GitHub App's private key (PEM) when the manifest declares"
+        " spec.credential.githubApp: the proxy's installation tokens are minted and renewed"
+        " with it, nobody signs in (spec.credential.githubApp.privateKeySecretRef is the"
+        " operator's and is ignored here)",
+    )
     p.set_defaults(func=_run)
 
     p = sub.add_parser("operator", help="run the Kubernetes operator")
