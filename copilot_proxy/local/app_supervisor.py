@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from copilot_proxy.core.app_failures import Where
 from copilot_proxy.core.credential import GitHubApp, identity_hash
 from copilot_proxy.core.spec import ProxySpec
+from copilot_proxy.github.app_tokens import InstallationToken
 from copilot_proxy.github.endpoints import GitHubOverrides, endpoints_for
 from copilot_proxy.litellm.internals.authenticator import REFUSED_FILE
 from copilot_proxy.local.app_tokens import AppTokens
@@ -50,11 +50,20 @@ class AppSupervisor(McpSupervisor):
             refused_file=self.state.token_dir / REFUSED_FILE,
             say=self.console.say,
             where=Where(app=app, namespace=spec.namespace, proxy=spec.name, web_base=ep.web_base),
+            report=self.store.set_credential,  # the page's CredentialReady
         )
 
-    def write_token(self, token: str, account: str) -> None:
-        """Atomically (temp file + rename), where the proxy reads it."""
-        self.store.write_token(self.store.ref, token, account, datetime.now(UTC))
+    def write_token(self, token: InstallationToken) -> None:
+        """Atomically (temp file + rename), where the proxy reads it, with the organisation
+        and the times for the login page."""
+        ref = self.store.ref
+        info = self.store.get_proxy(ref)
+        if info is None or info.app is None:  # the edited manifest dropped the App
+            self.store.write_token(ref, token.token, token.account, token.minted_at)
+            return
+        self.store.write_app_token(
+            ref, token.token, token.account, token.minted_at, token.expires_at, token.renew_at
+        )
 
     def tick(self, now: float | None = None) -> None:
         if self.app is not None and self.renewing is None:
@@ -83,6 +92,7 @@ class AppSupervisor(McpSupervisor):
                 " tokens; restart copilot-proxy run without --github-app-key to sign in instead."
             )
             return
+        self.store.set_credential(None)  # nothing known of the new App yet
         self.app = self.app_tokens(after, self.spec)  # another App: the proxy restarts
 
     def wanted(self, token: str) -> dict[str, str] | None:

@@ -6,9 +6,11 @@ private key comes from the file (`privateKeySecretRef` is the operator's: ignore
 state folder's token file with an atomic rename (the proxy reads it at its next Copilot
 key exchange, as a pod reads kubelet's swapped Secret file: no restart), renews it half
 way through its life, and at once when the proxy says GitHub refused it (the proxy writes
-REFUSED_FILE into its token folder, litellm/internals/authenticator.py). The console gets
-the organisation and the times, or what GitHub refused and what to do; never the key or
-a token. No device flow: nobody signs in.
+REFUSED_FILE into its token folder, litellm/internals/authenticator.py). The console and
+the login page (`report`, the local CredentialReady) get the organisation and the times,
+or what GitHub refused and what to do; never the key or a token. While the key exchange
+refuses the current token (e.g. the organisation's policy is off) it is asked again every
+RECHECK seconds, so the page says when GitHub takes it again. No device flow: nobody signs in.
 """
 
 from __future__ import annotations
@@ -22,7 +24,13 @@ from pathlib import Path
 
 import httpx
 
-from copilot_proxy.core.app_failures import AppFailure, Where, key_invalid
+from copilot_proxy.core.app_failures import (
+    MINTED,
+    TOKEN_REFUSED,
+    AppFailure,
+    Where,
+    key_invalid,
+)
 from copilot_proxy.core.credential import GitHubApp
 from copilot_proxy.github import app_tokens
 from copilot_proxy.github.endpoints import GitHubEndpoints
@@ -30,6 +38,7 @@ from copilot_proxy.github.endpoints import GitHubEndpoints
 RETRY_TRANSIENT = 5.0  # seconds before minting again after GitHub did not answer
 RETRY_REFUSED = 30.0  # ... after a refusal a person must fix (a key, a permission, a policy)
 MIN_REMINT = 1.0  # a refused token is replaced at once, but not more than once a second
+RECHECK = 10.0  # seconds between key exchanges with a token Copilot refused (one cheap GET)
 
 
 class KeyFileError(Exception):
@@ -76,19 +85,23 @@ class AppTokens:
         app: GitHubApp,
         key_file: Path,
         endpoints: GitHubEndpoints,
-        write: Callable[[str, str], None],
+        write: Callable[[app_tokens.InstallationToken], None],
         refused_file: Path,
         say: Callable[[str], None],
         where: Where,
+        report: Callable[[bool, str, str], None] = lambda ready, reason, message: None,
     ) -> None:
         self.app, self.key_file, self.ep = app, key_file, endpoints
         self.write, self.refused_file, self.say = write, refused_file, say
-        self.where = where
+        self.where, self.report = where, report
         self.current: Minted | None = None
         self.failure: AppFailure | None = None
         self.next_try = 0.0  # after a failed mint
         self.remint_after = 0.0  # a refused token is replaced after this time
         self.checked = False  # the key exchange took a token of this run once
+        self.token = ""  # the current installation token (it is in the token file too)
+        self.recheck_at: float | None = None  # while the key exchange refuses self.token
+        self.stale = False  # a recheck found self.token revoked or expired: mint anew
 
     @property
     def describe(self) -> str:
@@ -101,11 +114,13 @@ class AppTokens:
     def tick(self, now: float | None = None) -> None:
         now = time.time() if now is None else now
         refused = self._refused_since()
-        due = self.current is None or now >= self.current.renew_at.timestamp()
+        due = self.stale or self.current is None or now >= self.current.renew_at.timestamp()
         if refused and now >= self.remint_after:
             due, self.checked = True, False  # the proxy says GitHub refused the token
         if due and now >= self.next_try:
             self._mint(now)
+        elif self.recheck_at is not None and now >= self.recheck_at:
+            self._recheck(now)
 
     def _refused_since(self) -> bool:
         """Did the proxy's key exchange meet a refusal after the current token was written?"""
@@ -132,24 +147,50 @@ class AppTokens:
         except app_tokens.AppCredentialError as error:
             self._failed(error.failure, now)
             return
-        self.write(token.token, token.account)
+        self.write(token)
         self.current = Minted(token.account, token.expires_at, token.renew_at, now)
-        self.checked = failure is None
+        self.token, self.checked, self.stale = token.token, failure is None, False
         self.remint_after = now + MIN_REMINT
         self.say(self.describe)
         if failure is not None:  # written anyway: the proxy answers clients why
             self._note(failure)
+            self.recheck_at = now + RECHECK
             if not failure.transient:  # minting again cannot help soon
                 self.remint_after = now + RETRY_REFUSED
-        elif self.failure is not None:
+        else:
+            self._taken()
+
+    def _recheck(self, now: float) -> None:
+        """Ask the key exchange again with the current token: has someone fixed it?"""
+        self.recheck_at = now + RECHECK
+        try:
+            with httpx.Client(timeout=app_tokens.TIMEOUT) as http:
+                failure = app_tokens.check_token_sync(http, self.ep, self.token, self.where)
+        except app_tokens.AppCredentialError as error:
+            failure = error.failure
+        if failure is None:
+            self.checked = True
+            self._taken()
+            return
+        self._note(failure)
+        if failure.reason == TOKEN_REFUSED:  # revoked or expired since: mint anew
+            self.recheck_at, self.stale, self.checked = None, True, False
+
+    def _taken(self) -> None:
+        """The key exchange takes the current token."""
+        self.recheck_at = None
+        if self.failure is not None:
             self.failure = None
             self.say(f"GitHub App {self.app.issuer}: GitHub takes its token again.")
+        self.report(True, MINTED, self.describe + ".")
 
     def _failed(self, failure: AppFailure, now: float) -> None:
         self.next_try = now + (RETRY_TRANSIENT if failure.transient else RETRY_REFUSED)
+        self.recheck_at = None  # minting failed: the next mint says whether it is fixed
         self._note(failure)
 
     def _note(self, failure: AppFailure) -> None:
         if failure != self.failure:
             self.say(f"GitHub App {self.app.issuer}: {failure.reason}: {failure.message}")
         self.failure = failure
+        self.report(False, failure.reason, failure.message)

@@ -2,10 +2,12 @@
 against the fake GitHub, whose App endpoints verify the JWTs (RS256) it is sent.
 
 One local run for the module (LiteLLM takes ~10 s to start); the tests walk one story:
-it comes up with nobody signing in; with 6 s installation tokens, several clients
+it comes up with nobody signing in (its login page shows the App, the organisation and the
+next renewal, and refuses a sign-in); with 6 s installation tokens, several clients
 (chat stream, /v1/messages stream, chat) send continuously across rotations with no
 failure and no restart; a revoked token is replaced; the org's policy off is one 503
-no client retries; the key and the tokens are in no console line or log.
+no client retries, and the login page says why until the policy is back on; the key and
+the tokens are in no console line or log.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +92,26 @@ def run(gh: FakeGitHub, app: AppKeys, tmp_path_factory: pytest.TempPathFactory) 
         )
     finally:
         local.kill()
+
+
+def page(run: Run, method: str = "GET", path: str = "") -> httpx.Response:
+    """The local login page's API for the run's proxy, unlocked with the master key."""
+    return httpx.request(
+        method,
+        f"http://127.0.0.1:{run.local.auth_port}/api/proxies/local/copilot{path}",
+        headers={"Authorization": f"Bearer {run.key}"},
+        timeout=10,
+    )
+
+
+def page_credential(run: Run, ready: bool, timeout: float = 20.0) -> dict[str, Any]:
+    """The page's credential once its `ready` is `ready` (the run reports it as it learns)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        seen: dict[str, Any] = page(run).json()["credential"]
+        if seen["ready"] is ready or time.monotonic() > deadline:
+            return seen
+        time.sleep(0.2)
 
 
 def litellm_pids(run: Run) -> list[int]:
@@ -178,6 +201,37 @@ def test_an_app_proxy_serves_with_nobody_signing_in(run: Run, gh: FakeGitHub, ap
     assert tally.ok > 0 and not tally.failed, tally.failed
 
 
+def test_the_login_page_shows_the_app_and_refuses_a_sign_in(
+    run: Run, gh: FakeGitHub, app: AppKeys
+) -> None:
+    view = page(run).json()
+    credential = view["credential"]
+    assert credential["kind"] == "GitHubApp", credential
+    assert (credential["issuer"], credential["installationId"]) == (
+        app.client_id,
+        app.installation_id,
+    )
+    assert credential["account"] == "acme"  # the organisation billed, from GitHub
+    assert (credential["ready"], credential["reason"]) == (True, "Minted"), credential
+    expires = datetime.fromisoformat(credential["expiresAt"])
+    renew = datetime.fromisoformat(credential["renewAt"])
+    # Half way through a token's life (6 s): the next one is minted before this one expires.
+    assert expires - timedelta(seconds=LIFETIME) < renew < expires, credential
+    assert view["token"]["state"] == "present" and view["token"]["login"] == "acme"
+    assert view["copilot"]["billedTo"] == "acme"
+    for method, path in (("POST", "/login"), ("DELETE", "/token")):
+        refused = page(run, method, path)
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["error"] == "credential_managed"
+        assert (
+            f"GitHub App {app.client_id}, installation {app.installation_id}"
+            in (refused.json()["message"])
+        )
+        assert "copilot-proxy run mints and renews it" in refused.json()["message"]
+    assert not [r for r in gh.requests if r.path.startswith("/login/")]  # no device code
+    assert (run.state / "access-token").read_text().startswith("ghs_")  # nothing cleared
+
+
 def test_rotations_under_load_fail_no_request_and_restart_nothing(
     run: Run, gh: FakeGitHub, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -234,6 +288,7 @@ def test_a_revoked_token_is_replaced(
 
 
 def test_org_policy_off_is_one_503_no_client_retries(run: Run, gh: FakeGitHub) -> None:
+    mark = len(run.local.lines)
     gh.apps.set_policy(False, org="acme")
     gh.expire_keys()  # the proxy must exchange again
     try:
@@ -252,8 +307,16 @@ def test_org_policy_off_is_one_503_no_client_retries(run: Run, gh: FakeGitHub) -
         )
         assert "kubectl describe cpx copilot" in text
         run.local.wait_for(r"CopilotRequestsDisabled", timeout=15)
+        refused = page_credential(run, ready=False)
+        assert refused["reason"] == "CopilotRequestsDisabled", refused
+        assert "Copilot requests from GitHub App" in refused["message"], refused
+        assert refused["account"] == "acme"
     finally:
         gh.apps.set_policy(True, org="acme")
+    # Back on: the run asks the key exchange again (every 10 s) and the page says so.
+    again = page_credential(run, ready=True)
+    assert (again["ready"], again["reason"]) == (True, "Minted"), again
+    run.local.wait_for("GitHub takes its token again", after=mark, timeout=5)
 
 
 def test_the_key_and_the_tokens_are_in_no_output(run: Run, gh: FakeGitHub) -> None:
