@@ -77,16 +77,8 @@ def _claim_folder(value: str) -> tuple[str, Path]:
     return claim, Path(folder).resolve()
 
 
-def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="copilot-proxy", description=__doc__.split("\n")[0])
-    sub = top.add_subparsers(dest="command", required=True)
-
-    p = sub.add_parser("render", help="print the LiteLLM config for a CopilotProxy manifest")
-    p.add_argument("-f", "--file", required=True, help="a CopilotProxy YAML manifest")
-    _github_host_flag(p)
-    p.set_defaults(func=_render)
-
-    p = sub.add_parser("run", help="run the login page and the proxy on this machine")
+def _run_flags(p: argparse.ArgumentParser) -> None:
+    """The flags of `copilot-proxy run`."""
     p.add_argument("-f", "--file", required=True, help="a CopilotProxy YAML manifest")
     p.add_argument(
         "--state-dir",
@@ -113,6 +105,27 @@ def parser() -> argparse.ArgumentParser:
         help="the folder standing for an MCP server's PersistentVolumeClaim (repeat;"
         " default: <state-dir>/mcp/volumes/<claim>)",
     )
+    p.add_argument(
+        "--github-app-key",
+        metavar="FILE",
+        help="the GitHub App's private key (PEM) when the manifest declares"
+        " spec.credential.githubApp: the proxy's installation tokens are minted and renewed"
+        " with it, nobody signs in (spec.credential.githubApp.privateKeySecretRef is the"
+        " operator's and is ignored here)",
+    )
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="copilot-proxy", description=__doc__.split("\n")[0])
+    sub = top.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("render", help="print the LiteLLM config for a CopilotProxy manifest")
+    p.add_argument("-f", "--file", required=True, help="a CopilotProxy YAML manifest")
+    _github_host_flag(p)
+    p.set_defaults(func=_render)
+
+    p = sub.add_parser("run", help="run the login page and the proxy on this machine")
+    _run_flags(p)
     p.set_defaults(func=_run)
 
     p = sub.add_parser("operator", help="run the Kubernetes operator")

@@ -25,6 +25,7 @@ from copilot_proxy.auth.login_flow import Login, Phase
 from copilot_proxy.auth.logs import log
 from copilot_proxy.auth.metrics import Metrics
 from copilot_proxy.auth.security import RateLimiter, redact
+from copilot_proxy.auth.stores import apps
 from copilot_proxy.auth.stores.protocol import ProxyInfo, ProxyRef, StoreError, TokenStore
 from copilot_proxy.auth.usage import UsageCache
 from copilot_proxy.github.copilot import (
@@ -49,6 +50,10 @@ T = TypeVar("T")
 
 class TokenSecretNotAllowed(Exception):
     """The proxy names a token Secret it may not use (core/token_secret.py): no sign-in."""
+
+
+class CredentialManaged(Exception):
+    """A GitHub App provides the proxy's token (stores/apps.py): nobody signs in or out."""
 
 
 class RateLimited(Exception):
@@ -89,6 +94,13 @@ class LoginManager:
 
     # -- logins -------------------------------------------------------------------
 
+    def not_app(self, info: ProxyInfo) -> None:
+        """CredentialManaged when a GitHub App provides the proxy's token."""
+        if info.app is not None:
+            who = "the operator" if self.store.kind == "kubernetes" else "copilot-proxy run"
+            proxy = f"CopilotProxy {info.ref.id}"
+            raise CredentialManaged(apps.managed(proxy, info.app, who))
+
     def active_login(self, ref: ProxyRef) -> Login | None:
         login_id = self._active.get(ref)
         login = self.logins.get(login_id) if login_id else None
@@ -101,9 +113,10 @@ class LoginManager:
     async def start(self, info: ProxyInfo, client: str) -> Login:
         """Ask GitHub for a device code and poll in the background.
 
-        Raises HostNotAllowed, TokenSecretNotAllowed, RateLimited, GitHubUnreachable or
-        DeviceFlowError (nothing started).
+        Raises CredentialManaged, HostNotAllowed, TokenSecretNotAllowed, RateLimited,
+        GitHubUnreachable or DeviceFlowError (nothing started).
         """
+        self.not_app(info)
         ep = self.endpoints(info)
         if info.token_refused:  # the token could not be stored: do not start what cannot end
             raise TokenSecretNotAllowed(info.token_refused)

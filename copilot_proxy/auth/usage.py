@@ -5,6 +5,13 @@ call GitHub with a stored token, anyone who can reach the page could make it
 send tokens out (and, with a resource's own URLs, to anyone). So they only read
 this cache; a task refreshes it every `usage_ttl` seconds, and a sign-in
 refreshes its proxy at once. Tokens go only to the configured GitHub hosts.
+
+A GitHub App-backed proxy (issue 15) is not read: copilot_internal/user describes
+a person's plan and quota, and an installation token is no person; its requests
+are billed to the organisation the App is installed on (GitHub's
+"Server-to-server authentication"), whose AI credits GitHub shows on the
+organisation's billing pages. ASSUMED (GitHub documents no answer of that
+endpoint to an installation token): the page says "billed to <org>" instead.
 """
 
 from __future__ import annotations
@@ -44,7 +51,12 @@ class UsageCache:
     def get(self, info: ProxyInfo) -> tuple[Usage | None, str]:
         """Plan and quota of the proxy's current token as last read; (None, '') until then."""
         cached = self._seen.get(info.ref)
-        if not info.token.present or cached is None or cached[0] != info.token.updated_at:
+        if (
+            not info.token.present
+            or info.app is not None
+            or cached is None
+            or cached[0] != info.token.updated_at
+        ):
             return None, ""
         return cached[2], cached[3]
 
@@ -85,7 +97,7 @@ class UsageCache:
         for ref in [r for r in self._seen if r not in known]:
             del self._seen[ref]
         for info in infos:
-            if info.token.present and self._stale(info, now):
+            if info.token.present and info.app is None and self._stale(info, now):
                 await self.refresh(info)
 
     async def _forever(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from copilot_proxy.auth.security import Scope
-from copilot_proxy.auth.stores.protocol import ProxyInfo
+from copilot_proxy.auth.stores.protocol import AppCredential, ProxyInfo
 from copilot_proxy.github.copilot import Quota, Usage
 
 
@@ -31,6 +31,31 @@ def usage_view(usage: Usage | None, error: str) -> dict[str, Any] | None:
     }
 
 
+def credential_view(app: AppCredential | None) -> dict[str, Any]:
+    """Where the proxy's GitHub token comes from: a person's sign-in or a GitHub App."""
+    if app is None:
+        return {"kind": "DeviceFlow"}
+    return {
+        "kind": "GitHubApp",
+        "issuer": app.issuer,
+        "installationId": app.installation_id,
+        "account": app.account or None,
+        "expiresAt": app.expires_at or None,
+        "renewAt": app.renew_at or None,
+        "ready": {"True": True, "False": False}.get(app.ready),
+        "reason": app.reason or None,
+        "message": app.message or None,
+    }
+
+
+def copilot_view(info: ProxyInfo, usage: Usage | None, error: str) -> dict[str, Any] | None:
+    if not info.token.present:
+        return None
+    if info.app is not None:  # an organisation's AI credits: no person's quota (usage.py)
+        return {"billedTo": info.app.account or None, "quotas": [], "error": None}
+    return usage_view(usage, error)
+
+
 def proxy_view(
     info: ProxyInfo,
     usage: Usage | None,
@@ -51,7 +76,8 @@ def proxy_view(
             "updatedAt": info.token.updated_at or None,
             "ageSeconds": int(age) if age is not None else None,
         },
-        "copilot": usage_view(usage, usage_error) if info.token.present else None,
+        "credential": credential_view(info.app),
+        "copilot": copilot_view(info, usage, usage_error),
         "ready": {"True": True, "False": False}.get(info.ready),
         "statusMessage": info.status_message or None,
         "loginInProgress": login_in_progress,

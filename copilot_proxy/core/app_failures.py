@@ -121,9 +121,9 @@ def classify(
     quoted = f"GitHub answered {status} ({said or 'no message'})"
     if status >= 500 or status == 429 or "rate limit" in said.lower():
         return unreachable(quoted.removeprefix("GitHub answered "), "from GitHub")
-    if stage == "copilot":
-        return _copilot(status, quoted, where)
     lower = said.lower()
+    if stage == "copilot":
+        return _copilot(status, quoted, lower, where)
     if status == 401 and any(w in lower for w in _CLOCK_WORDS):
         return AppFailure(
             CLOCK_SKEW,
@@ -141,11 +141,7 @@ def classify(
             " installation's settings URL",
         )
     if status == 403 and "suspend" in lower:
-        return AppFailure(
-            APP_NOT_INSTALLED,
-            f"{quoted}: an organisation owner unsuspends it at"
-            f" {where.installations}/{where.installation}",
-        )
+        return _suspended(quoted, where)
     if status in (403, 422):
         return _permission(quoted, lower, where)
     return unreachable(quoted.removeprefix("GitHub answered "), "from GitHub")
@@ -167,11 +163,31 @@ def _permission(quoted: str, lower: str, where: Where) -> AppFailure:
     return AppFailure(PERMISSION_MISSING, f"{quoted}: {todo}")
 
 
-def _copilot(status: int, quoted: str, where: Where) -> AppFailure:
+def _suspended(quoted: str, where: Where) -> AppFailure:
+    return AppFailure(
+        APP_NOT_INSTALLED,
+        f"{quoted}: an organisation owner unsuspends it at"
+        f" {where.installations}/{where.installation}",
+    )
+
+
+def _copilot(status: int, quoted: str, lower: str, where: Where) -> AppFailure:
     if status == 401:
         return AppFailure(
             TOKEN_REFUSED,
             f"{quoted} to the installation token (expired or revoked); a new one is minted now",
+        )
+    # Not every 403 is the org policy: a suspended installation, and a token or installation
+    # without Copilot Requests write or All repositories access (docs/contracts.md).
+    if status == 403 and "suspend" in lower:
+        return _suspended(quoted, where)
+    if status == 403 and "not accessible" in lower:
+        return AppFailure(
+            PERMISSION_MISSING,
+            f"{quoted} at the Copilot key exchange: grant Copilot Requests: Read and write in the"
+            " App's settings (Permissions -> Repository permissions) and give the installation"
+            " All repositories access; an organisation owner accepts both at"
+            f" {where.installations}/{where.installation}",
         )
     org = where.account or "<org>"
     return AppFailure(

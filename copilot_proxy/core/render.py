@@ -195,9 +195,13 @@ def plugin_settings(spec: ProxySpec, catalogue: Catalogue) -> dict[str, Any]:
     """The `copilot_proxy:` section: what the plugin (copilot_proxy/litellm/) needs to know.
 
     `proxy`: its identity for the metrics; `names`: the model serving Claude Code's
-    small/fast model; `cooldowns`: how long a spent quota keeps a model out.
+    small/fast model; `cooldowns`: how long a failing model or a spent quota keeps a model
+    out (`seconds` too: LiteLLM's Router reads a `cooldown_time` of 0 as its 5 s default).
     """
-    cooldowns: dict[str, Any] = {"quotaSeconds": spec.router.quota_cooldown_seconds}
+    cooldowns: dict[str, Any] = {
+        "seconds": spec.router.cooldown_seconds,
+        "quotaSeconds": spec.router.quota_cooldown_seconds,
+    }
     if catalogue.quota_reset_date:
         cooldowns["quotaResetDate"] = catalogue.quota_reset_date
     return {

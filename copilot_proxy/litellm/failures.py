@@ -109,6 +109,7 @@ class Answer(NamedTuple):
     status: int
     detail: str
     retry_after: int | None = None  # seconds until the first model is back
+    final: bool = False  # no retry can help (a refused credential): x-should-retry false
 
 
 # What a reason means to a person, for the error when nothing can answer.

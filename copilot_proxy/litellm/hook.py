@@ -21,7 +21,9 @@ Loaded inside the `litellm` proxy process (same image as the operator). It:
   would send to a chat model (embeddings.py);
 - counts tokens for Claude with Copilot's own count (count_tokens.py);
 - drops LiteLLM's cached Copilot key when Copilot answers 401, so the next
-  attempt (the fallback hop) fetches a fresh one from the token endpoint;
+  attempt (the fallback hop) fetches a fresh one (with a new token, if any);
+- answers one 503 when GitHub refuses the proxy's credential, before any model
+  is tried: they all share it (credential_gate.py);
 - answers 401 to a wrong client key (LiteLLM says 400 "No connected db." on a
   proxy without a database);
 - keeps a route's hop groups (`fast#gpt-5-mini`, see render.py) internal:
@@ -57,6 +59,7 @@ from copilot_proxy.litellm import (
     settings,
 )
 from copilot_proxy.litellm.calls import Call, Calls
+from copilot_proxy.litellm.credential_gate import NO_RETRY, CredentialGate
 from copilot_proxy.litellm.exposure import Gate
 from copilot_proxy.litellm.failures import (
     COOLDOWN_STATUSES,
@@ -90,6 +93,7 @@ class RequestLogger(CustomLogger):
         self.ledger = Ledger()  # the AI credits of each running request's answers
         internals.tee_copilot_usage(self.ledger.charged)
         internals.mount_metrics()
+        self.credential = CredentialGate()  # watches LiteLLM's key exchange
 
     async def async_pre_call_hook(
         self, user_api_key_dict: Any, cache: Any, data: dict[str, Any], call_type: Any
@@ -109,6 +113,7 @@ class RequestLogger(CustomLogger):
         who = initiator.of_request(call_type, data, internals.client_headers(data))
         self.calls.start(data.get("litellm_call_id"), Call(who, asked))
         self.limits.refuse_if_unavailable(asked, mapped or asked, view)
+        await self.credential.refuse_if_refused(call_type)
         return data
 
     async def async_filter_deployments(
@@ -175,14 +180,14 @@ class RequestLogger(CustomLogger):
         if internals.is_router_refusal(exception):
             return
         data: Mapping[str, Any] = request_data
-        failure = Failure.of(data.get("model"), internals.error_of(exception))
-        call_id = data.get("litellm_call_id")
+        error = internals.error_of(exception)
+        failure, call_id = Failure.of(data.get("model"), error), data.get("litellm_call_id")
         if isinstance(call_id, str):
             self.attempts.add(call_id, failure)
         if failure.status in COOLDOWN_STATUSES:
             self.limits.cool_down(data, exception, failure)
-        elif failure.status == 401:
-            internals.drop_copilot_key()
+        else:  # a refused Copilot key or GitHub token (credential_gate.py)
+            await self.credential.after_failure(failure.status, error.text)
 
     async def async_log_success_event(
         self, kwargs: dict[str, Any], response_obj: Any, start_time: Any, end_time: Any
@@ -264,7 +269,11 @@ class RequestLogger(CustomLogger):
             return 401, HTTPException(status_code=401, detail=_BAD_KEY)
         if internals.is_missing_client_key(exc):
             return 401, None
-        status = internals.error_of(exc).status
+        error = internals.error_of(exc)
+        refused = self.credential.answer(error.text)
+        if refused is not None:
+            return self._reply(exc, refused)
+        status = error.status
         if failures or internals.is_router_refusal(exc):
             view = internals.router_view()
             chain = routing.chain(view, served)
@@ -282,12 +291,9 @@ class RequestLogger(CustomLogger):
         status and message, the other routes the HTTPException)."""
         internals.set_message(exc, answer.detail)
         internals.set_status(exc, answer.status)
-        # Only the nothing-can-answer error says when to come back; no client should loop.
-        headers = (
-            {"retry-after": str(answer.retry_after), "x-should-retry": "false"}
-            if answer.retry_after
-            else None
-        )
+        # No retry helps these (no client should loop); the all-cooling one says when to come back.
+        when = {"retry-after": str(answer.retry_after)} if answer.retry_after else {}
+        headers = {**when, **NO_RETRY} if answer.retry_after or answer.final else None
         return answer.status, HTTPException(answer.status, answer.detail, headers=headers)
 
 

@@ -40,7 +40,8 @@ class Limits:
         wait = cooldowns.stated_wait(
             internals.error_of(exc).text, internals.response_headers(exc), wall
         )
-        cooling = self.cooldowns.cool(failure, wait, self.policy(view), time.monotonic(), wall)
+        policy = self.policy(view, settings.current())
+        cooling = self.cooldowns.cool(failure, wait, policy, time.monotonic(), wall)
         if cooling is not None:
             ids = {deployment, *routing.deployment_ids(view, failure.model)}
             internals.cool_down(router, ids, exc, failure.status, cooling.seconds)
@@ -48,12 +49,14 @@ class Limits:
             cooldown_metrics.started(failure.model, failure.reason)
 
     @staticmethod
-    def policy(view: RouterView) -> Policy:
-        own = settings.section(settings.current(), "cooldowns")
+    def policy(view: RouterView, plugin_settings: Mapping[str, Any]) -> Policy:
+        """The cooldown policy: our settings where the config has them (0 means none; a
+        config rendered before they existed has none), else the router's."""
+        own = settings.section(plugin_settings, "cooldowns")
         return Policy(
             allowed_fails=view.allowed_fails,
-            cooldown_time=view.cooldown_time,
-            quota_seconds=float(own.get("quotaSeconds") or cooldowns.DEFAULT_QUOTA_SECONDS),
+            cooldown_time=_seconds(own, "seconds", view.cooldown_time),
+            quota_seconds=_seconds(own, "quotaSeconds", cooldowns.DEFAULT_QUOTA_SECONDS),
             quota_reset_date=str(own.get("quotaResetDate") or ""),
         )
 
@@ -104,3 +107,8 @@ class Limits:
         if refused and internals.is_context_window(exc):
             return Answer(context.TOO_LONG_STATUS, context.too_long(asked, refused))
         return None
+
+
+def _seconds(own: Mapping[str, Any], key: str, default: float) -> float:
+    value = own.get(key)
+    return float(value) if isinstance(value, int | float) and value >= 0 else default

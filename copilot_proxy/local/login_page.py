@@ -24,7 +24,7 @@ import uvicorn
 from copilot_proxy.auth.app import create_app
 from copilot_proxy.auth.config import Settings
 from copilot_proxy.auth.stores.directory import LOCAL_NAMESPACE, DirectoryStore, LocalProxy
-from copilot_proxy.auth.stores.protocol import ProxyInfo, ProxyRef
+from copilot_proxy.auth.stores.protocol import AppCredential, ProxyInfo, ProxyRef
 from copilot_proxy.core.github import DEFAULT_HOSTS, GitHub
 from copilot_proxy.core.spec import ProxySpec
 
@@ -33,13 +33,16 @@ _HANDLER = "copilot-proxy-local"
 
 
 def local_proxy(spec: ProxySpec, directory: Path) -> LocalProxy:
-    """The store's entry for the manifest's proxy: its name and its GitHub host."""
+    """The store's entry for the manifest's proxy: its name, its GitHub host, and the
+    GitHub App that provides its token if the manifest declares one."""
+    app = spec.credential
     return LocalProxy(
         name=spec.name,
         directory=directory,
         namespace=LOCAL_NAMESPACE,
         github_host=spec.github.host,
         github_api_url=spec.github.api_base,
+        app=AppCredential(app.issuer, app.installation_id) if app else None,
     )
 
 
@@ -50,6 +53,8 @@ class LocalStore(DirectoryStore):
         super().__init__([proxy])
         self.ready = ""  # "True" | "False" | "" as the operator's Ready condition
         self.status_message = ""
+        # A GitHub App's credential, as the operator's CredentialReady condition says it.
+        self.credential = ("", "", "")  # (status, reason, message)
 
     @property
     def ref(self) -> ProxyRef:
@@ -63,8 +68,19 @@ class LocalStore(DirectoryStore):
         self.ready = "" if ready is None else str(ready)
         self.status_message = message
 
+    def set_credential(self, ready: bool | None, reason: str = "", message: str = "") -> None:
+        """What the local run's App credential is (an App-backed manifest): minted
+        (True), refused (False, reason and what to do, as the operator's CredentialReady)."""
+        self.credential = ("" if ready is None else str(ready), reason, message)
+
     def _with_status(self, info: ProxyInfo) -> ProxyInfo:
-        return dataclasses.replace(info, ready=self.ready, status_message=self.status_message)
+        app = info.app
+        if app is not None:
+            ready, reason, message = self.credential
+            app = dataclasses.replace(app, ready=ready, reason=reason, message=message)
+        return dataclasses.replace(
+            info, ready=self.ready, status_message=self.status_message, app=app
+        )
 
     def list_proxies(self) -> list[ProxyInfo]:
         return [self._with_status(i) for i in super().list_proxies()]

@@ -8,6 +8,9 @@
   folder (state.py).
 - Until a token exists the proxy is not started. A new token or an edited
   manifest restarts it, by the operator's rule (rule.py, supervisor.py).
+- A manifest with spec.credential.githubApp needs --github-app-key FILE: the App's
+  installation tokens are minted and renewed under the running proxy, nobody signs
+  in (app_tokens.py, app_supervisor.py).
 - Ctrl-C (SIGINT), SIGTERM or a closed terminal stop both; a second Ctrl-C
   kills the proxy without waiting.
 """
@@ -79,6 +82,10 @@ def run_local(path: Path, args: argparse.Namespace) -> int:
 def _run(path: Path, args: argparse.Namespace) -> int:
     hosts = hosts_from(getattr(args, "github_host", None) or [], os.environ)
     spec = load_manifest(path, hosts)
+    try:
+        app_key = _app_key(spec, getattr(args, "github_app_key", None))
+    except _CannotRun as error:
+        return _fail(str(error))
     host, proxy_port, auth_port = str(args.host), int(args.proxy_port), int(args.auth_port)
     try:
         ready = _prepare(host, proxy_port, auth_port, Path(args.state_dir))
@@ -86,9 +93,9 @@ def _run(path: Path, args: argparse.Namespace) -> int:
         return _fail(str(error))
 
     # Imported late: a bad manifest or a busy port answers at once.
+    from copilot_proxy.local.app_supervisor import AppSupervisor
     from copilot_proxy.local.login_page import LocalStore, LoginServer, local_proxy
     from copilot_proxy.local.mcp_processes import McpProcesses
-    from copilot_proxy.local.mcp_supervisor import McpSupervisor
     from copilot_proxy.local.placeholder import Placeholder
     from copilot_proxy.local.ports import Addresses
 
@@ -103,7 +110,8 @@ def _run(path: Path, args: argparse.Namespace) -> int:
     store = LocalStore(local_proxy(spec, state.root))
     login = LoginServer(store, ready.auth_sock, state.login_log, github_hosts=hosts)
     _greet(console, path, spec, ready, proxy_url, login_url)
-    supervisor = McpSupervisor(
+    supervisor = AppSupervisor(
+        app_key=app_key,
         mcp=mcp,
         manifest=path,
         spec=spec,
@@ -118,6 +126,31 @@ def _run(path: Path, args: argparse.Namespace) -> int:
         placeholder=Placeholder(host, proxy_port, ready.proxy_sock),
     )
     return _serve(supervisor, login, console, state)
+
+
+def _app_key(spec: ProxySpec, given: str | None) -> Path | None:
+    """The --github-app-key file, checked now, when the manifest declares a GitHub App."""
+    from copilot_proxy.local.app_tokens import KeyFileError, check_key
+
+    app = spec.credential
+    if app is None:
+        if given:
+            raise _CannotRun(
+                "--github-app-key is for a manifest that declares spec.credential.githubApp;"
+                " this one signs in through the login page"
+            )
+        return None
+    if not given:
+        raise _CannotRun(
+            f"the manifest declares a GitHub App (spec.credential.githubApp, {app.identity}):"
+            " give its private key with --github-app-key FILE (the PEM file GitHub made;"
+            " privateKeySecretRef is the operator's, the local mode does not read Secrets)"
+        )
+    try:
+        check_key(Path(given), app)
+    except KeyFileError as error:
+        raise _CannotRun(str(error)) from None
+    return Path(given)
 
 
 def _prepare(host: str, proxy_port: int, auth_port: int, state_root: Path) -> _Prepared:
@@ -163,6 +196,8 @@ def _greet(
     console.print(f"  state:   {state.root} (GitHub token, master key, logs)")
     console.print(f"  proxy:   {proxy_url}")
     console.print(f"  login:   {login_url}")
+    if spec.credential is not None:
+        console.print(f"  GitHub:  {spec.credential.identity} (tokens minted here, no sign-in)")
     console.print()
     if ready.new_key:
         console.print(first_run_text(spec, ready.master_key, proxy_url, state.master_key_file))

@@ -32,13 +32,16 @@ class Action(StrEnum):
 
 
 def wanted_template(
-    config_text: str, token: str, process_hash: str, replicas: int = 1
+    config_text: str, token: str, process_hash: str, replicas: int = 1, identity: str = ""
 ) -> dict[str, str] | None:
-    """What the running proxy must have been started with; None when none may run."""
+    """What the running proxy must have been started with; None when none may run.
+
+    `identity` (a GitHub App's identity hash) stands for the token: an App's tokens
+    rotate under the running proxy, only another App or installation restarts it."""
     fingerprint = rollout.token_hash(token)
     if not rollout.desired_replicas(replicas, bool(fingerprint)):
         return None
-    annotations = rollout.pod_annotations(render.config_hash(config_text), fingerprint)
+    annotations = rollout.pod_annotations(render.config_hash(config_text), identity or fingerprint)
     return {**annotations, PROCESS_HASH: process_hash}
 
 

@@ -229,3 +229,78 @@ async def dir_server(
 ) -> AsyncIterator[AuthServer]:
     async with make_server(DirectoryStore([local_proxy])) as server:
         yield server
+
+
+# -- a GitHub App-backed proxy (issue 15), as the operator leaves it -------------------------
+
+APP_ID = "Iv23liTestApp0000000"
+INSTALLATION = 7890123
+ORG = "acme"
+APP_TOKEN = "ghs_appInstallationToken0000000000000000"
+APP_SPEC: dict[str, Any] = {
+    "models": [{"name": "gpt-5-mini"}],
+    "credential": {
+        "githubApp": {
+            "clientId": APP_ID,
+            "installationId": INSTALLATION,
+            "privateKeySecretRef": {"name": "copilot-app-key"},
+        }
+    },
+}
+
+
+def app_token(
+    cluster: KubeCluster, minted: str, expires: str, token: str = APP_TOKEN, name: str = "copilot"
+) -> None:
+    """The operator's write of a freshly minted installation token into the token Secret."""
+    cluster.patch(
+        "Secret",
+        NS,
+        f"{name}-github-token",
+        {
+            "metadata": {
+                "annotations": {
+                    "copilot-proxy.dev/login": ORG,
+                    "copilot-proxy.dev/token-updated-at": minted,
+                    "copilot-proxy.dev/token-expires-at": expires,
+                    "copilot-proxy.dev/credential": f"github-app/{APP_ID}/{INSTALLATION}",
+                }
+            },
+            "data": {"access-token": b64(token)},
+        },
+    )
+
+
+def credential_status(
+    cluster: KubeCluster,
+    status: str = "True",
+    reason: str = "Minted",
+    message: str = "Installation token minted.",
+    name: str = "copilot",
+    **seen: str,
+) -> None:
+    """The operator's status.credential and CredentialReady condition."""
+    credential = {"kind": "GitHubApp", "clientId": APP_ID, "installationId": INSTALLATION, **seen}
+    condition = {"type": "CredentialReady", "status": status, "reason": reason, "message": message}
+    body = {"status": {"credential": credential, "conditions": [condition]}}
+    cluster.patch(CPX, NS, name, body, subresource="status")
+
+
+def add_app_proxy(cluster: KubeCluster, key_secret: bool = True) -> None:
+    """An App-backed proxy, its (operator-made, empty) token Secret, and the App's key
+    Secret marked for it; the operator has not minted a token yet."""
+    add_proxy(cluster, spec=APP_SPEC)
+    if key_secret:  # what `kubectl create secret` + `kubectl annotate` make
+        cluster.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "type": "Opaque",
+                "metadata": {
+                    "name": "copilot-app-key",
+                    "namespace": NS,
+                    "annotations": {"copilot-proxy.dev/app-key-for": "copilot"},
+                },
+                "data": {"private-key.pem": b64("-----BEGIN PRIVATE KEY-----\nnot-a-key\n")},
+            }
+        )

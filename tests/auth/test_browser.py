@@ -13,17 +13,31 @@ import os
 import shutil
 import subprocess
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
 
 from copilot_proxy.auth.stores.directory import LocalProxy, write_private
-from copilot_proxy.local.login_page import LocalStore
+from copilot_proxy.auth.stores.kubernetes import KubernetesStore
+from copilot_proxy.core.spec import parse_spec
+from copilot_proxy.local.login_page import LocalStore, local_proxy
 from testkit.fake_github import FakeGitHub
 from testkit.kube import KubeCluster
-from tests.auth.conftest import MASTER_KEY, NS, AuthServer, ServerFactory, stored_token
+from tests.auth.conftest import (
+    APP_SPEC,
+    APP_TOKEN,
+    MASTER_KEY,
+    NS,
+    ORG,
+    AuthServer,
+    ServerFactory,
+    add_app_proxy,
+    app_token,
+    credential_status,
+    stored_token,
+)
 from tests.auth.test_api import eventually, quota_shown
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -215,4 +229,64 @@ async def test_the_local_page_says_where_the_key_file_is_and_why_the_proxy_is_do
         await assert_readable(page)
         await page.emulate_media(color_scheme="dark")
         await assert_readable(page)
+        await context.close()
+
+
+async def test_an_app_backed_proxy_has_nothing_to_sign_in(
+    kube_api: KubeCluster, make_server: ServerFactory, browser: Browser
+) -> None:
+    add_app_proxy(kube_api)
+    app_token(kube_api, "2026-11-25T12:00:00Z", "2026-11-25T13:00:00Z")
+    credential_status(kube_api, account=ORG, renewAt="2026-11-25T12:30:00Z")
+    async with make_server(KubernetesStore.from_environment([NS])) as server:
+        # The page writes times in the reader's zone: this reader's is UTC.
+        context = await browser.new_context(
+            viewport={"width": 1100, "height": 820}, timezone_id="UTC"
+        )
+        page = await context.new_page()
+        problems: list[str] = []
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        await page.goto(f"{server.url}/github")
+        await page.get_by_label("Master key").fill(MASTER_KEY)
+        await page.get_by_role("button", name="Unlock").click()
+        card = page.locator(f'article[data-proxy="{NS}/copilot"]')
+        await expect(card.locator(".badge")).to_have_text("Connected")
+        await expect(card).to_contain_text(f"GitHub App · {ORG} · token renews at 12:30")
+        await expect(card).to_contain_text(f"{ORG} (the organisation's AI credits)")
+        await expect(card).to_contain_text("Nothing to sign in: the operator mints and renews")
+        await expect(card.get_by_role("button")).to_have_count(0)  # no sign-in, no sign-out
+        await page.screenshot(path=str(OUTPUT / "auth-app-proxy.png"), full_page=True)
+        await assert_readable(page)
+
+        why = "GitHub refused the App's key (401): generate a new private key and store it."
+        credential_status(kube_api, status="False", reason="KeyInvalid", message=why)
+        await page.get_by_role("button", name="Refresh").click()
+        await expect(card.locator(".badge")).to_have_text("Credential problem")
+        await expect(card).to_contain_text(f"GitHub App · {ORG} · KeyInvalid")
+        await expect(card.get_by_role("alert")).to_have_text(why)
+        await page.screenshot(path=str(OUTPUT / "auth-app-proxy-failing.png"), full_page=True)
+        await assert_readable(page)
+        await page.emulate_media(color_scheme="dark")
+        await assert_readable(page)
+        assert APP_TOKEN not in await page.content()
+        assert problems == []
+        await context.close()
+
+
+async def test_the_local_page_of_an_app_backed_run(
+    make_server: ServerFactory, tmp_path: Path, browser: Browser
+) -> None:
+    state = tmp_path / "state"
+    store = LocalStore(local_proxy(parse_spec("copilot", "default", APP_SPEC), state))
+    write_private(state / "master-key", MASTER_KEY + "\n")
+    minted = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    store.write_app_token(store.ref, APP_TOKEN, ORG, minted, minted + timedelta(hours=1))
+    async with make_server(store, admin_password="") as server:
+        context = await browser.new_context(timezone_id="UTC")
+        page = await context.new_page()
+        await page.goto(f"{server.url}/github")
+        card = page.locator('article[data-proxy="local/copilot"]')
+        await expect(card).to_contain_text(f"GitHub App · {ORG} · token renews at 12:30")
+        await expect(card).to_contain_text("Nothing to sign in: copilot-proxy run mints")
+        await expect(card.get_by_role("button")).to_have_count(0)
         await context.close()

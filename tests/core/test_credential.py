@@ -265,6 +265,21 @@ def test_at_the_key_exchange_a_refused_token_is_minted_again_and_a_403_is_the_or
     assert "organisation acme" in policy.message and "policy" in policy.message
 
 
+@pytest.mark.parametrize(
+    ("message", "reason", "todo"),
+    [
+        ("This installation has been suspended", "AppNotInstalled", "unsuspends it at"),
+        ("Resource not accessible by integration", "PermissionMissing", "All repositories"),
+    ],
+)
+def test_at_the_key_exchange_a_suspended_or_ungranted_installation_is_not_the_org_policy(
+    message: str, reason: str, todo: str
+) -> None:
+    failure = classify(403, msg(message), WHERE, stage="copilot")
+    assert (failure.reason, failure.transient) == (reason, False)
+    assert todo in failure.message and "/settings/installations/7890123" in failure.message
+
+
 def test_a_long_or_multi_line_github_message_is_cut_to_one_short_line() -> None:
     failure = classify(401, msg("Integration\nnot found " + "x" * 500), WHERE)
     assert "\n" not in failure.message and "x" * 201 not in failure.message

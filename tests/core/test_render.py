@@ -218,10 +218,11 @@ def test_plugin_settings_carry_the_quota_cooldown_and_reset_date() -> None:
         parsed(router={"quotaCooldownSeconds": 7200}), _seen(PRIMARY, reset="2027-01-01")
     )
     assert config["copilot_proxy"]["cooldowns"] == {
+        "seconds": 60,
         "quotaSeconds": 7200,
         "quotaResetDate": "2027-01-01",
     }
-    assert render()["copilot_proxy"]["cooldowns"] == {"quotaSeconds": 3600}
+    assert render()["copilot_proxy"]["cooldowns"] == {"seconds": 60, "quotaSeconds": 3600}
 
 
 def test_mcp_servers_are_rendered_top_level() -> None:

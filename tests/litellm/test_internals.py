@@ -9,17 +9,13 @@ pytest's sys.path it would hide the real one.)
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no internet for the cost map
-
 import litellm
+import pytest
 from litellm import exceptions as errors
 from litellm.proxy._types import ProxyErrorTypes, ProxyException
 from litellm.router import Router
@@ -275,3 +271,20 @@ async def test_usage_tee_reads_copilot_usage_off_litellms_transport(
     finally:
         await server.close()
     assert teed == [("r1", 31250000.0), ("r2", 4200.0)]
+
+
+def test_the_authenticator_reads_the_token_file_at_each_exchange(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What internals.watch_credential replaces and relies on (internals/authenticator.py)."""
+    from litellm.llms.github_copilot import authenticator
+
+    monkeypatch.setenv("GITHUB_COPILOT_TOKEN_DIR", str(tmp_path))
+    auth = authenticator.Authenticator()
+    (tmp_path / "access-token").write_text("one")
+    assert auth.get_access_token() == "one"
+    (tmp_path / "access-token").write_text("two")
+    assert auth.get_access_token() == "two"  # no copy kept in memory
+    for name in ("get_api_key", "_refresh_api_key", "_get_github_headers"):
+        assert callable(getattr(auth, name))
+    assert auth.token_dir == str(tmp_path) and authenticator.DEFAULT_GITHUB_API_KEY_URL

@@ -1,11 +1,6 @@
 """Fixtures the attacks reuse: the login service (tests/auth) and the real LiteLLM proxy
 (tests/proxy/plugin.py)."""
 
-import os
-
-# litellm, imported by tests as a client, would download its cost map (no internet here).
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-
 from tests.auth.conftest import gh, make_server  # noqa: F401 - fixtures are found by name
 from tests.proxy.plugin import (  # noqa: F401
     proxy,

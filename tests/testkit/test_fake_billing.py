@@ -18,6 +18,11 @@ from testkit.fake_github.billing import NANO_AIU_PER_DOLLAR, Tokens, nano_aiu
 LONG = "Follow the house rules. " * 400  # ~2.4k tokens: long enough to be cached
 
 
+# The fake's first bill imports its tokenizer (LiteLLM's tiktoken files): seconds on a busy
+# machine, past httpx's 5 s default.
+TIMEOUT = 60.0
+
+
 @pytest.fixture
 def gh(fake_github: FakeGitHub) -> FakeGitHub:
     return fake_github
@@ -33,7 +38,7 @@ def _headers(gh: FakeGitHub, initiator: str | None = None) -> dict[str, str]:
 
 
 def _post(gh: FakeGitHub, path: str, body: dict[str, Any], **headers: str) -> dict[str, Any]:
-    r = httpx.post(f"{gh.url}{path}", json=body, headers=_headers(gh) | headers)
+    r = httpx.post(f"{gh.url}{path}", json=body, headers=_headers(gh) | headers, timeout=TIMEOUT)
     r.raise_for_status()
     answer: dict[str, Any] = r.json()
     return answer
@@ -41,7 +46,11 @@ def _post(gh: FakeGitHub, path: str, body: dict[str, Any], **headers: str) -> di
 
 def _events(gh: FakeGitHub, path: str, body: dict[str, Any]) -> list[Any]:
     with httpx.stream(
-        "POST", f"{gh.url}{path}", json={**body, "stream": True}, headers=_headers(gh)
+        "POST",
+        f"{gh.url}{path}",
+        json={**body, "stream": True},
+        headers=_headers(gh),
+        timeout=TIMEOUT,
     ) as r:
         lines = [ln.removeprefix("data: ") for ln in r.iter_lines() if ln.startswith("data: ")]
     return [json.loads(ln) for ln in lines if ln != "[DONE]"]

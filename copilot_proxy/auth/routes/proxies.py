@@ -1,5 +1,6 @@
 """/api/proxies: the proxies served here, their tokens and Copilot quota; start a
-sign-in for one (202, the login then runs in the background) or sign it out."""
+sign-in for one (202, the login then runs in the background) or sign it out.
+A proxy whose token a GitHub App provides has neither: 409 credential_managed."""
 
 from __future__ import annotations
 
@@ -20,7 +21,12 @@ from copilot_proxy.auth.deps import (
 )
 from copilot_proxy.auth.errors import ApiError
 from copilot_proxy.auth.logs import log
-from copilot_proxy.auth.manager import LoginManager, RateLimited, TokenSecretNotAllowed
+from copilot_proxy.auth.manager import (
+    CredentialManaged,
+    LoginManager,
+    RateLimited,
+    TokenSecretNotAllowed,
+)
 from copilot_proxy.auth.stores.protocol import ProxyInfo
 from copilot_proxy.auth.views import proxy_view
 from copilot_proxy.core.github import HostNotAllowed
@@ -62,6 +68,8 @@ async def start_login(
     info = await proxy_or_404(manager, store, ref)
     try:
         login = await manager.start(info, who.client)
+    except CredentialManaged as managed:
+        raise ApiError(409, "credential_managed", str(managed)) from None
     except HostNotAllowed as refused:
         raise ApiError(409, "github_host_not_allowed", str(refused)) from None
     except TokenSecretNotAllowed as refused:
@@ -90,6 +98,10 @@ async def sign_out(
     ref: ProxyRefDep, _: AdminForProxy, store: StoreDep, manager: ManagerDep, clock: ClockDep
 ) -> dict[str, Any]:
     info = await proxy_or_404(manager, store, ref)
+    try:
+        manager.not_app(info)  # the operator would mint a new token at once anyway
+    except CredentialManaged as managed:
+        raise ApiError(409, "credential_managed", str(managed)) from None
     if info.token_refused:  # not the proxy's Secret: nothing of it is ours to clear
         raise ApiError(409, "token_secret_not_allowed", info.token_refused)
     await manager.sign_out(ref)

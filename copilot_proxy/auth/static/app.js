@@ -109,7 +109,40 @@ function quotaRow(q) {
                 "aria-valuemax": 100, "aria-valuenow": Math.round(pct) }, fill));
 }
 
+// A GitHub App provides the token (the operator, or copilot-proxy run, mints and renews it).
+function appOf(proxy) {
+  return proxy.credential && proxy.credential.kind === "GitHubApp" ? proxy.credential : null;
+}
+
+// HH:MM in the reader's time zone.
+function clockTime(iso) {
+  const when = iso ? new Date(iso) : null;
+  if (!when || isNaN(when.getTime())) return null;
+  return when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+}
+
+// "GitHub App · acme · token renews at 14:05", or what stops it.
+function appLine(app, proxy) {
+  const who = app.account || `installation ${app.installationId}`;
+  let what;
+  if (app.ready === false) what = app.reason || "no token";
+  else if (proxy.token.state !== "present") what = "waiting for the first token";
+  else what = clockTime(app.renewAt) ? `token renews at ${clockTime(app.renewAt)}` : "token minted";
+  return `GitHub App · ${who} · ${what}`;
+}
+
+function minter() {
+  return state.store === "directory" ? "copilot-proxy run" : "the operator";
+}
+
 function badge(proxy) {
+  const app = appOf(proxy);
+  if (app) {
+    if (app.ready === false) return el("span", { class: "badge bad", text: "Credential problem" });
+    if (proxy.token.state !== "present") return el("span", { class: "badge warn", text: "Waiting for token" });
+    if (proxy.ready === false) return el("span", { class: "badge warn", text: "Proxy not ready" });
+    return el("span", { class: "badge ok", text: "Connected" });
+  }
   const login = state.logins[proxy.id];
   if (login && !isFinished(login)) return el("span", { class: "badge warn", text: "Signing in…" });
   if (proxy.token.state === "present") {
@@ -128,7 +161,13 @@ function isFinished(login) {
 function facts(proxy) {
   const rows = [];
   const add = (term, ...value) => rows.push(el("dt", { text: term }), el("dd", {}, ...value));
-  if (proxy.token.state === "present") {
+  const app = appOf(proxy);
+  if (app) {
+    add("Credential", appLine(app, proxy));
+    add("Installation", `App ${app.issuer}, installation ${app.installationId}`);
+    if (app.account) add("Billed to", `${app.account} (the organisation's AI credits)`);
+    if (app.expiresAt && proxy.token.state === "present") add("Token expires", clockTime(app.expiresAt) || app.expiresAt);
+  } else if (proxy.token.state === "present") {
     add("Account", proxy.token.login ? `@${proxy.token.login}` : "unknown");
     const copilot = proxy.copilot || {};
     if (copilot.plan) add("Copilot plan", copilot.plan);
@@ -173,7 +212,10 @@ function card(proxy) {
   const busy = !!state.busy[proxy.id];
   const note = state.notes[proxy.id];
   const quotas = [...((proxy.copilot && proxy.copilot.quotas) || [])].sort(quotaOrder);
-  const hint = allowed ? null : el("p", { class: "muted", text: "Unlock the page to sign in or out." });
+  const app = appOf(proxy);
+  const hint = app
+    ? el("p", { class: "muted", text: `Nothing to sign in: ${minter()} mints and renews this token.` })
+    : allowed ? null : el("p", { class: "muted", text: "Unlock the page to sign in or out." });
   const connected = proxy.token.state === "present";
   return el("article", { class: "card", "data-proxy": proxy.id, "aria-labelledby": `title-${proxy.id}` },
     el("header", {},
@@ -183,9 +225,10 @@ function card(proxy) {
     facts(proxy),
     quotas.map(quotaRow),
     proxy.copilot && proxy.copilot.error ? el("p", { class: "message bad", text: proxy.copilot.error }) : null,
+    app && app.ready === false && app.message ? el("p", { class: "message bad", role: "alert", text: app.message }) : null,
     active ? loginPanel(proxy, login) : null,
     note ? el("p", { class: `message ${note.kind}`, role: note.kind === "bad" ? "alert" : "status", text: note.text }) : null,
-    active ? null : el("div", { class: "actions" },
+    active || app ? null : el("div", { class: "actions" },
       el("button", { type: "button", class: "primary", "data-action": `signin:${proxy.id}`,
                      disabled: !allowed || busy, onclick: () => startLogin(proxy) },
          note && note.retry ? "Try again" : connected ? "Replace token" : "Sign in with GitHub"),

@@ -8,11 +8,18 @@ Each proxy has a directory (mode 0700) holding, all mode 0600:
 - `master-key`: the proxy's master key, written by the local mode; it unlocks
   the page.
 Files are replaced atomically, so LiteLLM never reads half a token.
+
+A proxy whose token a GitHub App provides (`LocalProxy.app`, issue 15) is
+never signed out here (the login service refuses its sign-in): the local run
+mints its installation token and stores it with `write_app_token`, which also
+notes the organisation, the expiry and the next renewal in `access-token.json`
+for the page.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import tempfile
@@ -21,7 +28,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from copilot_proxy.auth.stores.protocol import ProxyInfo, ProxyRef, StoreError, TokenInfo
+from copilot_proxy.auth.stores import apps
+from copilot_proxy.auth.stores.protocol import (
+    AppCredential,
+    ProxyInfo,
+    ProxyRef,
+    StoreError,
+    TokenInfo,
+)
 from copilot_proxy.core.timestamps import rfc3339
 
 TOKEN_FILE = "access-token"
@@ -39,6 +53,8 @@ class LocalProxy:
     namespace: str = LOCAL_NAMESPACE
     github_host: str = "github.com"
     github_api_url: str = ""
+    # The App the manifest declares (issuer, installation id); None: device flow.
+    app: AppCredential | None = None
 
     @property
     def ref(self) -> ProxyRef:
@@ -69,14 +85,30 @@ def read_text(path: Path) -> str:
         return ""
 
 
-def read_meta(text: str) -> tuple[str, str]:
+def meta_fields(text: str) -> dict[str, str]:
     try:
         data = json.loads(text) if text else {}
     except ValueError:
-        return "", ""
-    if not isinstance(data, dict):
-        return "", ""
-    return str(data.get("login") or ""), str(data.get("updatedAt") or "")
+        return {}
+    return {str(k): str(v or "") for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def read_meta(text: str) -> tuple[str, str]:
+    data = meta_fields(text)
+    return data.get("login", ""), data.get("updatedAt", "")
+
+
+def app_state(app: AppCredential, meta: dict[str, str]) -> AppCredential:
+    """The App credential with what the local run noted of the token it minted."""
+    if not meta.get("expiresAt"):
+        return app
+    renew = meta.get("renewAt") or apps.renew_time(meta.get("updatedAt", ""), meta["expiresAt"])
+    return dataclasses.replace(
+        app,
+        account=meta.get("login") or app.account,
+        expires_at=meta["expiresAt"],
+        renew_at=renew or app.renew_at,
+    )
 
 
 class DirectoryStore:
@@ -94,13 +126,15 @@ class DirectoryStore:
 
     def _info(self, proxy: LocalProxy) -> ProxyInfo:
         present = bool(read_text(proxy.directory / TOKEN_FILE))
-        login, updated = read_meta(read_text(proxy.directory / META_FILE)) if present else ("", "")
+        meta = meta_fields(read_text(proxy.directory / META_FILE)) if present else {}
+        login, updated = meta.get("login", ""), meta.get("updatedAt", "")
         return ProxyInfo(
             ref=proxy.ref,
             token_location=str(proxy.directory / TOKEN_FILE),
             token=TokenInfo(present=present, login=login, updated_at=updated),
             github_host=proxy.github_host,
             github_api_url=proxy.github_api_url,
+            app=app_state(proxy.app, meta) if proxy.app else None,
         )
 
     def list_proxies(self) -> list[ProxyInfo]:
@@ -119,17 +153,40 @@ class DirectoryStore:
         return read_text(proxy.directory / MASTER_KEY_FILE) if proxy else ""
 
     def write_token(self, ref: ProxyRef, token: str, login: str, when: datetime) -> None:
+        """Store a token. The page never calls this for an App-backed proxy (the manager
+        refuses its sign-in); the local run may, but write_app_token also keeps the expiry."""
         proxy = self._require(ref)
+        self._store(proxy, token, {"login": login, "updatedAt": rfc3339(when)})
+
+    def write_app_token(
+        self,
+        ref: ProxyRef,
+        token: str,
+        account: str,
+        minted: datetime,
+        expires: datetime,
+        renew: datetime | None = None,
+    ) -> None:
+        """Store an installation token the local run minted for App-backed proxy `ref`;
+        `account` is the organisation it is installed on (and billed)."""
+        proxy = self._require(ref)
+        if proxy.app is None:
+            raise StoreError(f"Proxy {ref.id} declares no GitHub App; nothing was stored.")
+        meta = {"login": account, "updatedAt": rfc3339(minted), "expiresAt": rfc3339(expires)}
+        if renew is not None:
+            meta["renewAt"] = rfc3339(renew)
+        self._store(proxy, token, meta)
+
+    def _store(self, proxy: LocalProxy, token: str, meta: dict[str, str]) -> None:
         try:
             write_private(proxy.directory / TOKEN_FILE, token)
-            meta = {"login": login, "updatedAt": rfc3339(when)}
             write_private(proxy.directory / META_FILE, json.dumps(meta) + "\n")
             self._forget_copilot_key(proxy)
         except OSError as error:
             raise StoreError(f"Could not write {proxy.directory}: {error.strerror}") from None
 
     def clear_token(self, ref: ProxyRef) -> None:
-        proxy = self._require(ref)
+        proxy = self._signs_in(ref)
         try:
             for name in (TOKEN_FILE, META_FILE):
                 with contextlib.suppress(FileNotFoundError):
@@ -148,6 +205,14 @@ class DirectoryStore:
         proxy = self._proxy(ref)
         if proxy is None:
             raise StoreError(f"No proxy {ref.id} here.")
+        return proxy
+
+    def _signs_in(self, ref: ProxyRef) -> LocalProxy:
+        """The proxy `ref` if a person's sign-in provides its token, else StoreError."""
+        proxy = self._require(ref)
+        if proxy.app is not None:
+            managed = apps.managed(f"Proxy {ref.id}", proxy.app, "copilot-proxy run")
+            raise StoreError(f"{managed} Nothing was changed.")
         return proxy
 
     @staticmethod

@@ -6,6 +6,9 @@ The Secret's format and whose it is are copilot_proxy.core.token_secret's: a
 Secret the proxy may not use (another application's, another proxy's) is never
 read past its metadata, written or cleared, whatever a CopilotProxy names. The
 master key unlocks the page only from the Secret the proxy owns.
+A proxy with spec.credential.githubApp gets its token from the operator
+(stores/apps.py): it is shown, never written or cleared here, and the App's
+private key Secret is never read.
 `KubernetesStore` only adds the API calls (the shared dict client of
 copilot_proxy.kube, pointed at the emulator in tests through
 COPILOT_PROXY_KUBE_API). Needs: copilotproxies get/list, secrets get/create/patch.
@@ -19,7 +22,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from copilot_proxy.auth.stores.protocol import ProxyInfo, ProxyRef, StoreError, TokenInfo
+from copilot_proxy.auth.stores import apps
+from copilot_proxy.auth.stores.protocol import (
+    AppCredential,
+    ProxyInfo,
+    ProxyRef,
+    StoreError,
+    TokenInfo,
+)
 from copilot_proxy.core import manifests, names, token_secret
 from copilot_proxy.core.spec import API_GROUP, API_VERSION, KIND, PLURAL, token_secret_of
 from copilot_proxy.kube import Kube, KubeError, NotFound, describe, object_path, retrying
@@ -41,6 +51,7 @@ class KubeProxy:
     github_api_url: str
     ready: str
     status_message: str
+    app: AppCredential | None = None  # spec.credential.githubApp (apps.py)
 
 
 def _dict(value: Any) -> Obj:
@@ -61,6 +72,7 @@ def read_proxy(obj: Obj) -> KubeProxy:
         github_api_url=str(github.get("apiUrl") or ""),
         ready=str(ready.get("status") or ""),
         status_message=str(ready.get("message") or ""),
+        app=apps.app_of(obj),
     )
 
 
@@ -149,6 +161,7 @@ class KubernetesStore:
             ready="False" if refused else proxy.ready,
             status_message=refused or proxy.status_message,
             token_refused=refused,
+            app=apps.with_token(proxy.app, secret) if proxy.app else None,
         )
 
     def list_proxies(self) -> list[ProxyInfo]:
@@ -180,6 +193,7 @@ class KubernetesStore:
         proxy = self._proxy(ref)
         if proxy is None:
             raise StoreError(f"CopilotProxy {ref.id} is gone; nothing was stored.")
+        self._not_app(proxy)
         name = proxy.token_secret
         what = f"write Secret {ref.namespace}/{name}"
         owner = manifests.owner_reference(ref.name, proxy.uid)
@@ -198,6 +212,7 @@ class KubernetesStore:
         proxy = self._proxy(ref)
         if proxy is None:
             raise StoreError(f"CopilotProxy {ref.id} is gone.")
+        self._not_app(proxy)
         path = self._path(ref.namespace, proxy.token_secret)
         if self._writable(proxy) is None:
             return  # no Secret, no token
@@ -207,6 +222,14 @@ class KubernetesStore:
                 self.kube.merge_patch(path, token_secret.CLEAR_PATCH)
 
         self._call(clear, f"clear Secret {ref.namespace}/{proxy.token_secret}")
+
+    @staticmethod
+    def _not_app(proxy: KubeProxy) -> None:
+        if proxy.app is not None:
+            what = f"CopilotProxy {proxy.ref.id}"
+            raise StoreError(
+                apps.managed(what, proxy.app, "the operator") + " Nothing was changed."
+            )
 
     def _writable(self, proxy: KubeProxy) -> Obj | None:
         """The token Secret's metadata if it exists; StoreError if the proxy may not use it."""

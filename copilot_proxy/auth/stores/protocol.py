@@ -42,6 +42,22 @@ class TokenInfo:
 
 
 @dataclass(frozen=True)
+class AppCredential:
+    """A proxy whose token a GitHub App installation provides: the operator (or the
+    local run) mints and renews it, nobody signs in. Never holds the token or the key."""
+
+    issuer: str  # the App's client ID or App ID (the JWT's iss)
+    installation_id: int
+    account: str = ""  # the organisation the installation is on (it is billed)
+    expires_at: str = ""  # RFC 3339: the stored installation token's expiry
+    renew_at: str = ""  # RFC 3339: when the next one is minted
+    # The credential's condition (CredentialReady): "True" | "False" | "" (unknown).
+    ready: str = ""
+    reason: str = ""
+    message: str = ""
+
+
+@dataclass(frozen=True)
 class ProxyInfo:
     ref: ProxyRef
     # Where the token lives, for people: "Secret ai/copilot-github-token" or a path.
@@ -54,6 +70,8 @@ class ProxyInfo:
     status_message: str = ""
     # Why the proxy's token Secret may not be used (core/token_secret.py); '' when it may.
     token_refused: str = ""
+    # Set when a GitHub App provides the token (issue 15): no sign-in, no sign-out.
+    app: AppCredential | None = None
 
 
 class StoreError(Exception):

@@ -9,6 +9,8 @@ internals it touches and why in its docstring:
 - router.py: the Router (model groups, fallbacks, its cooldown cache, its prompt
   count) and the request data it hands the hooks;
 - errors.py: LiteLLM's exceptions, and the answers the plugin makes of them;
+- authenticator.py: the github_copilot Authenticator (the key exchange: which token file
+  a key came from, a refused credential);
 - copilot.py: the github_copilot provider (its key file, headers, /v1/messages
   endpoint) and the HTTP transport the usage tee wraps.
 Callers use them as `internals.<name>`: every call into LiteLLM's inside reads
@@ -27,6 +29,13 @@ from copilot_proxy.litellm.internals.app import (
     fail_otel_import_fast,
     install_gate,
     mount_metrics,
+)
+from copilot_proxy.litellm.internals.authenticator import (
+    CredentialRefused,
+    access_token_file,
+    check_key,
+    token_identity,
+    watch_credential,
 )
 from copilot_proxy.litellm.internals.copilot import (
     INITIATOR_HEADER,
@@ -75,8 +84,11 @@ __all__ = [
     "OTEL_LOGGER",
     "REQUEST_ID_HEADER",
     "ROUTER_REFUSAL",
+    "CredentialRefused",
+    "access_token_file",
     "add_route_first",
     "answer_now",
+    "check_key",
     "client_headers",
     "config_path",
     "context_window_error",
@@ -102,5 +114,7 @@ __all__ = [
     "set_message",
     "set_status",
     "tee_copilot_usage",
+    "token_identity",
     "view_of",
+    "watch_credential",
 ]
