@@ -144,7 +144,6 @@ def _converge(
 ) -> Outcome:
     uid = body["metadata"].get("uid", "")
     owner = manifests.owner_reference(spec.name, uid)
-    mine = functools.partial(token_secret.owned_by, uid=uid)
     ownership.master_key(kube, spec, owner, live[ownership.MASTER_KEY])
     token = ownership.token(kube, spec.namespace, spec.token_secret, spec.name, uid, spec)
     cred = credential.step(cfg.credential, kube, body, spec, token, emit)
@@ -174,12 +173,7 @@ def _converge(
         owner=owner,
         token_volume=not token.refused,
     )
-    before = live[ownership.DEPLOYMENT]
-    deployed = kube.ensure(desired, rollout.differs, before, mine)
-    rolled, said = rollout.announce(before, desired)
-    for reason, message in said:
-        emit(body, "Normal", reason, message)
-
+    deployed, rolled = _apply_deployment(kube, body, desired, live[ownership.DEPLOYMENT], emit)
     observed = status.Observation(
         **obs,
         config_hash=config_hash,
@@ -197,6 +191,18 @@ def _converge(
         web_base=spec.github.web_base,
     )
     return _report(kube, body, observed, emit, rolled=rolled, wake_in=cred.wake_in)
+
+
+def _apply_deployment(
+    kube: Kube, body: Obj, desired: Obj, before: Obj | None, emit: EventSink
+) -> tuple[Obj, bool]:
+    """Create or patch the Deployment (if ours); whether its pods roll, and why if a credential."""
+    mine = functools.partial(token_secret.owned_by, uid=body["metadata"].get("uid", ""))
+    deployed = kube.ensure(desired, rollout.differs, before, mine)
+    rolled, said = rollout.announce(before, desired)
+    for reason, message in said:
+        emit(body, "Normal", reason, message)
+    return deployed, rolled
 
 
 def _ensure_around(
