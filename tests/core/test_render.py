@@ -24,6 +24,7 @@ import yaml
 from copilot_proxy.core.catalogue import Catalogue, ModelFacts, observe
 from copilot_proxy.core.render import config_hash, config_yaml, render_config
 from copilot_proxy.core.spec import DEFAULT_CHAIN, ProxySpec, SpecError, parse_spec
+from copilot_proxy.litellm.internals.authenticator import stamp, token_identity
 
 PRIMARY, SECOND, LAST = DEFAULT_CHAIN
 DATED_ID = "claude-sonnet-4-5-20250929"  # what Claude Code sends; listed nowhere
@@ -347,6 +348,8 @@ def copilot_token_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "token": "tid=test",
         "expires_at": time.time() + 3600,
         "endpoints": {"api": "http://127.0.0.1:9"},
+        # The proxy renews a key it cannot trace to the token file (litellm/internals).
+        **stamp(token_identity(tmp_path / "access-token"), time.time()),
     }
     (tmp_path / "api-key.json").write_text(json.dumps(key))
     monkeypatch.setenv("GITHUB_COPILOT_TOKEN_DIR", str(tmp_path))

@@ -69,6 +69,11 @@ def token_identity(path: str | os.PathLike[str]) -> TokenId:
     return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
 
 
+def stamp(token: TokenId, fetched_at: float) -> dict[str, Any]:
+    """Our mark on a Copilot key in LiteLLM's api-key.json: the token file it came from."""
+    return {STAMP: {"token": list(token), "fetched_at": fetched_at}}
+
+
 def key_is_stale(info: dict[str, Any], token: TokenId, now: float) -> bool:
     """A cached key that came from another token file, or is past its refresh point (Copilot's
     `refresh_in` after it was fetched, else a margin before `expires_at`)."""
@@ -149,7 +154,7 @@ def _exchange(auth: Any, memo: Memo) -> dict[str, Any]:
             memo.accepted()
             with contextlib.suppress(OSError):
                 (Path(auth.token_dir) / REFUSED_FILE).unlink()
-            return {**info, STAMP: {"token": list(token), "fetched_at": time.time()}}
+            return {**info, **stamp(token, time.time())}
         _log.warning("Copilot key exchange answered %s (%s/%s)", status, attempt + 1, ATTEMPTS)
     raise RefreshAPIKeyError(
         message="Failed to refresh API key after maximum retries", status_code=401
