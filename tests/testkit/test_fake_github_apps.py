@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -119,26 +120,29 @@ def test_get_installation_names_the_org(gh: FakeGitHub, app: AppKeys) -> None:
     assert body["suspended_at"] is None
 
 
+# Claims as functions of the time the test runs (not of collection time: a long run would
+# turn "300 s in the future" into the past).
 @pytest.mark.parametrize(
     ("claims", "message"),
     [
-        ({"exp": int(time.time()) - 10}, "'Expiration time' claim ('exp') must be a numeric"),
-        ({"exp": "soon"}, "'Expiration time' claim ('exp') must be a numeric"),
-        ({"iat": int(time.time()) + 300}, "'Issued at' claim ('iat') must be an Integer"),
-        ({"iat": int(time.time()) - 60, "exp": int(time.time()) + 600}, "is too far in the future"),
-        ({"iat": int(time.time()), "exp": int(time.time()) + 900}, "is too far in the future"),
-        ({"iss": "Iv23linobody"}, "Integration not found"),
-        ({"iss": None}, "Missing 'issuer' claim ('iss') in assertion"),
+        (lambda now: {"exp": now - 10}, "'Expiration time' claim ('exp') must be a numeric"),
+        (lambda now: {"exp": "soon"}, "'Expiration time' claim ('exp') must be a numeric"),
+        (lambda now: {"iat": now + 300}, "'Issued at' claim ('iat') must be an Integer"),
+        (lambda now: {"iat": now - 60, "exp": now + 600}, "is too far in the future"),
+        (lambda now: {"iat": now, "exp": now + 900}, "is too far in the future"),
+        (lambda now: {"iss": "Iv23linobody"}, "Integration not found"),
+        (lambda now: {"iss": None}, "Missing 'issuer' claim ('iss') in assertion"),
     ],
 )
 def test_refuses_jwts_github_refuses(
-    gh: FakeGitHub, app: AppKeys, claims: dict[str, Any], message: str
+    gh: FakeGitHub, app: AppKeys, claims: Callable[[int], dict[str, Any]], message: str
 ) -> None:
-    status, said = _refusal(_mint(gh, app, _jwt(app, **claims)))
+    sent = claims(int(time.time()))
+    status, said = _refusal(_mint(gh, app, _jwt(app, **sent)))
     assert status == 401 and message in said
     rec = gh.apps.requests[-1]
     assert rec.outcome == said and rec.status == 401
-    assert rec.iss == (None if claims.get("iss", "") is None else claims.get("iss", app.client_id))
+    assert rec.iss == (None if sent.get("iss", "") is None else sent.get("iss", app.client_id))
     assert gh.apps.tokens == {}
 
 
