@@ -108,6 +108,22 @@ def github_env(spec: ProxySpec) -> list[Obj]:
     ]
 
 
+def locked_down_pod() -> Obj:
+    """What every pod the operator runs has (the proxy, each MCP server): no ServiceAccount
+    token, no service links, a non-root user and the runtime's seccomp profile."""
+    return {
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": RUN_AS,
+            "runAsGroup": RUN_AS,
+            "fsGroup": RUN_AS,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+    }
+
+
 def deployment(
     spec: ProxySpec,
     *,
@@ -134,15 +150,7 @@ def deployment(
             "template": {
                 "metadata": {"labels": names.labels(spec.name), "annotations": pod_annotations},
                 "spec": {
-                    "automountServiceAccountToken": False,
-                    "enableServiceLinks": False,
-                    "securityContext": {
-                        "runAsNonRoot": True,
-                        "runAsUser": RUN_AS,
-                        "runAsGroup": RUN_AS,
-                        "fsGroup": RUN_AS,
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
+                    **locked_down_pod(),
                     "terminationGracePeriodSeconds": termination_grace_seconds(spec),
                     "containers": [_container(spec, image, token_volume)],
                     "volumes": _volumes(spec, token_volume),

@@ -25,7 +25,7 @@ import shlex
 from typing import Any
 
 from copilot_proxy.core import names
-from copilot_proxy.core.manifests import CONTAINER_SECURITY, RUN_AS
+from copilot_proxy.core.manifests import CONTAINER_SECURITY, locked_down_pod
 from copilot_proxy.core.mcp_config import PATH, PORT
 from copilot_proxy.core.mcp_spec import McpServer
 from copilot_proxy.core.spec import ProxySpec
@@ -108,6 +108,9 @@ def deployment(
     spec: ProxySpec, server: McpServer, *, image: str, secret_hash: str, owner: Obj | None
 ) -> Obj:
     annotations = {SECRET_HASH: secret_hash} if secret_hash else {}
+    pod = locked_down_pod()
+    # No recursive chown of a large claim at every start.
+    pod["securityContext"]["fsGroupChangePolicy"] = "OnRootMismatch"
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -119,17 +122,7 @@ def deployment(
             "template": {
                 "metadata": {"labels": labels(spec, server), "annotations": annotations},
                 "spec": {
-                    "automountServiceAccountToken": False,
-                    "enableServiceLinks": False,
-                    "securityContext": {
-                        "runAsNonRoot": True,
-                        "runAsUser": RUN_AS,
-                        "runAsGroup": RUN_AS,
-                        "fsGroup": RUN_AS,
-                        # No recursive chown of a large claim at every start.
-                        "fsGroupChangePolicy": "OnRootMismatch",
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
+                    **pod,
                     "containers": [_container(spec, server, server.image or image)],
                     "volumes": _volumes(server),
                 },
