@@ -31,6 +31,7 @@ from tests.operator.conftest import fill_token, master_key
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
+KUBERNETES_DOC = (ROOT / "docs" / "kubernetes.md").read_text()
 NS = "default"
 
 pytestmark = pytest.mark.slow
@@ -234,3 +235,14 @@ async def test_kubectl_explain_documents_the_spec(kubectl: Kubectl) -> None:
     assert re.search(r"^\s+models\s+<\[\]Object> -required-$", explained, re.M)
     deeper = await kubectl.run("kubectl explain copilotproxy.spec.router.cooldownSeconds")
     assert "FIELD: cooldownSeconds <integer>" in deeper
+
+
+async def test_kubectl_explain_teaches_the_github_app_credential(kubectl: Kubectl) -> None:
+    """The command docs/kubernetes.md gives, as written: how to make the App, the permission,
+    the key Secret and its marking, and every field."""
+    line = re.search(r"`(kubectl explain cpx\.spec\.credential\.githubApp)`", KUBERNETES_DOC)
+    assert line
+    explained = await kubectl.run(line.group(1))
+    assert "Copilot Requests" in explained and "copilot-proxy.dev/app-key-for" in explained
+    for field in ("appId", "clientId", "installationId", "privateKeySecretRef", "repositoryIds"):
+        assert re.search(rf"^\s+{field}\s+<", explained, re.M), field
