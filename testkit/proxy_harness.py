@@ -54,6 +54,15 @@ def rebased_github_urls(spec: ProxySpec, base_url: str) -> dict[str, str]:
     return urls
 
 
+# The developer's settings that would change what LiteLLM does (or whom it asks).
+FOREIGN_ENV = ("GITHUB_", "LITELLM_", "OPENAI_", "ANTHROPIC_")
+
+
+def host_environment(drop: tuple[str, ...] = FOREIGN_ENV) -> dict[str, str]:
+    """This machine's environment without the variables starting with `drop`."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+
+
 class ProxyExited(RuntimeError):
     """The proxy process ended by itself; the message ends with its last log lines."""
 
@@ -137,11 +146,7 @@ class LiteLLMProxy:
         return [*argv, *self.extra_args]
 
     def env(self) -> dict[str, str]:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("GITHUB_", "LITELLM_", "OPENAI_", "ANTHROPIC_"))
-        }
+        env = host_environment()
         env.update(
             pp.environment(
                 self.spec,

@@ -81,11 +81,11 @@ def command(spec: ProxySpec, *, config_path: Path, host: str, port: int) -> list
     for i, arg in enumerate(argv[:-1]):
         if arg in fixed:
             argv[i + 1] = fixed[arg]
-    argv[0] = _executable(argv[0])
+    argv[0] = executable(argv[0])
     return argv
 
 
-def _executable(name: str) -> str:
+def executable(name: str) -> str:
     # The image's `litellm` is the one installed next to this Python.
     beside = Path(sys.executable).with_name(name)
     if beside.exists():

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from testkit.fake_github import FakeGitHub
+from testkit.fake_github.apps import AppKeys, new_app
 from testkit.kube import KubeCluster
 from testkit.kube.kopf_runner import KopfOperator
 from testkit.waiting import wait_for
@@ -29,6 +30,7 @@ TOKEN = "gho_" + "T0kenT0kenT0kenT0kenT0kenT0kenT0ken1"
 OTHER_TOKEN = "gho_" + "0therT0ken0therT0ken0therT0ken0ther2"
 
 TOKEN_HASH = "copilot-proxy.dev/token-hash"
+KEY_SECRET = "copilot-app-key"  # the GitHub App's private key, in tests
 
 
 @pytest.fixture
@@ -43,6 +45,9 @@ def operator_env(
     monkeypatch.setenv("COPILOT_PROXY_IMAGE", IMAGE)
     monkeypatch.setenv("COPILOT_PROXY_LOGIN_HINT", LOGIN_HINT)
     monkeypatch.setenv("COPILOT_PROXY_RESYNC_SECONDS", "1")
+    # GitHub App tokens checked at the key exchange every second, failures retried after one.
+    monkeypatch.setenv("COPILOT_PROXY_APP_CHECK_SECONDS", "1")
+    monkeypatch.setenv("COPILOT_PROXY_APP_RETRY_SECONDS", "1")
     monkeypatch.delenv("COPILOT_PROXY_METRICS_PORT", raising=False)
     return kube_api
 
@@ -59,6 +64,12 @@ def operator(operator_env: KubeCluster) -> Iterator[KopfOperator]:
 
     with KopfOperator(registry) as running:
         yield running
+
+
+@pytest.fixture
+def app(fake_github: FakeGitHub) -> AppKeys:
+    """A GitHub App the fake knows, installed on the organisation `acme`."""
+    return new_app(fake_github)
 
 
 # -- manifests and what users do ----------------------------------------------
@@ -79,6 +90,34 @@ def b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
+def app_proxy(
+    name: str, keys: AppKeys, installation: int | None = None, **spec: Any
+) -> dict[str, Any]:
+    """A CopilotProxy whose credential is the GitHub App `keys` (key in KEY_SECRET)."""
+    ref = {
+        "appId": str(keys.app_id),
+        "installationId": installation or keys.installation_id,
+        "privateKeySecretRef": {"name": KEY_SECRET},
+    }
+    return proxy(name, credential={"githubApp": ref}, **spec)
+
+
+def key_secret(
+    pem: str, marked_for: str | None = "copilot", name: str = KEY_SECRET
+) -> dict[str, Any]:
+    """The Secret holding an App's private key, marked for the proxies `marked_for`."""
+    meta: dict[str, Any] = {"name": name, "namespace": "default"}
+    if marked_for:
+        meta["annotations"] = {"copilot-proxy.dev/app-key-for": marked_for}
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": meta,
+        "data": {"private-key.pem": b64(pem)},
+    }
+
+
 def fill_token(cluster: KubeCluster, namespace: str, secret: str, token: str) -> None:
     """What `kubectl patch secret S -p '{"data":{"access-token":"..."}}'` does."""
     cluster.patch("Secret", namespace, secret, {"data": {"access-token": b64(token)}})
@@ -92,6 +131,13 @@ def condition(obj: dict[str, Any] | None, kind: str) -> dict[str, Any]:
         if cond["type"] == kind:
             return dict(cond)
     return {}
+
+
+def token_of(cluster: KubeCluster, name: str = "copilot", namespace: str = "default") -> str:
+    """The GitHub token in the proxy's token Secret ('' when none)."""
+    secret = cluster.get("Secret", namespace, f"{name}-github-token") or {}
+    raw = (secret.get("data") or {}).get("access-token") or ""
+    return base64.b64decode(raw).decode()
 
 
 def children(cluster: KubeCluster, namespace: str, name: str) -> dict[str, Any]:

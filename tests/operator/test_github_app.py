@@ -5,10 +5,8 @@ App endpoints (real RS256 verification)."""
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import prometheus_client
@@ -21,76 +19,21 @@ from testkit.kube.kopf_runner import KopfOperator
 from testkit.waiting import wait_for
 from tests.operator.conftest import (
     CPX,
+    KEY_SECRET,
     TOKEN,
+    app_proxy,
     b64,
     condition,
     fill_token,
+    key_secret,
     proxy,
     reasons,
     template_annotations,
+    token_of,
 )
 
 NS = "default"
-KEY_SECRET = "copilot-app-key"
 CREDENTIAL = "copilot-proxy.dev/credential"
-
-
-@pytest.fixture
-def app_env(operator_env: KubeCluster, monkeypatch: pytest.MonkeyPatch) -> KubeCluster:
-    """Tokens are checked at the key exchange every second, failures retried after one."""
-    monkeypatch.setenv("COPILOT_PROXY_APP_CHECK_SECONDS", "1")
-    monkeypatch.setenv("COPILOT_PROXY_APP_RETRY_SECONDS", "1")
-    return operator_env
-
-
-@pytest.fixture
-def cluster(app_env: KubeCluster) -> KubeCluster:
-    return app_env
-
-
-@pytest.fixture
-def operator(app_env: KubeCluster) -> Iterator[KopfOperator]:
-    from copilot_proxy.operator.handlers import registry
-
-    with KopfOperator(registry) as running:
-        yield running
-
-
-@pytest.fixture
-def app(fake_github: FakeGitHub) -> AppKeys:
-    return new_app(fake_github)
-
-
-def app_proxy(
-    name: str, keys: AppKeys, installation: int | None = None, **spec: Any
-) -> dict[str, Any]:
-    ref = {
-        "appId": str(keys.app_id),
-        "installationId": installation or keys.installation_id,
-        "privateKeySecretRef": {"name": KEY_SECRET},
-    }
-    return proxy(name, credential={"githubApp": ref}, **spec)
-
-
-def key_secret(
-    pem: str, marked_for: str | None = "copilot", name: str = KEY_SECRET
-) -> dict[str, Any]:
-    meta: dict[str, Any] = {"name": name, "namespace": NS}
-    if marked_for:
-        meta["annotations"] = {"copilot-proxy.dev/app-key-for": marked_for}
-    return {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "type": "Opaque",
-        "metadata": meta,
-        "data": {"private-key.pem": b64(pem)},
-    }
-
-
-def token_of(cluster: KubeCluster, name: str = "copilot") -> str:
-    secret = cluster.get("Secret", NS, f"{name}-github-token") or {}
-    raw = (secret.get("data") or {}).get("access-token") or ""
-    return base64.b64decode(raw).decode()
 
 
 def cred(cluster: KubeCluster, name: str = "copilot") -> dict[str, Any]:

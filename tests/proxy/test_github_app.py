@@ -13,19 +13,18 @@ the tokens are in no console line or log.
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import anthropic
 import httpx
-import openai
 import pytest
 
+from testkit import client_load
+from testkit.client_load import Load, Tally, proxy_key_exchanges
 from testkit.fake_github import FakeGitHub
 from testkit.fake_github.apps import AppKeys, new_app
 from testkit.ports import free_port
@@ -36,7 +35,6 @@ pytestmark = pytest.mark.slow
 
 LIFETIME = 6  # seconds an installation token lives: renewed every 3 s
 MODELS = ["claude-opus-4.6", "gpt-5-mini"]
-LITELLM_EDITOR = "vscode/1.85.1"  # LiteLLM's editor-version: the proxy's own key exchanges
 
 
 @pytest.fixture(scope="module")
@@ -122,70 +120,12 @@ def litellm_pids(run: Run) -> list[int]:
     ]
 
 
-def exchanged_tokens(gh: FakeGitHub) -> list[str]:
-    """The installation tokens the proxy (LiteLLM) sent to the Copilot key exchange, in order."""
-    return [
-        r.headers.get("authorization", "").partition(" ")[2]
-        for r in gh.requests
-        if r.path == "/copilot_internal/v2/token"
-        and r.headers.get("editor-version") == LITELLM_EDITOR
-    ]
-
-
-@dataclass
-class Tally:
-    ok: int = 0
-    failed: list[str] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self, error: str | None) -> None:
-        with self.lock:
-            if error is None:
-                self.ok += 1
-            else:
-                self.failed.append(error)
-
-
-def clients(run: Run, stop: threading.Event, tally: Tally) -> list[threading.Thread]:
-    base = f"http://127.0.0.1:{run.port}"
-    oai = openai.OpenAI(base_url=f"{base}/v1", api_key=run.key, max_retries=0, timeout=30)
-    ant = anthropic.Anthropic(base_url=base, api_key=run.key, max_retries=0, timeout=30)
-    hello: Any = [{"role": "user", "content": "Say hello"}]
-
-    def chat_stream() -> None:
-        stream = oai.chat.completions.create(model=MODELS[0], messages=hello, stream=True)
-        assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
-
-    def messages_stream() -> None:
-        with ant.messages.stream(model=MODELS[0], max_tokens=50, messages=hello) as s:
-            assert s.get_final_text()
-
-    def chat() -> None:
-        answer = oai.chat.completions.create(model=MODELS[1], messages=hello)
-        assert answer.choices[0].message.content
-
-    def loop(call: object) -> None:
-        while not stop.is_set():
-            try:
-                call()  # type: ignore[operator]
-                tally.add(None)
-            except Exception as error:  # counted, and shown when the test fails
-                tally.add(f"{time.strftime('%H:%M:%S')} {type(error).__name__}: {error}"[:300])
-
-    calls = [chat_stream, messages_stream, chat, chat_stream, chat]
-    return [threading.Thread(target=loop, args=(c,), daemon=True) for c in calls]
+def base(run: Run) -> str:
+    return f"http://127.0.0.1:{run.port}"
 
 
 def load(run: Run, seconds: float) -> Tally:
-    stop, tally = threading.Event(), Tally()
-    threads = clients(run, stop, tally)
-    for t in threads:
-        t.start()
-    time.sleep(seconds)
-    stop.set()
-    for t in threads:
-        t.join(60)
-    return tally
+    return client_load.load(base(run), run.key, MODELS, seconds)
 
 
 def test_an_app_proxy_serves_with_nobody_signing_in(run: Run, gh: FakeGitHub, app: AppKeys) -> None:
@@ -238,12 +178,12 @@ def test_rotations_under_load_fail_no_request_and_restart_nothing(
     gh.pace(MODELS[0], 0.05)  # streams last across a rotation
     pids = litellm_pids(run)
     assert pids
-    before = set(exchanged_tokens(gh))
+    before = set(proxy_key_exchanges(gh))
     rotations_before = run.local.output.count(": token expires ")
     tally = load(run, 4 * LIFETIME / 2 + 4)  # at least 4 renewals
     gh.clear(MODELS[0])
     rotations = run.local.output.count(": token expires ") - rotations_before
-    used = set(exchanged_tokens(gh)) - before
+    used = set(proxy_key_exchanges(gh)) - before
     with capsys.disabled():
         print(
             f"\n[rotations] {rotations} renewals, {len(used)} new installation tokens at the"
@@ -262,19 +202,14 @@ def test_a_revoked_token_is_replaced(
 ) -> None:
     gh.apps.token_lifetime = 3600  # renewals far away: only the refusal brings a new token
     run.local.wait_for(": token expires ", after=len(run.local.lines))
-    stop, tally = threading.Event(), Tally()
-    threads = clients(run, stop, tally)
-    for t in threads:
-        t.start()
-    time.sleep(1.0)
-    gh.apps.revoke(app.installation_id)
-    gh.expire_keys()  # Copilot stops taking the keys made from it
-    mark = len(run.local.lines)
-    run.local.wait_for(": token expires ", after=mark, timeout=15)
-    time.sleep(2.0)
-    stop.set()
-    for t in threads:
-        t.join(60)
+    with Load(base(run), run.key, MODELS) as running:
+        time.sleep(1.0)
+        gh.apps.revoke(app.installation_id)
+        gh.expire_keys()  # Copilot stops taking the keys made from it
+        mark = len(run.local.lines)
+        run.local.wait_for(": token expires ", after=mark, timeout=15)
+        time.sleep(2.0)
+    tally = running.tally
     with capsys.disabled():
         print(f"\n[revoked] {tally.ok} requests ok, {len(tally.failed)} failed: {tally.failed[:3]}")
     assert tally.ok > 0
