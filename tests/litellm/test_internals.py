@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -288,3 +289,31 @@ def test_the_authenticator_reads_the_token_file_at_each_exchange(
     for name in ("get_api_key", "_refresh_api_key", "_get_github_headers"):
         assert callable(getattr(auth, name))
     assert auth.token_dir == str(tmp_path) and authenticator.DEFAULT_GITHUB_API_KEY_URL
+
+
+def test_the_api_base_is_never_read_from_a_half_written_key_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LiteLLM rewrites api-key.json in place when it renews the Copilot key, and reads the
+    API base from it for every request: read mid-write, the base was None and the request
+    went to LiteLLM's default host (tests/operator/test_app_pod: 1 failure in 980 requests
+    with 6 s tokens). A reader waits for the writer (the key exchange) instead."""
+    from litellm.llms.github_copilot.authenticator import Authenticator
+
+    from copilot_proxy.litellm.credential import Memo
+    from copilot_proxy.litellm.internals import authenticator
+
+    monkeypatch.setenv("GITHUB_COPILOT_TOKEN_DIR", str(tmp_path))
+    internals.watch_credential(Memo())
+    key = tmp_path / "api-key.json"
+    answers: list[str | None] = []
+    reader = threading.Thread(target=lambda: answers.append(Authenticator().get_api_base()))
+    with authenticator._lock:  # as during a key exchange, which writes the file
+        key.write_text('{"token": "tid=1", "endpoi')
+        reader.start()
+        reader.join(0.3)
+        assert answers == [], "read a half-written key file"
+        base = "https://api.business.githubcopilot.com"
+        key.write_text(json.dumps({"token": "tid=1", "endpoints": {"api": base}}))
+    reader.join(5)
+    assert answers == [base]

@@ -16,7 +16,8 @@ Authenticator):
   GitHub's status and message, remembered in the Memo and written to REFUSED_FILE in the
   token folder (the local mode mints a new App token at once on it);
 - `get_api_key`: drops a key that came from another token file (a rotation) or that is past
-  its refresh point, and answers a refusal still standing for this token file at once.
+  its refresh point, and answers a refusal still standing for this token file at once;
+- `get_api_base` reads the key file under the same lock as the exchange that writes it.
 """
 
 from __future__ import annotations
@@ -108,9 +109,18 @@ def watch_credential(memo: Memo) -> None:
     def exchange(self: Any) -> dict[str, Any]:
         return _exchange(self, memo)
 
+    get_api_base = Authenticator.get_api_base
+
+    def whole_api_base(self: Any) -> str | None:
+        # LiteLLM writes api-key.json in place (open "w", json.dump) inside get_api_key;
+        # read mid-write, the base is None and the request goes to its default host.
+        with _lock:
+            return get_api_base(self)
+
     fresh_api_key._credential_watch = True  # type: ignore[attr-defined]
     Authenticator.get_api_key = fresh_api_key  # type: ignore[method-assign]
     Authenticator._refresh_api_key = exchange  # type: ignore[method-assign]
+    Authenticator.get_api_base = whole_api_base  # type: ignore[method-assign]
 
 
 def _drop_stale(key_file: Path, token: TokenId) -> None:
