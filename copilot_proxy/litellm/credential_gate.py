@@ -41,7 +41,7 @@ class CredentialGate:
 
     async def refuse_if_refused(self, call_type: object) -> None:
         """Raise the one credential error when GitHub refuses the token (MCP calls need none)."""
-        if "mcp" in str(call_type):
+        if "mcp" in str(call_type) or internals.key_known_fresh(time.time()):
             return
         refusal = await asyncio.to_thread(internals.check_key)
         if refusal is not None and refusal.status == 401 and await self._new_token(refusal):

@@ -317,3 +317,38 @@ def test_the_api_base_is_never_read_from_a_half_written_key_file(
         key.write_text(json.dumps({"token": "tid=1", "endpoints": {"api": base}}))
     reader.join(5)
     assert answers == [base]
+
+
+def test_a_request_skips_the_key_lookup_only_while_the_key_it_knows_stands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast path of every request: no lookup while the token file and the key file are
+    the ones the last lookup saw and the key's renewal time has not come."""
+    from litellm.llms.github_copilot.authenticator import Authenticator
+
+    from copilot_proxy.litellm.credential import Memo
+    from copilot_proxy.litellm.internals import authenticator
+
+    monkeypatch.setenv("GITHUB_COPILOT_TOKEN_DIR", str(tmp_path))
+    token_file = tmp_path / "access-token"
+    token_file.write_text("ghs_first")
+    monkeypatch.setenv("GITHUB_COPILOT_ACCESS_TOKEN_FILE", str(token_file))
+    internals.watch_credential(Memo())
+    now = time.time()
+
+    def cache_key() -> None:
+        info = {"token": "tid=1", "expires_at": now + 1500, "refresh_in": 1200}
+        info |= authenticator.stamp(internals.token_identity(token_file), now)
+        (tmp_path / "api-key.json").write_text(json.dumps(info))
+        assert Authenticator().get_api_key() == "tid=1"
+
+    cache_key()
+    assert internals.key_known_fresh(now + 1)
+    assert not internals.key_known_fresh(now + 1201)  # Copilot's refresh_in has come
+    (tmp_path / "api-key.json").unlink()  # dropped after a 401
+    assert not internals.key_known_fresh(now + 1)
+    cache_key()
+    part = tmp_path / "access-token.part"
+    part.write_text("ghs_second")
+    part.replace(token_file)  # a rotation
+    assert not internals.key_known_fresh(now + 1)

@@ -34,6 +34,7 @@ from copilot_proxy.litellm.internals.authenticator import (
     CredentialRefused,
     access_token_file,
     check_key,
+    key_known_fresh,
     token_identity,
     watch_credential,
 )
@@ -106,6 +107,7 @@ __all__ = [
     "is_missing_client_key",
     "is_router_refusal",
     "is_wrong_client_key",
+    "key_known_fresh",
     "logged_model_group",
     "mount_metrics",
     "proxy_router",
