@@ -147,14 +147,17 @@ async def test_the_login_service_sends_no_token_to_a_url_the_resource_names(
     kube_api.create(proxy("team"))
     await signed_in(kube_api, "team")
     kube_api.patch("CopilotProxy", NS, "team", {"spec": {"github": {"apiUrl": attacker.url}}})
-    async with login_service(fake_github) as server:
-        anyone = server.client()
-        for path in ("/api/proxies", f"/api/proxies/{NS}/team", "/metrics") * 2:
-            assert (await anyone.get(path)).status_code == 200
-        admin = server.client(headers={"authorization": f"Bearer {ADMIN_PASSWORD}"})
-        started = await admin.post(f"/api/proxies/{NS}/team/login")
+    # The service's own GitHub: the operator may read the account's catalogue from
+    # fake_github with the proxy's token (its host is allowed) before the patch lands.
+    with FakeGitHub() as service_github:
+        async with login_service(service_github) as server:
+            anyone = server.client()
+            for path in ("/api/proxies", f"/api/proxies/{NS}/team", "/metrics") * 2:
+                assert (await anyone.get(path)).status_code == 200
+            admin = server.client(headers={"authorization": f"Bearer {ADMIN_PASSWORD}"})
+            started = await admin.post(f"/api/proxies/{NS}/team/login")
     assert attacker.requests == [], [f"{r.method} {r.path}" for r in attacker.requests]
-    assert leaked(fake_github, TOKEN) == []
+    assert leaked(service_github, TOKEN) == []
     assert started.status_code == 409 and started.json()["error"] == "github_host_not_allowed"
     assert "spec.github.apiUrl" in started.json()["message"]
 
