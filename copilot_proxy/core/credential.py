@@ -62,7 +62,15 @@ class GitHubApp:
     @property
     def identity(self) -> str:
         """Who the proxy is to GitHub; another identity rolls the pods, a new token does not."""
-        return f"github-app/{self.issuer}/{self.installation_id}"
+        return app_identity(self.issuer, self.installation_id)
+
+
+APP_IDENTITY_PREFIX = "github-app/"
+
+
+def app_identity(issuer: str, installation_id: int) -> str:
+    """`github-app/<issuer>/<installation>`: the token Secret's credential annotation."""
+    return f"{APP_IDENTITY_PREFIX}{issuer}/{installation_id}"
 
 
 def parse_credential(raw: dict[str, Any]) -> GitHubApp | None:

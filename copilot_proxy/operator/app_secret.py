@@ -77,9 +77,8 @@ def drop_app_token(kube: Kube, spec: ProxySpec, tok: TokenState) -> token_secret
     """A proxy back on the device flow: an App's token left in its Secret is emptied (it
     would expire within the hour, and it is the organisation's, not a person's), so the
     status asks for a sign-in. Any other token is the person's: kept."""
-    if tok.refused or not tok.annotations.get(names.CREDENTIAL_ANNOTATION, "").startswith(
-        "github-app/"
-    ):
+    minted_for = str(tok.annotations.get(names.CREDENTIAL_ANNOTATION) or "")
+    if tok.refused or not minted_for.startswith(credential.APP_IDENTITY_PREFIX):
         return tok.stored
     patch = copy.deepcopy(token_secret.CLEAR_PATCH)
     patch["metadata"]["annotations"] |= dict.fromkeys(_APP_ANNOTATIONS)

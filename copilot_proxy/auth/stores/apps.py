@@ -60,7 +60,7 @@ def app_of(cpx: Obj) -> AppCredential | None:
 
 def identity(app: AppCredential) -> str:
     """The token Secret's credential annotation for a token of this App (core.credential)."""
-    return f"github-app/{app.issuer}/{app.installation_id}"
+    return credential.app_identity(app.issuer, app.installation_id)
 
 
 def renew_time(updated_at: str, expires_at: str) -> str:
