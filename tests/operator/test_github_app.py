@@ -180,7 +180,6 @@ async def test_github_refusals_say_what_to_do(
     assert said["status"] == "False" and hint in said["message"], said
     ready = condition(cluster.get(CPX, NS, "copilot"), "Ready")
     assert (ready["status"], ready["reason"]) == ("False", reason)
-    events = [e for e in cluster.events(NS, "copilot") if e["reason"] == reason]
     await wait_for(lambda: [e for e in cluster.events(NS, "copilot") if e["reason"] == reason])
     events = [e for e in cluster.events(NS, "copilot") if e["reason"] == reason]
     assert events[0]["type"] == "Warning" and hint in events[0]["message"]
