@@ -28,6 +28,7 @@ import stat
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,16 @@ def wait_ready(process: pp.ProxyProcess, timeout: float = pp.START_TIMEOUT) -> b
             return True
         time.sleep(0.25)
     raise TimeoutError(f"litellm was not live after {timeout:g} s:\n{process.log_tail()}")
+
+
+def start_live(process: pp.ProxyProcess, timeout: float, stop: Callable[[], None]) -> None:
+    """Start `process` and wait until it is live; on any failure call `stop`, re-raise."""
+    try:
+        process.start()
+        wait_ready(process, timeout)
+    except BaseException:
+        stop()
+        raise
 
 
 class LiteLLMProxy:
@@ -172,12 +183,7 @@ class LiteLLMProxy:
             probe_path=pp.liveness_path(self.spec),
         )
         began = time.monotonic()
-        try:
-            self.process.start()
-            wait_ready(self.process, timeout)
-        except BaseException:
-            self.stop()
-            raise
+        start_live(self.process, timeout, self.stop)
         self.start_seconds = time.monotonic() - began
         return self
 

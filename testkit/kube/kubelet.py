@@ -40,7 +40,7 @@ from typing import Any
 from copilot_proxy.local import proxy_process as pp
 from testkit.kube.client import KubeClient
 from testkit.ports import HOST, free_port
-from testkit.proxy_harness import host_environment, wait_ready
+from testkit.proxy_harness import host_environment, start_live
 
 Obj = dict[str, Any]
 DATA_DIR = "..data"
@@ -230,12 +230,7 @@ class Kubelet:
         )
         self._thread = threading.Thread(target=self._sync, name="kubelet", daemon=True)
         self._thread.start()
-        try:
-            self.process.start()
-            wait_ready(self.process, timeout)
-        except BaseException:
-            self.stop()
-            raise
+        start_live(self.process, timeout, self.stop)
         self.api.set_deployment_ready(self.namespace, self.deployment)
         return self
 

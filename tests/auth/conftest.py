@@ -180,6 +180,21 @@ def gh(fake_github: FakeGitHub) -> FakeGitHub:
     return fake_github
 
 
+@contextlib.asynccontextmanager
+async def serve_auth(
+    settings: Settings, store: TokenStore, gh: FakeGitHub
+) -> AsyncIterator[AuthServer]:
+    """The login service with `settings` on `store`; its clients closed at the end."""
+    app = create_app(settings, store)
+    async with serving(app) as url:
+        server = AuthServer(url, app, store, gh)
+        try:
+            yield server
+        finally:
+            for c in server.clients:
+                await c.aclose()
+
+
 @pytest.fixture
 def make_server(gh: FakeGitHub) -> ServerFactory:
     """Start the app on a given store: `async with make_server(store, limits=...) as s:`."""
@@ -193,14 +208,8 @@ def make_server(gh: FakeGitHub) -> ServerFactory:
     ) -> AsyncIterator[AuthServer]:
         env = {**gh.env(), "COPILOT_AUTH_ADMIN_PASSWORD": admin_password, **(env or {})}
         settings = Settings.from_env(env, limits=limits or fast_limits())
-        app = create_app(settings, store)
-        async with serving(app) as url:
-            server = AuthServer(url, app, store, gh)
-            try:
-                yield server
-            finally:
-                for c in server.clients:
-                    await c.aclose()
+        async with serve_auth(settings, store, gh) as server:
+            yield server
 
     return start
 

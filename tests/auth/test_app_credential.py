@@ -4,6 +4,7 @@ never reads the App's private key Secret."""
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from tests.auth.conftest import (
     MASTER_KEY,
     NS,
     ORG,
+    AuthServer,
     ServerFactory,
     add_app_proxy,
     app_token,
@@ -34,6 +36,15 @@ from tests.auth.test_api import proxy_state
 START = f"/api/proxies/{NS}/copilot/login"
 TOKEN_PATH = f"/api/proxies/{NS}/copilot/token"
 MINTED, EXPIRES = "2026-11-25T12:00:00Z", "2026-11-25T13:00:00Z"
+
+
+def serve_minted_app(
+    kube_api: KubeCluster, make_server: ServerFactory
+) -> AbstractAsyncContextManager[AuthServer]:
+    """An App-backed proxy whose token the operator minted; the service on Kubernetes."""
+    add_app_proxy(kube_api)
+    app_token(kube_api, MINTED, EXPIRES)
+    return make_server(KubernetesStore.from_environment([NS]))
 
 
 async def test_an_app_backed_proxy_is_shown_as_such(
@@ -110,9 +121,7 @@ async def test_nobody_signs_in_or_out_of_an_app_backed_proxy(
 async def test_the_installation_token_is_never_sent_for_a_quota(
     kube_api: KubeCluster, make_server: ServerFactory
 ) -> None:
-    add_app_proxy(kube_api)
-    app_token(kube_api, MINTED, EXPIRES)
-    async with make_server(KubernetesStore.from_environment([NS])) as server:
+    async with serve_minted_app(kube_api, make_server) as server:
         c = server.client()
         for _ in range(3):  # the background refresher runs every 0.2 s in tests
             assert (await proxy_state(c))["copilot"]["billedTo"] == ORG
@@ -143,9 +152,7 @@ async def test_a_credential_failure_is_shown_with_what_to_do(
 async def test_the_app_key_secret_is_never_read(
     kube_api: KubeCluster, make_server: ServerFactory
 ) -> None:
-    add_app_proxy(kube_api)
-    app_token(kube_api, MINTED, EXPIRES)
-    async with make_server(KubernetesStore.from_environment([NS])) as server:
+    async with serve_minted_app(kube_api, make_server) as server:
         c, csrf = await server.unlocked()
         await proxy_state(c)
         await c.post(START, headers={"x-csrf-token": csrf})

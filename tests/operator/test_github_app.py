@@ -46,12 +46,21 @@ async def minted(cluster: KubeCluster, name: str = "copilot", timeout: float = 1
     return token_of(cluster, name)
 
 
+async def app_proxy_minted(cluster: KubeCluster, app: AppKeys) -> str:
+    """The App's key Secret and a CopilotProxy "copilot" on it; its first minted token."""
+    cluster.create(key_secret(app.private_key_pem))
+    cluster.create(app_proxy("copilot", app))
+    return await minted(cluster)
+
+
+def pod_annotations(cluster: KubeCluster) -> dict[str, str]:
+    return template_annotations(cluster.get("Deployment", NS, "copilot-litellm"))
+
+
 async def test_app_proxy_comes_up_without_sign_in(
     cluster: KubeCluster, operator: KopfOperator, fake_github: FakeGitHub, app: AppKeys
 ) -> None:
-    cluster.create(key_secret(app.private_key_pem))
-    cluster.create(app_proxy("copilot", app))
-    token = await minted(cluster)
+    token = await app_proxy_minted(cluster, app)
     assert fake_github.apps.token(token) is not None, "a token the fake minted"
 
     deployment = cluster.get("Deployment", NS, "copilot-litellm")
@@ -81,9 +90,7 @@ async def test_rotations_keep_the_pod_template(
     cluster: KubeCluster, operator: KopfOperator, fake_github: FakeGitHub, app: AppKeys
 ) -> None:
     fake_github.apps.token_lifetime = 6  # renewed at half life: every ~3 s
-    cluster.create(key_secret(app.private_key_pem))
-    cluster.create(app_proxy("copilot", app))
-    seen = [await minted(cluster)]
+    seen = [await app_proxy_minted(cluster, app)]
     template = (cluster.get("Deployment", NS, "copilot-litellm") or {})["spec"]["template"]
 
     def rotated() -> bool:
@@ -103,16 +110,14 @@ async def test_rotations_keep_the_pod_template(
 async def test_another_installation_rolls_the_pods(
     cluster: KubeCluster, operator: KopfOperator, fake_github: FakeGitHub, app: AppKeys
 ) -> None:
-    cluster.create(key_secret(app.private_key_pem))
-    cluster.create(app_proxy("copilot", app))
-    first = await minted(cluster)
-    before = template_annotations(cluster.get("Deployment", NS, "copilot-litellm"))
+    first = await app_proxy_minted(cluster, app)
+    before = pod_annotations(cluster)
     other = fake_github.apps.install(app.app_id, org="globex")
     ref = {"credential": {"githubApp": {"installationId": other.id}}}
     cluster.patch(CPX, NS, "copilot", {"spec": ref})
 
     def moved() -> bool:
-        after = template_annotations(cluster.get("Deployment", NS, "copilot-litellm"))
+        after = pod_annotations(cluster)
         return after.get(CREDENTIAL) not in (None, before[CREDENTIAL])
 
     await wait_for(moved, timeout=15)
@@ -131,15 +136,13 @@ async def test_another_installation_rolls_the_pods(
 async def test_a_revoked_token_is_replaced_at_once(
     cluster: KubeCluster, operator: KopfOperator, fake_github: FakeGitHub, app: AppKeys
 ) -> None:
-    cluster.create(key_secret(app.private_key_pem))
-    cluster.create(app_proxy("copilot", app))
-    first = await minted(cluster)
-    template = template_annotations(cluster.get("Deployment", NS, "copilot-litellm"))
+    first = await app_proxy_minted(cluster, app)
+    template = pod_annotations(cluster)
     fake_github.apps.revoke(app.installation_id)  # the token is refused from now on
     await wait_for(lambda: token_of(cluster) not in ("", first), timeout=10)
     live = fake_github.apps.token(token_of(cluster))
     assert live is not None and live.live()
-    assert template_annotations(cluster.get("Deployment", NS, "copilot-litellm")) == template
+    assert pod_annotations(cluster) == template
 
 
 FAILURES = {
@@ -177,7 +180,6 @@ async def test_github_refusals_say_what_to_do(
     assert said["status"] == "False" and hint in said["message"], said
     ready = condition(cluster.get(CPX, NS, "copilot"), "Ready")
     assert (ready["status"], ready["reason"]) == ("False", reason)
-    events = [e for e in cluster.events(NS, "copilot") if e["reason"] == reason]
     await wait_for(lambda: [e for e in cluster.events(NS, "copilot") if e["reason"] == reason])
     events = [e for e in cluster.events(NS, "copilot") if e["reason"] == reason]
     assert events[0]["type"] == "Warning" and hint in events[0]["message"]
@@ -295,9 +297,7 @@ async def test_back_to_the_device_flow_drops_the_app_token(
     cluster: KubeCluster, operator: KopfOperator, fake_github: FakeGitHub, app: AppKeys
 ) -> None:
     """The organisation's token is not a person's: without the App, someone signs in."""
-    cluster.create(key_secret(app.private_key_pem))
-    cluster.create(app_proxy("copilot", app))
-    await minted(cluster)
+    await app_proxy_minted(cluster, app)
     cluster.patch(CPX, NS, "copilot", {"spec": {"credential": None}})
     await wait_for(lambda: token_of(cluster) == "", timeout=10)
     secret = cluster.get("Secret", NS, "copilot-github-token") or {}

@@ -20,14 +20,13 @@ from typing import Any
 
 import pytest
 
-from copilot_proxy.auth.app import create_app
 from copilot_proxy.auth.config import Settings
 from copilot_proxy.auth.stores.kubernetes import KubernetesStore
 from testkit.fake_github import FakeGitHub
 from testkit.kube import KubeCluster
 from testkit.kube.kopf_runner import KopfOperator
 from testkit.waiting import wait_for
-from tests.auth.conftest import AuthServer, fast_limits, serving
+from tests.auth.conftest import AuthServer, fast_limits, serve_auth
 from tests.chart.conftest import ROOT, Helm
 
 NS = "team-a"
@@ -99,14 +98,8 @@ async def login_service(
         limits=fast_limits(**limits),
     )
     store = KubernetesStore.from_environment(namespaces)
-    app = create_app(settings, store)
-    async with serving(app) as url:
-        server = AuthServer(url, app, store, gh)
-        try:
-            yield server
-        finally:
-            for c in server.clients:
-                await c.aclose()
+    async with serve_auth(settings, store, gh) as server:
+        yield server
 
 
 def proxy(name: str, **spec: Any) -> Obj:
