@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -107,7 +107,7 @@ def test_a_refused_credential_is_one_503_that_no_client_retries(
 
 
 def test_a_revoked_token_waits_for_its_replacement(
-    proxy: LiteLLMProxy, upstream: FakeGitHub, tmp_path: Path
+    proxy: LiteLLMProxy, upstream: FakeGitHub
 ) -> None:
     """After a 401 at the key exchange the request waits (up to 3 s) for a new token file."""
     revoked = upstream.add_account(login="octo-revoked")
@@ -118,8 +118,6 @@ def test_a_revoked_token_waits_for_its_replacement(
     assert refused.status_code == 503 and "401: Bad credentials" in refused.text
     assert time.monotonic() - began >= 2.5  # it waited for a new token first
     assert revoked not in refused.text
-
-    import threading
 
     def rotate_soon() -> None:
         time.sleep(1.0)
