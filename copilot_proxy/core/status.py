@@ -12,6 +12,7 @@ from typing import Any
 
 from copilot_proxy.core import catalogue as cat
 from copilot_proxy.core import names
+from copilot_proxy.core.app_failures import MINTED
 
 READY, TOKEN_READY, CONFIG_READY, PROXY_AVAILABLE, MODELS_AVAILABLE = (
     "Ready",
@@ -21,7 +22,7 @@ READY, TOKEN_READY, CONFIG_READY, PROXY_AVAILABLE, MODELS_AVAILABLE = (
     "ModelsAvailable",
 )
 CREDENTIAL_READY = "CredentialReady"
-MINTED = "Minted"  # core/app_failures.MINTED
+TOKEN_SECRET_NOT_ALLOWED = "TokenSecretNotAllowed"
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def conditions(obs: Observation) -> list[dict[str, str]]:
         config = _cond(CONFIG_READY, True, "Rendered", f"LiteLLM config {obs.config_hash}")
     app = _app_condition(obs)
     if obs.token_refused:
-        token = _cond(TOKEN_READY, False, "TokenSecretNotAllowed", obs.token_refused)
+        token = _cond(TOKEN_READY, False, TOKEN_SECRET_NOT_ALLOWED, obs.token_refused)
     elif app is not None and not obs.token_present:
         token = _cond(TOKEN_READY, False, app["reason"], app["message"])
     elif obs.token_present:
@@ -137,7 +138,7 @@ def models_available(obs: Observation) -> dict[str, str]:
     if seen is None:
         if obs.token_refused:
             why = "the account's Copilot catalogue is read once the proxy may use its token Secret"
-            return _cond(MODELS_AVAILABLE, None, "TokenSecretNotAllowed", why)
+            return _cond(MODELS_AVAILABLE, None, TOKEN_SECRET_NOT_ALLOWED, why)
         if not obs.token_present:
             why = "the account's Copilot catalogue is read once a GitHub token is present"
             waiting = "WaitingForCredential" if _app_condition(obs) else "WaitingForLogin"

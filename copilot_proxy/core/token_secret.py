@@ -53,11 +53,6 @@ class StoredToken:
 owned_by = owners.owned_by
 
 
-def marked_for(secret: Obj | None) -> tuple[str, ...]:
-    """The proxies the `copilot-proxy.dev/token-for` annotation names."""
-    return owners.marked_for(secret, names.TOKEN_FOR_ANNOTATION)
-
-
 def refusal(secret: Obj, proxy: str, uid: str) -> str:
     """'' when proxy `proxy` (uid `uid`) may use this existing Secret, else what to do.
 

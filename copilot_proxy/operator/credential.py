@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from copilot_proxy.core import app_failures, credential, renewal, rollout, token_secret
+from copilot_proxy.core import app_failures, credential, renewal, rollout, status, token_secret
 from copilot_proxy.core.app_failures import AppFailure, Where
 from copilot_proxy.core.credential import GitHubApp
 from copilot_proxy.core.spec import ProxySpec
@@ -87,7 +87,8 @@ class CredentialStep:
         where = Where(app, spec.namespace, spec.name, tok.stored.login, spec.github.web_base)
         held = held_token(tok)
         if tok.refused:  # nowhere to write: TokenReady says how to mark the Secret
-            return self._result(app, held, AppFailure("TokenSecretNotAllowed", tok.refused), None)
+            failure = AppFailure(status.TOKEN_SECRET_NOT_ALLOWED, tok.refused)
+            return self._result(app, held, failure, None)
         key_meta = kube.get_metadata(_key_path(spec, app))
         if key_meta is None:
             return self._result(app, held, app_failures.key_secret_missing(where), self.retry)

@@ -89,10 +89,7 @@ def run(namespace: str, name: str, trigger: str) -> None:
     finally:
         metrics.DURATION.observe(time.monotonic() - started)
     if outcome is None:  # gone: nothing left to resync
-        metrics.forget(namespace, name)
-        _schedule.forget(key)
-        if _credential is not None:
-            _credential.forget(namespace, name)
+        _forget(key)
         return
     _schedule.ran(key, outcome.wake_in)  # e.g. a GitHub App token's renewal time
     metrics.observe(namespace, name, outcome.status)
@@ -184,10 +181,18 @@ def proxy_event(type: str, name: str, namespace: str | None, **_: Any) -> None:
     schedule.remember_posting()
     health.READINESS.saw(*key)  # kopf hands events over only once it watches every kind
     if type == "DELETED":
-        metrics.forget(*key)
-        _schedule.forget(key)
+        _forget(key)
     else:
         _schedule.know(key)  # known: the resync loop visits it
+
+
+def _forget(key: tuple[str, str]) -> None:
+    """A proxy is gone: its metrics, its resync and its credential memory (a proxy made
+    again under the name must not wait out the old one's failed mint)."""
+    metrics.forget(*key)
+    _schedule.forget(key)
+    if _credential is not None:
+        _credential.forget(*key)
 
 
 def _resync(namespace: str, name: str) -> None:

@@ -13,7 +13,7 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from copilot_proxy.core import manifests, names, token_secret
+from copilot_proxy.core import manifests, names, owners, token_secret
 from copilot_proxy.core.keys import generate_master_key
 from copilot_proxy.core.spec import ProxySpec
 from copilot_proxy.kube import Conflict, Kube, describe, object_path, path_of
@@ -44,9 +44,7 @@ def children(kube: Kube, spec: ProxySpec, policy: bool) -> dict[str, Obj | None]
 def conflicts(live: dict[str, Obj | None], uid: str) -> list[str]:
     """The children whose name another object has ("Service ns/name")."""
     return [
-        describe(obj)
-        for obj in live.values()
-        if obj is not None and not token_secret.owned_by(obj, uid)
+        describe(obj) for obj in live.values() if obj is not None and not owners.owned_by(obj, uid)
     ]
 
 

@@ -20,10 +20,10 @@ from copilot_proxy.core import (
     manifests,
     names,
     network_policy,
+    owners,
     render,
     rollout,
     status,
-    token_secret,
 )
 from copilot_proxy.core.github import DEFAULT_HOSTS, GitHub
 from copilot_proxy.core.network_policy import PolicyConfig
@@ -197,7 +197,7 @@ def _apply_deployment(
     kube: Kube, body: Obj, desired: Obj, before: Obj | None, emit: EventSink
 ) -> tuple[Obj, bool]:
     """Create or patch the Deployment (if ours); whether its pods roll, and why if a credential."""
-    mine = functools.partial(token_secret.owned_by, uid=body["metadata"].get("uid", ""))
+    mine = functools.partial(owners.owned_by, uid=body["metadata"].get("uid", ""))
     deployed = kube.ensure(desired, rollout.differs, before, mine)
     rolled, said = rollout.announce(before, desired)
     for reason, message in said:
@@ -214,7 +214,7 @@ def _ensure_around(
     policy: PolicyConfig | None,
 ) -> None:
     """The ConfigMap, the Service and the NetworkPolicy (when made), patched only if ours."""
-    mine = functools.partial(token_secret.owned_by, uid=owner["uid"])
+    mine = functools.partial(owners.owned_by, uid=owner["uid"])
     kube.ensure(
         manifests.config_map(spec, text, owner), rollout.differs, live[ownership.CONFIG], mine
     )
@@ -241,7 +241,7 @@ def _report_bad_spec(
         token_secret=secret_name,
         token_present=token.stored.present,
         token_refused=token.refused,
-        **_replica_counts(deployment if token_secret.owned_by(deployment, uid) else None),
+        **_replica_counts(deployment if owners.owned_by(deployment, uid) else None),
     )
     return _report(kube, body, observed, emit, rolled=False)
 
