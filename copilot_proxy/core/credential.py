@@ -39,6 +39,7 @@ KEY_MARKING = owners.Marking(
     annotation=names.APP_KEY_FOR_ANNOTATION,
     what="a GitHub App key Secret",
     holds="the GitHub App's private key",
+    own_serves=False,
 )
 
 

@@ -32,6 +32,9 @@ class Marking:
     what: str  # "a token Secret"
     holds: str  # "its GitHub token"
     otherwise: str = ""  # another way out, e.g. ", or leave spec.tokenSecret out ..."
+    # Whether a Secret the operator made for the proxy (it owns it) serves: its token
+    # Secret does; an App key never is one (the operator makes only tokens and keys).
+    own_serves: bool = True
 
 
 def owner_refs(obj: Obj | None) -> list[Obj]:
@@ -64,7 +67,13 @@ def refusal(secret: Obj, proxy: str, uid: str, marking: Marking) -> str:
     meta = secret.get("metadata") or {}
     where = f"Secret {meta.get('namespace', '')}/{meta.get('name', '')}"
     if owned_by(secret, uid):
-        return ""
+        if marking.own_serves:
+            return ""
+        return (
+            f"{where} is one the operator made for this proxy (its token or master key),"
+            f" not {marking.what}: store {marking.holds} in a Secret of your own and mark it:"
+            f" kubectl annotate secret NAME {marking.annotation}={proxy}"
+        )
     others = [
         r
         for r in owner_refs(secret)

@@ -184,6 +184,18 @@ def test_a_key_secret_another_object_controls_is_refused() -> None:
     assert "a GitHub App key Secret is an Opaque Secret" in credential.key_refusal(tls, "team", "u")
 
 
+def test_a_secret_the_operator_made_for_the_proxy_is_never_its_key() -> None:
+    """privateKeySecretRef naming the proxy's own master-key or token Secret (owned by the
+    proxy, even marked): refused, so a spec cannot feed the operator's own Secrets to GitHub
+    as a key."""
+    own = {"kind": "CopilotProxy", "name": "team", "uid": "uid-1", "controller": True}
+    mine = secret({names.APP_KEY_FOR_ANNOTATION: "team"})
+    mine["metadata"]["ownerReferences"] = [own]
+    refused = credential.key_refusal(mine, "team", "uid-1")
+    assert "is one the operator made for this proxy" in refused
+    assert "kubectl annotate secret NAME copilot-proxy.dev/app-key-for=team" in refused
+
+
 # --- what GitHub's answers mean ---------------------------------------------------------
 
 WHERE = Where(app=parse(APP), namespace="ai", proxy="team", account="acme")
