@@ -7,9 +7,8 @@ clock drift, `exp` at most 10 minutes later, `iss` the client ID or App ID)
 authenticates as the App; `GET /app/installations/{id}` names the organisation;
 `POST /app/installations/{id}/access_tokens` answers a token that lasts an hour.
 
-One implementation for both callers: each exchange is a generator of calls
-(`_mint`, `_check`) that a sync driver (the operator, httpx.Client) or an async
-one (the local mode, httpx.AsyncClient) runs. Every refusal is an
+Each exchange is a generator of calls (`_mint`, `_check`) that `_run` drives with
+an httpx.Client (the operator and the local mode both call it from a thread). Every refusal is an
 `AppCredentialError` carrying core/app_failures.py's `AppFailure`; the key, the
 JWT and the token are in no message.
 """
@@ -147,22 +146,7 @@ def _run(http: httpx.Client, flow: Flow[T], host: str) -> T:
         raise AppCredentialError(unreachable(host)) from None
 
 
-async def _arun(http: httpx.AsyncClient, flow: Flow[T], host: str) -> T:
-    try:
-        call = next(flow)
-        while True:
-            request = http.build_request(
-                call.method, call.url, headers=call.headers, json=call.json
-            )
-            call = flow.send(await http.send(request))
-    except StopIteration as done:
-        result: T = done.value
-        return result
-    except httpx.TransportError:
-        raise AppCredentialError(unreachable(host)) from None
-
-
-def mint_installation_token_sync(
+def mint_installation_token(
     http: httpx.Client,
     ep: GitHubEndpoints,
     app: GitHubApp,
@@ -170,35 +154,15 @@ def mint_installation_token_sync(
     now: float,
     where: Where | None = None,
 ) -> InstallationToken:
-    """A new installation token (the operator). Raises AppCredentialError."""
+    """A new installation token (the operator, the local mode). Raises AppCredentialError."""
     flow = _mint(ep, app, private_key_pem, now, where or Where())
     return _run(http, flow, ep.api_base)
 
 
-async def mint_installation_token(
-    http: httpx.AsyncClient,
-    ep: GitHubEndpoints,
-    app: GitHubApp,
-    private_key_pem: str,
-    now: float,
-    where: Where | None = None,
-) -> InstallationToken:
-    """A new installation token (the local mode). Raises AppCredentialError."""
-    flow = _mint(ep, app, private_key_pem, now, where or Where())
-    return await _arun(http, flow, ep.api_base)
-
-
-def check_token_sync(
+def check_token(
     http: httpx.Client, ep: GitHubEndpoints, token: str, where: Where | None = None
 ) -> AppFailure | None:
     """Does the Copilot key exchange take this installation token? None if so; a
     TokenRefused failure means: mint a new one now. Raises AppCredentialError when
     GitHub does not answer."""
     return _run(http, _check(ep, token, where or Where()), ep.api_base)
-
-
-async def check_token(
-    http: httpx.AsyncClient, ep: GitHubEndpoints, token: str, where: Where | None = None
-) -> AppFailure | None:
-    """check_token_sync for the local mode."""
-    return await _arun(http, _check(ep, token, where or Where()), ep.api_base)

@@ -10,7 +10,6 @@ proxy's port get what GitHub refused and what to do (503, the placeholder).
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ class AppSupervisor(McpSupervisor):
         self.app_key = app_key
         self.app: AppTokens | None = None
         self.renewing: threading.Thread | None = None
+        self.stopped = threading.Event()  # set by stop_renewing: the renew thread ends
         if app_key is not None and self.spec.credential is not None:
             self.app = self.app_tokens(self.spec.credential, self.spec)
 
@@ -74,11 +74,18 @@ class AppSupervisor(McpSupervisor):
 
     def renew(self) -> None:
         """Mint and renew on time, whatever the supervisor's tick is doing."""
-        while True:
+        while not self.stopped.is_set():
             app = self.app
             if app is not None:
                 app.tick()
-            time.sleep(APP_TICK)
+            self.stopped.wait(APP_TICK)
+
+    def stop_renewing(self) -> None:
+        """End the renew thread at shutdown; a mint in flight is not waited for (it is a
+        daemon thread: it dies with the process)."""
+        self.stopped.set()
+        if self.renewing is not None:
+            self.renewing.join(timeout=2 * APP_TICK)
 
     def reload_manifest(self) -> None:
         before = self.spec.credential

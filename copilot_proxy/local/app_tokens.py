@@ -135,12 +135,12 @@ class AppTokens:
         try:
             pem = read_key(self.key_file)
             with httpx.Client(timeout=app_tokens.TIMEOUT) as http:
-                token = app_tokens.mint_installation_token_sync(
+                token = app_tokens.mint_installation_token(
                     http, self.ep, self.app, pem, now, self.where
                 )
                 failure = None
                 if not self.checked:  # the first token, and after a refusal: ask Copilot too
-                    failure = app_tokens.check_token_sync(http, self.ep, token.token, self.where)
+                    failure = app_tokens.check_token(http, self.ep, token.token, self.where)
         except KeyFileError as error:
             self._failed(key_invalid(self.where, str(error)), now)
             return
@@ -165,7 +165,7 @@ class AppTokens:
         self.recheck_at = now + RECHECK
         try:
             with httpx.Client(timeout=app_tokens.TIMEOUT) as http:
-                failure = app_tokens.check_token_sync(http, self.ep, self.token, self.where)
+                failure = app_tokens.check_token(http, self.ep, self.token, self.where)
         except app_tokens.AppCredentialError as error:
             failure = error.failure
         if failure is None:

@@ -44,8 +44,8 @@ from copilot_proxy.local.state import (
 )
 
 if TYPE_CHECKING:  # imported late at run time: a bad manifest or busy port answers at once
+    from copilot_proxy.local.app_supervisor import AppSupervisor
     from copilot_proxy.local.login_page import LoginServer
-    from copilot_proxy.local.supervisor import Supervisor
 
 __all__ = ["run_local"]
 
@@ -207,7 +207,7 @@ def _greet(
     console.print()
 
 
-def _serve(supervisor: Supervisor, login: LoginServer, console: Console, state: StateDir) -> int:
+def _serve(supervisor: AppSupervisor, login: LoginServer, console: Console, state: StateDir) -> int:
     """The loop: start the login page, tick the supervisor until a stop signal."""
     from copilot_proxy.local.login_page import LoginPageError
     from copilot_proxy.local.supervisor import TICK
@@ -235,6 +235,7 @@ def _serve(supervisor: Supervisor, login: LoginServer, console: Console, state: 
         console.say(f"{error}; see {state.login_log}")
         code = 1
     finally:
+        supervisor.stop_renewing()
         supervisor.stop_proxy()
         supervisor.placeholder.release()
         login.stop()

@@ -42,9 +42,7 @@ class GitHubAppClient:
         ep = endpoints_for(spec.github, self.overrides)
         try:
             with httpx.Client(timeout=app_tokens.TIMEOUT, follow_redirects=False) as http:
-                return app_tokens.mint_installation_token_sync(
-                    http, ep, app, pem, time.time(), where
-                )
+                return app_tokens.mint_installation_token(http, ep, app, pem, time.time(), where)
         except AppCredentialError as refused:
             return refused.failure
 
@@ -52,6 +50,6 @@ class GitHubAppClient:
         ep = endpoints_for(spec.github, self.overrides)
         try:
             with httpx.Client(timeout=app_tokens.TIMEOUT, follow_redirects=False) as http:
-                return app_tokens.check_token_sync(http, ep, token, where)
+                return app_tokens.check_token(http, ep, token, where)
         except AppCredentialError as refused:
             return refused.failure

@@ -23,9 +23,7 @@ from copilot_proxy.github.app_tokens import (
     InstallationToken,
     app_jwt,
     check_token,
-    check_token_sync,
     mint_installation_token,
-    mint_installation_token_sync,
 )
 from copilot_proxy.github.endpoints import GitHubEndpoints, GitHubOverrides, endpoints_for
 from testkit.fake_github import FakeGitHub
@@ -55,12 +53,12 @@ def mint(
     gh: FakeGitHub, app: GitHubApp, pem: str, ep: GitHubEndpoints | None = None
 ) -> InstallationToken:
     with httpx.Client() as http:
-        return mint_installation_token_sync(http, ep or at(gh), app, pem, time.time(), WHERE)
+        return mint_installation_token(http, ep or at(gh), app, pem, time.time(), WHERE)
 
 
 def check(gh: FakeGitHub, app: GitHubApp, token: str) -> AppFailure | None:
     with httpx.Client() as http:
-        return check_token_sync(http, at(gh), token, Where(app=app, account="acme"))
+        return check_token(http, at(gh), token, Where(app=app, account="acme"))
 
 
 def assert_no_secret(error: Exception | AppFailure, *secrets: str) -> None:
@@ -133,15 +131,15 @@ def test_a_token_is_minted_as_github_documents_it(
     assert check(fake_github, app, minted.token) is None  # the Copilot key exchange takes it
 
 
-async def test_the_local_mode_mints_and_checks_the_same_way(
+def test_a_revoked_installation_token_is_refused_at_the_key_exchange(
     fake_github: FakeGitHub, keys: AppKeys
 ) -> None:
     ep, app = at(fake_github), spec(keys)
-    async with httpx.AsyncClient() as http:
-        minted = await mint_installation_token(http, ep, app, keys.private_key_pem, time.time())
-        assert await check_token(http, ep, minted.token) is None
+    with httpx.Client() as http:
+        minted = mint_installation_token(http, ep, app, keys.private_key_pem, time.time())
+        assert check_token(http, ep, minted.token) is None
         fake_github.apps.revoke(keys.installation_id)
-        refused = await check_token(http, ep, minted.token)
+        refused = check_token(http, ep, minted.token)
     assert minted.account == "acme" and fake_github.apps.token(minted.token) is not None
     assert refused is not None and refused.reason == "TokenRefused"
     assert [r.status for r in fake_github.apps.requests] == [200, 201, 200, 401]
@@ -241,9 +239,9 @@ def test_github_not_answering_is_unreachable_and_transient(keys: AppKeys) -> Non
     closed = f"http://127.0.0.1:{free_port()}"
     ep = endpoints_for(GitHub.named("github.com", api_url=closed))
     with httpx.Client() as http, pytest.raises(AppCredentialError) as minting:
-        mint_installation_token_sync(http, ep, spec(keys), keys.private_key_pem, time.time())
+        mint_installation_token(http, ep, spec(keys), keys.private_key_pem, time.time())
     with httpx.Client() as http, pytest.raises(AppCredentialError) as checking:
-        check_token_sync(http, ep, "ghs_notsent")
+        check_token(http, ep, "ghs_notsent")
     for caught in (minting, checking):
         failure = caught.value.failure
         assert (failure.reason, failure.transient) == ("GitHubUnreachable", True)
