@@ -18,6 +18,7 @@ import re
 import threading
 from dataclasses import dataclass
 
+REFUSED_TEXT = "GitHub refused the proxy's credential"  # CredentialRefused's message starts so
 REFUSED_STATUS = 503
 REFUSED_TYPE = "credential_refused"
 REFUSAL_STATUSES = frozenset({401, 403})  # at the key exchange: the credential itself

@@ -16,6 +16,7 @@ import time
 from copilot_proxy.litellm import internals, settings
 from copilot_proxy.litellm.credential import (
     REFUSED_STATUS,
+    REFUSED_TEXT,
     REFUSED_TYPE,
     TOKEN_WAIT,
     Memo,
@@ -26,7 +27,7 @@ from copilot_proxy.litellm.failures import Answer
 
 NO_RETRY = {"x-should-retry": "false"}
 _POLL = 0.1
-MARKER = "GitHub refused the proxy's credential"  # internals.CredentialRefused's text
+MARKER = REFUSED_TEXT  # how internals.CredentialRefused's message starts
 AGAIN = (
     "GitHub refused this proxy's GitHub credential during this request; a new token has"
     " been taken since: send the request again."

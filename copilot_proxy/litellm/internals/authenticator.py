@@ -34,6 +34,7 @@ from typing import Any
 from copilot_proxy.litellm.credential import (
     REFUSAL_STATUSES,
     REFUSED_STATUS,
+    REFUSED_TEXT,
     Memo,
     Refusal,
     TokenId,
@@ -52,9 +53,7 @@ class CredentialRefused(Exception):
     """GitHub refused the token at the Copilot key exchange."""
 
     def __init__(self, refusal: Refusal) -> None:
-        super().__init__(
-            f"GitHub refused the proxy's credential ({refusal.status}: {refusal.reason})"
-        )
+        super().__init__(f"{REFUSED_TEXT} ({refusal.status}: {refusal.reason})")
         self.refusal = refusal
         self.status_code = REFUSED_STATUS
         self.message = str(self)
@@ -103,15 +102,21 @@ def refresh_point(info: dict[str, Any]) -> float:
 _fresh: dict[str, Any] = {}
 
 
-def key_known_fresh(now: float) -> bool:
-    """True when the key get_api_key last returned still stands (cheap: two stat calls)."""
+def known_key(now: float) -> str | None:
+    """The key get_api_key last returned while it still stands (cheap: two stat calls)."""
     known = dict(_fresh)
-    return (
-        bool(known)
+    if (
+        known
         and now < known["refresh_at"]
         and token_identity(known["token_file"]) == known["token"]
         and token_identity(known["key_file"]) == known["key"]
-    )
+    ):
+        return str(known["api_key"])
+    return None
+
+
+def key_known_fresh(now: float) -> bool:
+    return known_key(now) is not None
 
 
 def _remember_fresh(auth: Any, token: TokenId) -> None:
@@ -123,7 +128,7 @@ def _remember_fresh(auth: Any, token: TokenId) -> None:
     if isinstance(info, dict) and not key_is_stale(info, token, time.time()):
         key = token_identity(auth.api_key_file)
         _fresh.update(token_file=auth.access_token_file, token=token, key_file=auth.api_key_file)
-        _fresh.update(key=key, refresh_at=refresh_point(info))
+        _fresh.update(key=key, refresh_at=refresh_point(info), api_key=str(info.get("token")))
 
 
 def watch_credential(memo: Memo) -> None:
@@ -134,6 +139,9 @@ def watch_credential(memo: Memo) -> None:
     get_api_key = Authenticator.get_api_key
 
     def fresh_api_key(self: Any) -> str:
+        known = known_key(time.time())  # every provider call asks: no file read then
+        if known is not None:
+            return known
         with _lock:
             token = token_identity(self.access_token_file)
             standing = memo.current(token, time.monotonic())
